@@ -1,0 +1,44 @@
+// The one Pothos builder. Types register themselves on it from src/schema/*; src/schema/index.ts
+// turns it into the executable schema.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Context } from './context.js';
+import type PrismaTypes from './generated/prisma/pothos-types.js';
+import { getDatamodel } from './generated/prisma/pothos-types.js';
+import { decodeGlobalId, encodeGlobalId } from './schema/global-id.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  Connection: { totalCount?: number | (() => number | Promise<number>) };
+  DefaultFieldNullability: false;
+}>({
+  // Fields are non-null unless they say otherwise: a null then means "no value", never "forgot".
+  defaultFieldNullability: false,
+  plugins: [PrismaPlugin, RelayPlugin],
+  prisma: {
+    // Per request: the server, the tests and the CLI each hand in their own database.
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    encodeGlobalID: encodeGlobalId,
+    decodeGlobalID: (globalId) => decodeGlobalId(globalId),
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: 'Fetches any object by its global id (`Type:<uuid>`); null when there is none.' },
+    nodesQueryOptions: { description: 'Fetches objects by their global ids, in order; null for each id with no object.' },
+    nodeTypeOptions: { description: 'An object with a global id (`Type:<uuid>`), refetchable with `node(id:)`.' },
+    pageInfoTypeOptions: { description: 'Where a page sits in a connection (Relay cursor connections spec).' },
+  },
+});
+
+builder.queryType({ description: 'Read sessions, identities and their devices.' });

@@ -1,0 +1,114 @@
+// Configuration comes from the environment only, and is checked in full before anything starts:
+// a bad value stops the process with one line naming the variable, never a stack trace.
+import { resolve } from 'node:path';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number }
+  | { kind: 'pglite'; dataDir: string };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  /** Where the embedded database and other local state live (also used with PostgreSQL for files). */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** How long a shutdown waits for in-flight requests before closing their connections. */
+  shutdownTimeoutMs: number;
+}
+
+/** A configuration problem: `variable` names the environment variable at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+/** The URL with its password replaced, safe to print. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}
+
+function databaseUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is not a URL; expected postgres://user:password@host:5432/database (or unset it to use the embedded database)',
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `unsupported scheme "${parsed.protocol}"; expected postgres:// or postgresql://`,
+    );
+  }
+  if (!parsed.hostname && !parsed.searchParams.get('host')) {
+    throw new ConfigError('DATABASE_URL', `has no host: ${redactUrl(raw)}`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const host = env.HOST?.trim() || '0.0.0.0';
+  const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
+  const rawUrl = env.DATABASE_URL?.trim();
+  const database: DatabaseConfig = rawUrl
+    ? {
+        kind: 'postgres',
+        url: databaseUrl(rawUrl),
+        poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+        connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      }
+    : { kind: 'pglite', dataDir };
+  return {
+    env: nodeEnv,
+    host,
+    port,
+    database,
+    dataDir,
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+}

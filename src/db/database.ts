@@ -1,0 +1,130 @@
+// The one place that decides which database sessiongraph talks to. Everything downstream gets a
+// Database — a Prisma client, a migration-capable adapter and a health probe — and never learns
+// whether it is the embedded PGlite or a PostgreSQL server.
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+export interface Database {
+  readonly prisma: PrismaClient;
+  /** The adapter the migration engine connects through. */
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** Where the data lives, for logs (no password). */
+  readonly description: string;
+  /** Resolves when the database answers a query. */
+  ping(): Promise<void>;
+  /** Finishes pending work and closes the database; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Called with the SQL of every statement Prisma sends (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+function createClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
+  if (!options.onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  const onQuery = options.onQuery;
+  client.$on('query', (event) => onQuery(event.query));
+  return client as unknown as PrismaClient;
+}
+
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
+/** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
+async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  const lock = inMemory ? undefined : lockDataDir(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(inMemory ? undefined : join(dataDir, 'pglite'));
+  } catch (error) {
+    lock?.release();
+    throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
+  }
+  const adapterFactory = new PrismaPGlite(pglite);
+  const prisma = createClient(adapterFactory, options);
+  return {
+    prisma,
+    adapterFactory,
+    description: inMemory ? 'embedded PGlite (in memory)' : `embedded PGlite in ${dataDir}`,
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    close: once(async () => {
+      await prisma.$disconnect();
+      // close() checkpoints and flushes the WASM file system, so the directory is consistent.
+      await pglite.close();
+      lock?.release();
+    }),
+  };
+}
+
+function connectionProblem(error: unknown): string {
+  const e = error as NodeJS.ErrnoException & { code?: string };
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is PostgreSQL running?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case '28P01':
+    case '28000':
+      return 'authentication failed';
+    case '3D000':
+      return 'database does not exist';
+    default:
+      return e.message?.split('\n')[0] || String(error);
+  }
+}
+
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  options: DatabaseOptions,
+): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+  });
+  // An idle client that loses its server emits 'error' on the pool; unhandled, that kills the process.
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new ConfigError(
+      'DATABASE_URL',
+      `cannot connect to ${redactUrl(config.url)}: ${connectionProblem(error)}`,
+    );
+  }
+  const adapterFactory = new PrismaPg(pool);
+  const prisma = createClient(adapterFactory, options);
+  return {
+    prisma,
+    adapterFactory,
+    description: `PostgreSQL at ${redactUrl(config.url)}`,
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close: once(async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    }),
+  };
+}
+
+/** Opens the configured database; bad settings or an unreachable server throw a ConfigError. */
+export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config, options) : openPGlite(config.dataDir, options);
+}

@@ -1,0 +1,53 @@
+// `npm start`: configuration → database (migrated) → GraphQL server, and a graceful stop on
+// SIGTERM/SIGINT. A startup problem is one line on stderr and exit code 1.
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { applyMigrations } from './db/migrations.js';
+import { createLogger } from './logger.js';
+import { PortError, createApp, startHttpServer } from './server.js';
+
+function fail(message: string): never {
+  process.stderr.write(`sessiongraph: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const startedAt = performance.now();
+
+  const db: Database = await openDatabase(config.database);
+  let running: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    const applied = await applyMigrations(db.adapterFactory);
+    if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+    running = await startHttpServer(createApp({ db, logger, config }), config);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  logger.info('sessiongraph ready', {
+    url: `${running.url}/graphql`,
+    database: db.description,
+    startupMs: Math.round(performance.now() - startedAt),
+  });
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down', { signal });
+    await running.stop();
+    await db.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) fail(error.message);
+  if (error instanceof PortError) fail(`PORT: ${error.message}`);
+  fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+});

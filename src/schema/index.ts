@@ -1,0 +1,10 @@
+// Importing each domain file registers its types on the builder; the order does not matter.
+import { builder } from '../builder.js';
+import './scalars.js';
+import './enums.js';
+import './identity.js';
+import './session.js';
+import './device.js';
+import './query.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

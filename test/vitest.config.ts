@@ -1,0 +1,15 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  root: resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Real databases and real child processes: generous, but every test still has a bound.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: more workers than that only makes each PGlite slower.
+    maxWorkers: 2,
+  },
+});
