@@ -4,6 +4,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   root: resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+  resolve: {
+    // Node resolves `graphql` to its CommonJS build (the package has no "exports"); Vite would pick
+    // the .mjs one for our sources. Two copies break `instanceof GraphQLError`, so use Node's.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Real databases and real child processes: generous, but every test still has a bound.

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
+
+function problem(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database in ./.data on port 4000', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: expect.stringMatching(/\/\.data$/) });
+    expect(config.env).toBe('development');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set, and DATA_DIR when given', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:secret@db.internal:5432/sessions',
+      DATABASE_POOL_SIZE: '20',
+      DATA_DIR: '/var/lib/sessiongraph',
+    });
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://app:secret@db.internal:5432/sessions',
+      poolSize: 20,
+      connectTimeoutMs: 5000,
+    });
+    expect(config.dataDir).toBe('/var/lib/sessiongraph');
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL', /is not a URL/],
+    [{ DATABASE_URL: 'mysql://root@localhost/x' }, 'DATABASE_URL', /unsupported scheme "mysql:"/],
+    [{ PORT: 'abc' }, 'PORT', /expected a whole number from 0 to 65535, got "abc"/],
+    [{ PORT: '70000' }, 'PORT', /got 70000/],
+    [{ PORT: '-1' }, 'PORT', /got "-1"/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of debug, info, warn, error/],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV', /expected one of development, production, test/],
+    [{ DATABASE_URL: 'postgres://x@h/db', DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /from 1 to 1000/],
+  ])('refuses %j naming %s', (env, variable, message) => {
+    const error = problem(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('never prints a database password', () => {
+    expect(redactUrl('postgres://app:hunter2@db:5432/x')).toBe('postgres://app:***@db:5432/x');
+    expect(problem({ DATABASE_URL: 'postgres://app:hunter2@/x' }).message).not.toContain('hunter2');
+  });
+});

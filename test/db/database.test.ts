@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { applyMigrations } from '../../src/db/migrations.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sessiongraph-db-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('embedded PGlite database', () => {
+  it('keeps its data across a close and reopen', async () => {
+    const dataDir = await tempDir();
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    await applyMigrations(first.adapterFactory);
+    const created = await first.prisma.identity.create({
+      data: { traits: { email: 'persist@example.com' }, sessions: { create: { nickname: 'laptop' } } },
+    });
+    await first.close();
+
+    const second = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect(await applyMigrations(second.adapterFactory)).toEqual([]);
+      const found = await second.prisma.identity.findUnique({ where: { id: created.id }, include: { sessions: true } });
+      expect(found?.traits).toEqual({ email: 'persist@example.com' });
+      expect(found?.sessions.map((s) => s.nickname)).toEqual(['laptop']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lets one process at a time open a directory, with an error naming DATA_DIR', async () => {
+    const dataDir = await tempDir();
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const error = await openDatabase({ kind: 'pglite', dataDir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe('DATA_DIR');
+      expect((error as Error).message).toContain(`is in use by another process (pid ${process.pid})`);
+    } finally {
+      await first.close();
+    }
+    // Closing releases the lock.
+    expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
+    const again = await openDatabase({ kind: 'pglite', dataDir });
+    await again.close();
+  });
+
+  it('refuses a directory another live process holds, and takes over one whose owner died', async () => {
+    const dataDir = await tempDir();
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      await writeFile(join(dataDir, 'sessiongraph.lock'), String(holder.pid));
+      await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toThrow(`pid ${holder.pid}`);
+    } finally {
+      holder.kill();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    // The holder is gone: its lock is stale and the next open takes it.
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    expect(await readFile(join(dataDir, 'sessiongraph.lock'), 'utf8')).toBe(String(process.pid));
+    await db.close();
+  });
+
+  it('names DATA_DIR when the directory cannot be created', async () => {
+    const error = await openDatabase({ kind: 'pglite', dataDir: '/dev/null/sessiongraph' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^DATA_DIR: data directory \/dev\/null\/sessiongraph cannot be created or written \(ENOTDIR/);
+  });
+});
+
+describe('PostgreSQL database', () => {
+  it('names DATABASE_URL when the server cannot be reached', async () => {
+    const started = Date.now();
+    const error = await openDatabase({
+      kind: 'postgres',
+      url: 'postgres://postgres:secret@127.0.0.1:1/sessiongraph',
+      poolSize: 2,
+      connectTimeoutMs: 2000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      'DATABASE_URL: cannot connect to postgres://postgres:***@127.0.0.1:1/sessiongraph: connection refused (is PostgreSQL running?)',
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)('names a database that does not exist', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = '/sessiongraph_no_such_database';
+    await expect(
+      openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 2, connectTimeoutMs: 2000 }),
+    ).rejects.toThrow(/^DATABASE_URL: cannot connect to .*: database does not exist$/);
+  });
+});

@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
+import { runToEnd, startServer } from './support/process.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sessiongraph-main-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function graphql(url: string, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return response.json() as Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>;
+}
+
+describe('npm start with bad configuration', () => {
+  it('DATABASE_URL=nonsense exits 1 within seconds with one line naming DATABASE_URL', async () => {
+    const result = await runToEnd('npm', ['start', '--silent'], { DATABASE_URL: 'nonsense' });
+    expect(result.code).toBe(1);
+    expect(result.ms).toBeLessThan(15_000);
+    const lines = result.stderr.split('\n').filter((line) => line && !line.startsWith('npm warn'));
+    expect(lines).toEqual([expect.stringMatching(/^sessiongraph: DATABASE_URL: is not a URL/)]);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^sessiongraph: PORT: expected a whole number from 0 to 65535, got "abc"$/],
+    [
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sessiongraph', DATABASE_CONNECT_TIMEOUT_MS: '2000' },
+      /^sessiongraph: DATABASE_URL: cannot connect to postgres:\/\/postgres@127\.0\.0\.1:1\/sessiongraph: connection refused/,
+    ],
+    [{ DATA_DIR: '/dev/null/sessiongraph' }, /^sessiongraph: DATA_DIR: data directory \/dev\/null\/sessiongraph cannot be created or written/],
+  ])('%j exits 1 with one line naming the variable', async (env, message) => {
+    const result = await runToEnd(process.execPath, ['--import', 'tsx', 'src/main.ts'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+  });
+});
+
+describe('the embedded server process', () => {
+  it('migrates an empty data directory, serves, keeps data across a restart and stops cleanly', async () => {
+    const dataDir = await tempDir();
+    const first = await startServer({ DATA_DIR: dataDir });
+    expect(first.logs.find((l) => l.msg === 'migrations applied')).toBeTruthy();
+    expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+
+    // A second process on the same directory is turned away while the first runs.
+    const second = await runToEnd(process.execPath, ['--import', 'tsx', 'src/main.ts'], { DATA_DIR: dataDir, PORT: '0' });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`is in use by another process (pid ${first.child.pid})`);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.logs.at(-1)).toMatchObject({ msg: 'stopped' });
+    expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
+
+    // Write through the database directly while no server runs, then read it through a new server.
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    const identity = await db.prisma.identity.create({ data: { traits: { email: 'restart@example.com' } } });
+    await db.close();
+
+    const restarted = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(restarted.logs.find((l) => l.msg === 'migrations applied')).toBeUndefined();
+      const result = await graphql(restarted.url, 'query ($id: ID!) { identity(id: $id) { traits } }', {
+        id: `Identity:${identity.id}`,
+      });
+      expect(result).toEqual({ data: { identity: { traits: { email: 'restart@example.com' } } } });
+    } finally {
+      expect(await restarted.stop('SIGINT')).toBe(0);
+    }
+  });
+});
