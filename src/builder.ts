@@ -38,7 +38,28 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: { description: 'Fetches objects by their global ids, in order; null for each id with no object.' },
     nodeTypeOptions: { description: 'An object with a global id (`Type:<uuid>`), refetchable with `node(id:)`.' },
     pageInfoTypeOptions: { description: 'Where a page sits in a connection (Relay cursor connections spec).' },
+    cursorFieldOptions: { description: 'Opaque cursor of this edge, for `after` or `before`.' },
+    nodeFieldOptions: { description: 'The object at this edge.' },
+    edgesFieldOptions: { description: 'The objects of this page, newest first.' },
+    pageInfoFieldOptions: { description: 'How to reach the neighbouring pages.' },
+    hasNextPageFieldOptions: { description: 'Whether more objects follow this page (older ones).' },
+    hasPreviousPageFieldOptions: { description: 'Whether objects precede this page (newer ones).' },
+    startCursorFieldOptions: { description: 'Cursor of the first edge of the page; null when it is empty.' },
+    endCursorFieldOptions: { description: 'Cursor of the last edge of the page; null when it is empty.' },
+    firstArgOptions: { description: 'Return at most this many objects from the start (at most 100; 20 when neither first nor last is given).' },
+    afterArgOptions: { description: 'Start after this cursor.' },
+    lastArgOptions: { description: 'Return at most this many objects from the end (at most 100).' },
+    beforeArgOptions: { description: 'End before this cursor.' },
   },
 });
 
 builder.queryType({ description: 'Read sessions, identities and their devices.' });
+
+// Counted only when a client asks: the count is a statement of its own.
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'How many objects the whole connection holds, across all pages.',
+    resolve: async (connection) =>
+      typeof connection.totalCount === 'function' ? connection.totalCount() : (connection.totalCount ?? 0),
+  }),
+);

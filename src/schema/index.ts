@@ -2,6 +2,9 @@
 import { builder } from '../builder.js';
 import './scalars.js';
 import './enums.js';
+import './authentication-method.js';
+import './address.js';
+import './credential.js';
 import './identity.js';
 import './session.js';
 import './device.js';

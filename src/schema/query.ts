@@ -1,8 +1,9 @@
 // Typed readers next to the generic node/nodes fields the relay plugin adds.
 import { builder } from '../builder.js';
+import { IdentityFilterInput, SessionFilterInput, identityPage, identityWhere, sessionPage, sessionWhere } from './connections.js';
 import { decodeGlobalId } from './global-id.js';
-import { IdentityNode } from './identity.js';
-import { SessionNode } from './session.js';
+import { IdentityConnection, IdentityNode } from './identity.js';
+import { SessionConnection, SessionNode } from './session.js';
 
 builder.queryFields((t) => ({
   identity: t.prismaField({
@@ -20,5 +21,23 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'The session\'s global id.' }) },
     resolve: (query, _root, args, ctx) =>
       ctx.prisma.session.findUnique({ ...query, where: { id: decodeGlobalId(String(args.id), 'Session').id } }),
+  }),
+  identities: t.field({
+    type: IdentityConnection,
+    description: 'Identities, newest first.',
+    args: {
+      ...t.arg.connectionArgs(),
+      filter: t.arg({ type: IdentityFilterInput, required: false, description: 'Conditions the identities must meet.' }),
+    },
+    resolve: (_root, args, ctx, info) => identityPage(ctx, info, identityWhere(args.filter ?? {}), args),
+  }),
+  sessions: t.field({
+    type: SessionConnection,
+    description: 'Sessions of all identities, newest first.',
+    args: {
+      ...t.arg.connectionArgs(),
+      filter: t.arg({ type: SessionFilterInput, required: false, description: 'Conditions the sessions must meet.' }),
+    },
+    resolve: (_root, args, ctx, info) => sessionPage(ctx, info, sessionWhere(args.filter ?? {}, ctx, new Date()), args),
   }),
 }));

@@ -18,3 +18,43 @@ export function effectiveStatus(session: SessionTimes, now = new Date()): Sessio
   if (abandoned) return 'ABANDONED';
   return 'ACTIVE';
 }
+
+type Fields = { expiresAt: unknown; abandonAt: unknown };
+type Where = Record<string, unknown>;
+
+/**
+ * The Prisma condition for sessions whose effective status (above) is `status` at `now`, so that
+ * filtering and reading always agree. `fields` are the client's column references
+ * (`prisma.session.fields`), needed where expiry and abandonment both passed.
+ */
+export function effectiveStatusWhere(status: SessionStatus, now: Date, fields: Fields): Where {
+  const stillOpen = (column: 'expiresAt' | 'abandonAt') => ({ OR: [{ [column]: null }, { [column]: { gt: now } }] });
+  switch (status) {
+    case 'ACTIVE':
+      return { status: 'ACTIVE', AND: [stillOpen('expiresAt'), stillOpen('abandonAt')] };
+    case 'EXPIRED':
+      return {
+        OR: [
+          { status: 'EXPIRED' },
+          {
+            status: 'ACTIVE',
+            expiresAt: { lte: now },
+            OR: [{ abandonAt: null }, { abandonAt: { gt: now } }, { abandonAt: { gte: fields.expiresAt } }],
+          },
+        ],
+      };
+    case 'ABANDONED':
+      return {
+        OR: [
+          { status: 'ABANDONED' },
+          {
+            status: 'ACTIVE',
+            abandonAt: { lte: now },
+            OR: [{ expiresAt: null }, { expiresAt: { gt: now } }, { abandonAt: { lt: fields.expiresAt } }],
+          },
+        ],
+      };
+    default:
+      return { status };
+  }
+}

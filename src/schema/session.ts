@@ -1,6 +1,9 @@
 import { builder } from '../builder.js';
-import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum } from './enums.js';
+import { AuthenticationMethodType, storedAuthenticationMethods } from './authentication-method.js';
+import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { effectiveStatus } from './session-status.js';
+
+const statusColumns = { status: true, expiresAt: true, abandonAt: true } as const;
 
 export const SessionNode = builder.prismaNode('Session', {
   description: 'A signed-in session of an identity on one client or device.',
@@ -8,32 +11,54 @@ export const SessionNode = builder.prismaNode('Session', {
   nullable: true,
   fields: (t) => ({
     identity: t.relation('identity', { description: 'Who the session belongs to.' }),
+    externalSource: t.expose('externalSource', { type: VendorEnum, nullable: true, description: 'The vendor an imported session came from.' }),
+    externalId: t.exposeString('externalId', { nullable: true, description: 'The session\'s id at that vendor (Grid `Session:…`, Kratos uuid, Clerk `sess_…`).' }),
     type: t.expose('type', { type: CredentialTypeEnum, nullable: true, description: 'Type of the credential that issued the session (Grid `type`).' }),
     nickname: t.exposeString('nickname', { nullable: true, description: 'A name for the session shown to its owner (Grid `nickname`).' }),
     status: t.field({
       type: SessionStatusEnum,
       description: 'Where the session is in its life; EXPIRED or ABANDONED as soon as that time passes.',
-      select: { status: true, expiresAt: true, abandonAt: true },
+      select: statusColumns,
       resolve: (session) => effectiveStatus(session),
     }),
     active: t.boolean({
       description: 'Whether the session authenticates now (status ACTIVE; Kratos `active`).',
-      select: { status: true, expiresAt: true, abandonAt: true },
+      select: statusColumns,
       resolve: (session) => effectiveStatus(session) === 'ACTIVE',
     }),
     aal: t.expose('aal', { type: AuthenticatorAssuranceLevelEnum, nullable: true, description: 'Authenticator assurance level reached (Kratos `authenticator_assurance_level`).' }),
+    authenticationMethods: t.field({
+      type: [AuthenticationMethodType],
+      description: 'How the session was authenticated, step by step (Kratos `authentication_methods`).',
+      select: { authenticationMethods: true },
+      resolve: (session) => storedAuthenticationMethods(session.authenticationMethods),
+    }),
     clientId: t.exposeString('clientId', { nullable: true, description: 'The client (browser or app install) the session lives in (Clerk `client_id`).' }),
+    actor: t.expose('actor', { type: 'JSON', nullable: true, description: 'Who acts on the user\'s behalf in an impersonation session (Clerk `actor`).' }),
+    lastActiveOrganizationId: t.exposeString('lastActiveOrganizationId', { nullable: true, description: 'The organization last active in the session (Clerk `last_active_organization_id`).' }),
     lastActiveAt: t.expose('lastActiveAt', { type: 'DateTime', nullable: true, description: 'When the session was last used (Clerk `last_active_at`).' }),
     issuedAt: t.expose('issuedAt', { type: 'DateTime', description: 'When the session was issued (Kratos `issued_at`).' }),
     authenticatedAt: t.expose('authenticatedAt', { type: 'DateTime', nullable: true, description: 'When its owner last authenticated (Kratos `authenticated_at`).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the session was last changed.' }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the session expires; null for never.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the session expires (Grid `expiresAt`, Kratos `expires_at`, Clerk `expire_at`); null for never.' }),
     abandonAt: t.expose('abandonAt', { type: 'DateTime', nullable: true, description: 'When an unused session counts as abandoned (Clerk `abandon_at`).' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: 'When the session was revoked.' }),
+    tokenized: t.exposeString('tokenized', { nullable: true, description: 'The session as a signed JWT, when one was issued (Kratos `tokenized`).' }),
+    signingPublicKey: t.string({
+      nullable: true,
+      description: 'The session\'s P-256 public key (SEC1 compressed, hex) that verifies its signed requests.',
+      select: { signingPublicKey: true },
+      resolve: (session) => (session.signingPublicKey ? Buffer.from(session.signingPublicKey).toString('hex') : null),
+    }),
     devices: t.relation('devices', {
       description: 'Devices the session was used from, most recently seen first.',
       query: { orderBy: [{ lastSeenAt: 'desc' }, { id: 'desc' }] },
     }),
   }),
 });
+
+export const SessionConnection = builder.connectionObject(
+  { type: SessionNode, name: 'SessionConnection', description: 'A page of sessions, newest first.' },
+  { name: 'SessionEdge', description: 'A session in a page of sessions.' },
+);

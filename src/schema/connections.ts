@@ -1,0 +1,122 @@
+// The sessions and identities connections: filter arguments → Prisma `where`, then one keyset
+// page query that also loads the relations the client selected under edges.node (plugin-prisma's
+// queryFromInfo), so a page costs one statement per relation, whatever its size.
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
+import { decodeGlobalId } from './global-id.js';
+import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
+import { effectiveStatusWhere } from './session-status.js';
+
+export interface SessionFilter {
+  identityId?: string | null;
+  clientId?: string | null;
+  status?: SessionStatus[] | null;
+  active?: boolean | null;
+  type?: CredentialType[] | null;
+  externalSource?: Vendor | null;
+  externalId?: string | null;
+}
+
+export const SessionFilterInput = builder.inputType('SessionFilter', {
+  description: 'Narrows a list of sessions; all given conditions must hold.',
+  fields: (t) => ({
+    identityId: t.id({ required: false, description: 'Only sessions of this identity (`Identity:<uuid>`).' }),
+    clientId: t.string({ required: false, description: 'Only sessions in this client (Clerk `client_id`).' }),
+    status: t.field({ type: [SessionStatusEnum], required: false, description: 'Only sessions whose status (as `Session.status` reads it now) is one of these.' }),
+    active: t.boolean({ required: false, description: 'Only sessions that authenticate now (true) or do not (false); Kratos `active`.' }),
+    type: t.field({ type: [CredentialTypeEnum], required: false, description: 'Only sessions issued by one of these credential types.' }),
+    externalSource: t.field({ type: VendorEnum, required: false, description: 'Only sessions imported from this vendor.' }),
+    externalId: t.string({ required: false, description: 'Only the session with this vendor id.' }),
+  }),
+});
+
+export interface IdentityFilter {
+  state?: IdentityState | null;
+  organizationId?: string | null;
+  schemaId?: string | null;
+  externalSource?: Vendor | null;
+  externalId?: string | null;
+}
+
+export const IdentityFilterInput = builder.inputType('IdentityFilter', {
+  description: 'Narrows a list of identities; all given conditions must hold.',
+  fields: (t) => ({
+    state: t.field({ type: IdentityStateEnum, required: false, description: 'Only identities in this state.' }),
+    organizationId: t.string({ required: false, description: 'Only identities of this organization.' }),
+    schemaId: t.string({ required: false, description: 'Only identities validated by this schema.' }),
+    externalSource: t.field({ type: VendorEnum, required: false, description: 'Only identities imported from this vendor.' }),
+    externalId: t.string({ required: false, description: 'Only the identity with this vendor id (Grid `InternalAccount:…`, Kratos uuid, Clerk `user_…`).' }),
+  }),
+});
+
+export function sessionWhere(filter: SessionFilter, ctx: Context, now: Date): Prisma.SessionWhereInput {
+  const and: Prisma.SessionWhereInput[] = [];
+  if (filter.identityId) and.push({ identityId: decodeGlobalId(filter.identityId, 'Identity').id });
+  if (filter.clientId != null) and.push({ clientId: filter.clientId });
+  if (filter.type) and.push({ type: { in: filter.type } });
+  if (filter.externalSource) and.push({ externalSource: filter.externalSource });
+  if (filter.externalId != null) and.push({ externalId: filter.externalId });
+  const fields = ctx.prisma.session.fields;
+  if (filter.status) and.push({ OR: filter.status.map((status) => effectiveStatusWhere(status, now, fields)) });
+  if (filter.active != null) {
+    const active = effectiveStatusWhere('ACTIVE', now, fields);
+    and.push(filter.active ? active : { NOT: active });
+  }
+  return { AND: and };
+}
+
+export function identityWhere(filter: IdentityFilter): Prisma.IdentityWhereInput {
+  return {
+    state: filter.state ?? undefined,
+    organizationId: filter.organizationId ?? undefined,
+    schemaId: filter.schemaId ?? undefined,
+    externalSource: filter.externalSource ?? undefined,
+    externalId: filter.externalId ?? undefined,
+  };
+}
+
+/** The nested selection the client asked for under edges.node, plus the sort key the cursors need. */
+function nodeQuery(ctx: Context, info: GraphQLResolveInfo, typeName: string) {
+  const query = queryFromInfo({ context: ctx, info, typeName, path: ['edges', 'node'] }) as {
+    select?: Record<string, unknown>;
+    include?: Record<string, unknown>;
+  };
+  return query.select ? { select: { ...query.select, id: true, createdAt: true } } : query;
+}
+
+export async function sessionPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.SessionWhereInput, args: ConnectionArgs) {
+  const plan = planPage(args);
+  const rows = await ctx.prisma.session.findMany({
+    ...nodeQuery(ctx, info, 'Session'),
+    where: { AND: [where, ...plan.where] },
+    orderBy: plan.orderBy,
+    take: plan.take,
+  });
+  return toPage(
+    plan,
+    rows,
+    async (beyond: KeysetWhere) => (await ctx.prisma.session.findFirst({ where: { AND: [where, beyond] }, select: { id: true } })) !== null,
+    () => ctx.prisma.session.count({ where }),
+  );
+}
+
+export async function identityPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.IdentityWhereInput, args: ConnectionArgs) {
+  const plan = planPage(args);
+  const rows = await ctx.prisma.identity.findMany({
+    ...nodeQuery(ctx, info, 'Identity'),
+    where: { AND: [where, ...plan.where] },
+    orderBy: plan.orderBy,
+    take: plan.take,
+  });
+  return toPage(
+    plan,
+    rows,
+    async (beyond: KeysetWhere) => (await ctx.prisma.identity.findFirst({ where: { AND: [where, beyond] }, select: { id: true } })) !== null,
+    () => ctx.prisma.identity.count({ where }),
+  );
+}
