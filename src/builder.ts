@@ -50,10 +50,12 @@ export const builder = new SchemaBuilder<{
     afterArgOptions: { description: 'Start after this cursor.' },
     lastArgOptions: { description: 'Return at most this many objects from the end (at most 100).' },
     beforeArgOptions: { description: 'End before this cursor.' },
+    mutationInputArgOptions: { description: 'What to do, as one input object.' },
   },
 });
 
 builder.queryType({ description: 'Read sessions, identities and their devices.' });
+builder.mutationType({ description: 'Create and change identities and sessions.' });
 
 // Counted only when a client asks: the count is a statement of its own.
 builder.globalConnectionField('totalCount', (t) =>

@@ -103,6 +103,12 @@ describe.each(databaseTargets)('server on $name', (target) => {
     expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', value: id });
   });
 
+  it('codes a query that does not fit the schema GRAPHQL_VALIDATION_FAILED', async () => {
+    const result = await t.graphql('{ sessionz { id } }');
+    expect(result.errors?.[0]?.message).toMatch(/Cannot query field "sessionz"/);
+    expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('refuses a malformed id given to node(id:) the same way', async () => {
     const result = await t.graphql(`{ node(id: "Session:nope") { id } }`);
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -9,5 +9,7 @@ import './identity.js';
 import './session.js';
 import './device.js';
 import './query.js';
+import './identity-mutations.js';
+import './session-mutations.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

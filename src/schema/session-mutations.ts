@@ -1,0 +1,172 @@
+import { builder } from '../builder.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { StoredAuthenticationMethod } from './authentication-method.js';
+import { DeviceNode } from './device.js';
+import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
+import { decodeGlobalId } from './global-id.js';
+import { future, invalidField, optionalJsonObject, optionalText, p256PublicKey } from './input.js';
+import { SessionNode } from './session.js';
+import { effectiveStatus } from './session-status.js';
+
+const AuthenticationMethodInput = builder.inputType('AuthenticationMethodInput', {
+  description: 'One step of how a session was authenticated.',
+  fields: (t) => ({
+    method: t.field({ type: CredentialTypeEnum, required: true, description: 'The method used.' }),
+    aal: t.field({ type: AuthenticatorAssuranceLevelEnum, required: false, description: 'The assurance level it reached.' }),
+    completedAt: t.field({ type: 'DateTime', required: false, description: 'When it was completed (default: now).' }),
+    provider: t.string({ required: false, description: 'OIDC or SAML provider, for social sign-in.' }),
+    organization: t.string({ required: false, description: 'The organization whose provider was used.' }),
+  }),
+});
+
+const DeviceInput = builder.inputType('DeviceInput', {
+  description: 'A device a session is used from.',
+  fields: (t) => ({
+    userAgent: t.string({ required: false, description: 'The device\'s User-Agent header.' }),
+    ipAddress: t.string({ required: false, description: 'The IP address it connects from.' }),
+    location: t.string({ required: false, description: 'Where it is, as a place name.' }),
+  }),
+});
+
+/** An IPv4 or IPv6 address, as text. */
+function ipAddress(value: string | null | undefined, field: string): string | undefined {
+  const text = optionalText(value, field, 64);
+  if (text !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/.test(text)) {
+    throw invalidField(field, 'must be an IPv4 or IPv6 address');
+  }
+  return text;
+}
+
+function deviceData(device: { userAgent?: string | null; ipAddress?: string | null; location?: string | null }, field: string) {
+  return {
+    userAgent: optionalText(device.userAgent, `${field}.userAgent`, 2048),
+    ipAddress: ipAddress(device.ipAddress, `${field}.ipAddress`),
+    location: optionalText(device.location, `${field}.location`),
+  };
+}
+
+builder.relayMutationField(
+  'createSession',
+  {
+    description: 'What createSession needs.',
+    inputFields: (t) => ({
+      identityId: t.id({ required: true, description: 'Whose session it is (`Identity:<uuid>`).' }),
+      type: t.field({ type: CredentialTypeEnum, required: true, description: 'Type of the credential that signed the identity in.' }),
+      nickname: t.string({ required: false, description: 'A name for the session shown to its owner.' }),
+      expiresAt: t.field({ type: 'DateTime', required: false, description: 'When the session expires (in the future); none when omitted.' }),
+      abandonAt: t.field({ type: 'DateTime', required: false, description: 'When an unused session counts as abandoned (in the future).' }),
+      clientId: t.string({ required: false, description: 'The client (browser or app install) the session lives in.' }),
+      actor: t.field({ type: 'JSON', required: false, description: 'Who acts for the user in an impersonation session (a JSON object).' }),
+      lastActiveOrganizationId: t.string({ required: false, description: 'The organization active in the session.' }),
+      aal: t.field({ type: AuthenticatorAssuranceLevelEnum, required: false, description: 'The assurance level reached.' }),
+      authenticationMethods: t.field({ type: [AuthenticationMethodInput], required: false, description: 'How the session was authenticated.' }),
+      devices: t.field({ type: [DeviceInput], required: false, description: 'Devices the session starts on.' }),
+      clientPublicKey: t.string({ required: false, description: 'The session\'s P-256 public key in hex (SEC1 compressed or uncompressed).' }),
+    }),
+  },
+  {
+    description: 'Creates a session for an identity (admin).',
+    resolve: async (_root, { input }, ctx) => {
+      const now = new Date();
+      const identityId = decodeGlobalId(String(input.identityId), 'Identity').id;
+      const methods: StoredAuthenticationMethod[] = (input.authenticationMethods ?? []).map((method, i) => {
+        if (method.completedAt && method.completedAt > now) {
+          throw invalidField(`input.authenticationMethods[${i}].completedAt`, 'must not be in the future');
+        }
+        return {
+          method: method.method,
+          aal: method.aal ?? null,
+          completedAt: (method.completedAt ?? now).toISOString(),
+          provider: optionalText(method.provider, `input.authenticationMethods[${i}].provider`) ?? null,
+          organization: optionalText(method.organization, `input.authenticationMethods[${i}].organization`) ?? null,
+        };
+      });
+      const data: Prisma.SessionUncheckedCreateInput = {
+        identityId,
+        type: input.type,
+        nickname: optionalText(input.nickname, 'input.nickname'),
+        expiresAt: future(input.expiresAt, 'input.expiresAt', now),
+        abandonAt: future(input.abandonAt, 'input.abandonAt', now),
+        clientId: optionalText(input.clientId, 'input.clientId'),
+        actor: optionalJsonObject(input.actor, 'input.actor') as object | undefined,
+        lastActiveOrganizationId: optionalText(input.lastActiveOrganizationId, 'input.lastActiveOrganizationId'),
+        aal: input.aal ?? undefined,
+        authenticationMethods: methods as unknown as Prisma.InputJsonValue,
+        authenticatedAt: now,
+        issuedAt: now,
+        lastActiveAt: now,
+        signingPublicKey: input.clientPublicKey
+          ? Buffer.from(p256PublicKey(input.clientPublicKey, 'input.clientPublicKey').toBytes(true))
+          : undefined,
+        devices: { create: (input.devices ?? []).map((device, i) => deviceData(device, `input.devices[${i}]`)) },
+      };
+      if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) {
+        throw invalidField('input.identityId', `no identity ${input.identityId}`);
+      }
+      return { session: await ctx.prisma.session.create({ data }) };
+    },
+  },
+  {
+    description: 'The session createSession created.',
+    outputFields: (t) => ({
+      session: t.field({ type: SessionNode, description: 'The new session.', resolve: (payload) => payload.session }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'recordSessionActivity',
+  {
+    description: 'What recordSessionActivity needs.',
+    inputFields: (t) => ({
+      sessionId: t.id({ required: true, description: 'The session that was used (`Session:<uuid>`).' }),
+      userAgent: t.string({ required: false, description: 'The User-Agent of the request that used it.' }),
+      ipAddress: t.string({ required: false, description: 'The IP address the request came from.' }),
+      location: t.string({ required: false, description: 'Where that address is, as a place name.' }),
+      organizationId: t.string({ required: false, description: 'The organization now active in the session.' }),
+    }),
+  },
+  {
+    description:
+      'Records that an active session was just used (Kratos/Clerk "touch"): sets its last active time and upserts the device by user agent and IP address (admin).',
+    resolve: async (_root, { input }, ctx) => {
+      const sessionId = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const device = deviceData(input, 'input');
+      const organizationId = optionalText(input.organizationId, 'input.organizationId');
+      return ctx.prisma.$transaction(async (tx) => {
+        // Lock the session row: concurrent touches of one session then agree on a single device row.
+        const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+        const session = locked.length ? await tx.session.findUnique({ where: { id: sessionId } }) : null;
+        if (!session) throw invalidField('input.sessionId', `no session ${input.sessionId}`);
+        const status = effectiveStatus(session);
+        if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${input.sessionId} is ${status}, not ACTIVE`);
+        const now = new Date();
+        const touched = await tx.session.update({
+          where: { id: sessionId },
+          data: { lastActiveAt: now, ...(organizationId !== undefined ? { lastActiveOrganizationId: organizationId } : {}) },
+        });
+        if (device.userAgent === undefined && device.ipAddress === undefined) return { session: touched, device: null };
+        const known = await tx.device.findFirst({
+          where: { sessionId, userAgent: device.userAgent ?? null, ipAddress: device.ipAddress ?? null },
+          orderBy: { lastSeenAt: 'desc' },
+        });
+        const seen = known
+          ? await tx.device.update({ where: { id: known.id }, data: { lastSeenAt: now, location: device.location ?? known.location } })
+          : await tx.device.create({ data: { sessionId, ...device, firstSeenAt: now, lastSeenAt: now } });
+        return { session: touched, device: seen };
+      });
+    },
+  },
+  {
+    description: 'The session recordSessionActivity touched, and the device it was used from.',
+    outputFields: (t) => ({
+      session: t.field({ type: SessionNode, description: 'The session, with its new last active time.', resolve: (payload) => payload.session }),
+      device: t.field({
+        type: DeviceNode,
+        nullable: true,
+        description: 'The device the activity came from; null when neither user agent nor IP address was given.',
+        resolve: (payload) => payload.device,
+      }),
+    }),
+  },
+);
