@@ -5,6 +5,7 @@ export const DeviceNode = builder.prismaNode('Device', {
   id: { field: 'id' },
   nullable: true,
   fields: (t) => ({
+    externalId: t.exposeString('externalId', { nullable: true, description: 'The device\'s id at the vendor it was imported from (Kratos `devices[].id`).' }),
     ipAddress: t.exposeString('ipAddress', { nullable: true, description: 'IP address the device was last seen from.' }),
     location: t.exposeString('location', { nullable: true, description: 'Where the device was, as a place name derived from its IP address.' }),
     userAgent: t.exposeString('userAgent', { nullable: true, description: 'The device\'s User-Agent header.' }),

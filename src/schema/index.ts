@@ -8,8 +8,10 @@ import './credential.js';
 import './identity.js';
 import './session.js';
 import './device.js';
+import './challenge.js';
 import './query.js';
 import './identity-mutations.js';
 import './session-mutations.js';
+import './import-mutation.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

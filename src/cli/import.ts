@@ -1,0 +1,67 @@
+// npm run import -- --from grid|kratos|clerk <file.json>
+// Loads a vendor's own session export into the configured database (DATABASE_URL, or the embedded
+// database in DATA_DIR), all or nothing, matching records by the vendor's ids.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { applyMigrations } from '../db/migrations.js';
+import type { Vendor } from '../generated/prisma/enums.js';
+import { ImportError, importDocument } from '../import/index.js';
+
+const usage = 'usage: npm run import -- --from grid|kratos|clerk <file.json>';
+const vendors: Record<string, Vendor> = { grid: 'GRID', kratos: 'KRATOS', clerk: 'CLERK' };
+
+class UsageError extends Error {}
+
+async function run(argv: string[]): Promise<string> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { from: { type: 'string' } }, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${usage}`);
+  }
+  const source = vendors[parsed.values.from?.toLowerCase() ?? ''];
+  if (!source) throw new UsageError(`--from must be grid, kratos or clerk\n${usage}`);
+  const [file, ...extra] = parsed.positionals;
+  if (!file || extra.length) throw new UsageError(`give exactly one file\n${usage}`);
+
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ImportError('(file)', `not valid JSON: ${(error as Error).message}`);
+  }
+
+  const db = await openDatabase(loadConfig().database);
+  try {
+    await applyMigrations(db.adapterFactory);
+    const summary = await importDocument(db.prisma, source, document);
+    return (
+      `${file}: ${summary.sessionIds.length} sessions (${summary.sessionsCreated} new, ${summary.sessionsUpdated} updated), ` +
+      `identities ${summary.identitiesCreated} new, ${summary.identitiesUpdated} updated, into ${db.description}`
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (message) => {
+    console.log(message);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    if (error instanceof ImportError) console.error(`import refused, nothing written: ${error.message}`);
+    else if (error instanceof UsageError) console.error(error.message);
+    else if (error instanceof ConfigError) console.error(`sessiongraph: ${error.message}`);
+    else console.error(`import failed, nothing written: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

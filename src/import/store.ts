@@ -1,0 +1,141 @@
+// Writes a checked ImportBatch in one transaction: all of it or none of it. Records are matched by
+// the vendor's own ids, so importing the same file again updates rows instead of adding new ones.
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Vendor } from '../generated/prisma/enums.js';
+import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
+
+type Tx = Prisma.TransactionClient;
+
+export interface ImportSummary {
+  identitiesCreated: number;
+  identitiesUpdated: number;
+  sessionsCreated: number;
+  sessionsUpdated: number;
+  /** Our ids of the imported sessions, in file order. */
+  sessionIds: string[];
+}
+
+const json = (value: unknown) => value as Prisma.InputJsonValue;
+const optionalJson = (value: unknown) => (value === undefined ? undefined : (value as Prisma.InputJsonValue));
+
+async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity, summary: ImportSummary): Promise<string> {
+  const key = { externalSource_externalId: { externalSource: source, externalId: identity.externalId } };
+  const existing = await tx.identity.findUnique({ where: key, select: { id: true } });
+  const details = identity.details;
+  if (!details) {
+    // The vendor only names the identity: create it once, never overwrite what is known.
+    if (existing) return existing.id;
+    summary.identitiesCreated++;
+    const created = await tx.identity.create({ data: { externalSource: source, externalId: identity.externalId } });
+    return created.id;
+  }
+  const data = {
+    schemaId: details.schemaId ?? null,
+    schemaUrl: details.schemaUrl ?? null,
+    traits: json(details.traits),
+    state: details.state ?? 'ACTIVE',
+    stateChangedAt: details.stateChangedAt ?? null,
+    metadataPublic: optionalJson(details.metadataPublic),
+    metadataAdmin: optionalJson(details.metadataAdmin),
+    organizationId: details.organizationId ?? null,
+    vendorExtra: optionalJson(details.vendorExtra),
+    ...(details.createdAt ? { createdAt: details.createdAt } : {}),
+    ...(details.updatedAt ? { updatedAt: details.updatedAt } : {}),
+  };
+  let id: string;
+  if (existing) {
+    summary.identitiesUpdated++;
+    id = (await tx.identity.update({ where: { id: existing.id }, data })).id;
+  } else {
+    summary.identitiesCreated++;
+    id = (await tx.identity.create({ data: { ...data, externalSource: source, externalId: identity.externalId } })).id;
+  }
+  for (const credential of details.credentials) {
+    const found = await tx.credential.findFirst({ where: { identityId: id, externalId: credential.externalId }, select: { id: true } });
+    const values = {
+      type: credential.type,
+      identifiers: credential.identifiers,
+      config: json(credential.config),
+      version: credential.version ?? 0,
+      ...(credential.createdAt ? { createdAt: credential.createdAt } : {}),
+      ...(credential.updatedAt ? { updatedAt: credential.updatedAt } : {}),
+    };
+    if (found) await tx.credential.update({ where: { id: found.id }, data: values });
+    else await tx.credential.create({ data: { ...values, identityId: id, externalId: credential.externalId } });
+  }
+  for (const address of details.verifiableAddresses) {
+    const { externalId, ...values } = address;
+    const found = await tx.verifiableAddress.findFirst({
+      where: externalId ? { identityId: id, externalId } : { identityId: id, value: address.value, via: address.via },
+      select: { id: true },
+    });
+    if (found) await tx.verifiableAddress.update({ where: { id: found.id }, data: values });
+    else await tx.verifiableAddress.create({ data: { ...values, identityId: id, externalId } });
+  }
+  for (const address of details.recoveryAddresses) {
+    const { externalId, ...values } = address;
+    const found = await tx.recoveryAddress.findFirst({
+      where: externalId ? { identityId: id, externalId } : { identityId: id, value: address.value, via: address.via },
+      select: { id: true },
+    });
+    if (found) await tx.recoveryAddress.update({ where: { id: found.id }, data: values });
+    else await tx.recoveryAddress.create({ data: { ...values, identityId: id, externalId } });
+  }
+  return id;
+}
+
+async function storeSession(
+  tx: Tx,
+  source: Vendor,
+  session: ImportedSession,
+  identityId: string,
+  summary: ImportSummary,
+): Promise<string> {
+  const { externalId, identityExternalId: _identity, devices, authenticationMethods, actor, vendorExtra, ...fields } = session;
+  const data = {
+    ...fields,
+    identityId,
+    authenticationMethods: json(authenticationMethods ?? []),
+    actor: optionalJson(actor),
+    vendorExtra: optionalJson(vendorExtra),
+  };
+  const key = { externalSource_externalId: { externalSource: source, externalId } };
+  const existing = await tx.session.findUnique({ where: key, select: { id: true } });
+  let id: string;
+  if (existing) {
+    summary.sessionsUpdated++;
+    id = (await tx.session.update({ where: { id: existing.id }, data })).id;
+  } else {
+    summary.sessionsCreated++;
+    id = (await tx.session.create({ data: { ...data, externalSource: source, externalId } })).id;
+  }
+  for (const device of devices) {
+    const found = await tx.device.findFirst({
+      where: device.externalId
+        ? { sessionId: id, externalId: device.externalId }
+        : { sessionId: id, userAgent: device.userAgent ?? null, ipAddress: device.ipAddress ?? null },
+      select: { id: true },
+    });
+    if (found) await tx.device.update({ where: { id: found.id }, data: device });
+    else await tx.device.create({ data: { ...device, sessionId: id } });
+  }
+  return id;
+}
+
+export async function storeBatch(prisma: PrismaClient, batch: ImportBatch): Promise<ImportSummary> {
+  return prisma.$transaction(
+    async (tx) => {
+      const summary: ImportSummary = { identitiesCreated: 0, identitiesUpdated: 0, sessionsCreated: 0, sessionsUpdated: 0, sessionIds: [] };
+      const identityIds = new Map<string, string>();
+      for (const identity of batch.identities) {
+        identityIds.set(identity.externalId, await storeIdentity(tx, batch.source, identity, summary));
+      }
+      for (const session of batch.sessions) {
+        summary.sessionIds.push(await storeSession(tx, batch.source, session, identityIds.get(session.identityExternalId)!, summary));
+      }
+      return summary;
+    },
+    // Large exports take a while; the default 5 s would abort them half-way (and roll back).
+    { timeout: 10 * 60_000, maxWait: 60_000 },
+  );
+}
