@@ -7,6 +7,7 @@ import type { Context } from './context.js';
 import type PrismaTypes from './generated/prisma/pothos-types.js';
 import { getDatamodel } from './generated/prisma/pothos-types.js';
 import { decodeGlobalId, encodeGlobalId } from './schema/global-id.js';
+import { loadVisible } from './schema/node-visibility.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -34,8 +35,14 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalId) => decodeGlobalId(globalId),
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { description: 'Fetches any object by its global id (`Type:<uuid>`); null when there is none.' },
-    nodesQueryOptions: { description: 'Fetches objects by their global ids, in order; null for each id with no object.' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global id (`Type:<uuid>`); null when there is none (or the caller may not see it).',
+      resolve: async (_root, { id }, ctx, _info, resolveNode) => (await loadVisible(ctx, [id], async () => [await resolveNode(id)]))[0],
+    },
+    nodesQueryOptions: {
+      description: 'Fetches objects by their global ids, in order; null for each id with no object the caller may see.',
+      resolve: (_root, { ids }, ctx, _info, resolveNodes) => loadVisible(ctx, ids, () => resolveNodes(ids)),
+    },
     nodeTypeOptions: { description: 'An object with a global id (`Type:<uuid>`), refetchable with `node(id:)`.' },
     pageInfoTypeOptions: { description: 'Where a page sits in a connection (Relay cursor connections spec).' },
     cursorFieldOptions: { description: 'Opaque cursor of this edge, for `after` or `before`.' },

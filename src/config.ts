@@ -18,6 +18,16 @@ export interface Config {
   logLevel: LogLevel;
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** Secret of the built-in `admin` API client; when unset, the embedded database generates one. */
+  adminToken?: string;
+  /** How long a signed-request challenge stays valid. */
+  challengeTtlMs: number;
+  /** Who the signed payloads are for: a signature made for another server is worthless here. */
+  audience: string;
 }
 
 /** A configuration problem: `variable` names the environment variable at fault. */
@@ -88,6 +98,13 @@ function databaseUrl(raw: string): string {
   return raw;
 }
 
+function adminToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters (a long random string)');
+  if (/[\s:]/.test(raw)) throw new ConfigError('ADMIN_TOKEN', 'must not contain spaces or ":" (it travels in a Basic header)');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
   const port = integer(env, 'PORT', 4000, 0, 65535);
@@ -110,5 +127,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    auth: {
+      adminToken: adminToken(env.ADMIN_TOKEN),
+      challengeTtlMs: integer(env, 'CHALLENGE_TTL_SECONDS', 300, 10, 86_400) * 1000,
+      audience: env.AUDIENCE?.trim() || 'sessiongraph',
+    },
   };
 }

@@ -1,4 +1,6 @@
 // What every resolver receives. Built per request by the server from the Database it was given.
+import type { Caller } from './auth/caller.js';
+import type { AuthConfig } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 
@@ -6,4 +8,9 @@ export interface Context {
   prisma: PrismaClient;
   logger: Logger;
   requestId: string;
+  /** Null for a request without credentials: it may read the schema and nothing else. */
+  caller: Caller | null;
+  auth: AuthConfig;
+  /** The clock; tests move it. */
+  now(): Date;
 }

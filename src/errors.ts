@@ -5,3 +5,8 @@ import { GraphQLError } from 'graphql';
 export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...extensions } });
 }
+
+/** An error with its own code, for failures a client is expected to tell apart. */
+export function codedError(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}

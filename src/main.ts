@@ -1,5 +1,6 @@
 // `npm start`: configuration → database (migrated) → GraphQL server, and a graceful stop on
 // SIGTERM/SIGINT. A startup problem is one line on stderr and exit code 1.
+import { ensureAdminToken } from './auth/admin-token.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   try {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+    await ensureAdminToken(db.prisma, config, logger);
     running = await startHttpServer(createApp({ db, logger, config }), config);
   } catch (error) {
     await db.close();

@@ -8,6 +8,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
+import { authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
@@ -40,7 +41,9 @@ query SessionWithDevices($id: ID! = "Session:019542f5-b3e7-1d02-0000-00000000000
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env'>;
+  config: Pick<Config, 'env' | 'auth'>;
+  /** The clock resolvers see (tests move it); the system clock by default. */
+  now?: () => Date;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -158,7 +161,7 @@ function graphiqlPage(options?: GraphiQLOptions): string {
   return (graphiqlHtml ??= renderGraphiQL(options));
 }
 
-export function createApp({ db, logger, config }: AppDependencies): App {
+export function createApp({ db, logger, config, now = () => new Date() }: AppDependencies): App {
   const requestIds = new WeakMap<Request, string>();
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -169,10 +172,17 @@ export function createApp({ db, logger, config }: AppDependencies): App {
     graphiql: { title: 'sessiongraph', defaultQuery: exampleQuery },
     logging: false,
     maskedErrors: { isDev: config.env === 'development' },
-    context: ({ request }) => ({
+    context: async ({ request }) => ({
       prisma: db.prisma,
       logger,
       requestId: requestIds.get(request) ?? randomUUID(),
+      caller: await authenticate(request.headers.get('authorization'), {
+        prisma: db.prisma,
+        adminToken: config.auth.adminToken,
+        now: now(),
+      }),
+      auth: config.auth,
+      now,
     }),
     plugins: [requestLogPlugin(logger, requestIds), routesPlugin(db), errorCodesPlugin()],
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,10 +16,10 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function graphql(url: string, query: string, variables?: Record<string, unknown>) {
+async function graphql(url: string, query: string, variables?: Record<string, unknown>, authorization?: string) {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return response.json() as Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>;
@@ -56,6 +56,17 @@ describe('the embedded server process', () => {
     expect(first.logs.find((l) => l.msg === 'migrations applied')).toBeTruthy();
     expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
 
+    // No ADMIN_TOKEN: an admin token was generated into DATA_DIR/admin-token (0600), only its path logged.
+    const tokenFile = join(dataDir, 'admin-token');
+    const secret = (await readFile(tokenFile, 'utf8')).trim();
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    expect(first.logs.find((l) => l.msg === 'generated an admin API token')).toMatchObject({ file: tokenFile });
+    expect(JSON.stringify(first.logs)).not.toContain(secret);
+    const admin = `Basic ${Buffer.from(`admin:${secret}`).toString('base64')}`;
+    expect(await graphql(first.url, '{ viewer { apiClient { tokenId scope } } }', undefined, admin)).toEqual({
+      data: { viewer: { apiClient: { tokenId: 'admin', scope: 'ADMIN' } } },
+    });
+
     // A second process on the same directory is turned away while the first runs.
     const second = await runToEnd(process.execPath, ['--import', 'tsx', 'src/main.ts'], { DATA_DIR: dataDir, PORT: '0' });
     expect(second.code).toBe(1);
@@ -73,10 +84,15 @@ describe('the embedded server process', () => {
     const restarted = await startServer({ DATA_DIR: dataDir });
     try {
       expect(restarted.logs.find((l) => l.msg === 'migrations applied')).toBeUndefined();
-      const result = await graphql(restarted.url, 'query ($id: ID!) { identity(id: $id) { traits } }', {
-        id: `Identity:${identity.id}`,
-      });
+      const result = await graphql(
+        restarted.url,
+        'query ($id: ID!) { identity(id: $id) { traits } }',
+        { id: `Identity:${identity.id}` },
+        admin,
+      );
       expect(result).toEqual({ data: { identity: { traits: { email: 'restart@example.com' } } } });
+      // The same token still works after the restart: it was kept, not regenerated.
+      expect(restarted.logs.find((l) => l.msg === 'generated an admin API token')).toBeUndefined();
     } finally {
       expect(await restarted.stop('SIGINT')).toBe(0);
     }

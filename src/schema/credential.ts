@@ -1,3 +1,4 @@
+import { seesAdminData } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { CredentialTypeEnum } from './enums.js';
 
@@ -8,7 +9,12 @@ export const CredentialNode = builder.prismaNode('Credential', {
   nullable: true,
   fields: (t) => ({
     type: t.expose('type', { type: CredentialTypeEnum, description: 'The kind of credential.' }),
-    identifiers: t.exposeStringList('identifiers', { description: 'What the credential is looked up by (email, username, OIDC subject, …).' }),
+    identifiers: t.stringList({
+      nullable: true,
+      description: 'What the credential is looked up by (email, username, OIDC subject, …); null for session callers.',
+      select: { identifiers: true },
+      resolve: (credential, _args, ctx) => (seesAdminData(ctx) ? credential.identifiers : null),
+    }),
     nickname: t.exposeString('nickname', { nullable: true, description: 'A name for the credential shown to its owner.' }),
     version: t.exposeInt('version', { description: 'Version of the credential\'s configuration format.' }),
     externalId: t.exposeString('externalId', { nullable: true, description: 'The credential\'s id at the vendor it was imported from.' }),

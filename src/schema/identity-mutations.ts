@@ -1,3 +1,4 @@
+import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { IdentityStateEnum } from './enums.js';
 import { IdentityNode } from './identity.js';
@@ -39,7 +40,8 @@ builder.relayMutationField(
   {
     description: 'Creates an identity (admin).',
     resolve: async (_root, { input }, ctx) => {
-      const now = new Date();
+      requireAdmin(ctx);
+      const now = ctx.now();
       const data = {
         traits: jsonObject(input.traits, 'input.traits') as object,
         schemaId: optionalText(input.schemaId, 'input.schemaId'),

@@ -1,3 +1,4 @@
+import { seesAdminData } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { VerifiableAddressNode, RecoveryAddressNode } from './address.js';
 import { CredentialNode } from './credential.js';
@@ -20,7 +21,13 @@ export const IdentityNode = builder.prismaNode('Identity', {
     stateChangedAt: t.expose('stateChangedAt', { type: 'DateTime', nullable: true, description: 'When `state` last changed.' }),
     organizationId: t.exposeString('organizationId', { nullable: true, description: 'The organization the identity belongs to, if any.' }),
     metadataPublic: t.expose('metadataPublic', { type: 'JSON', nullable: true, description: 'Metadata the identity itself may read.' }),
-    metadataAdmin: t.expose('metadataAdmin', { type: 'JSON', nullable: true, description: 'Metadata only administrators may read.' }),
+    metadataAdmin: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Metadata only administrators may read; null for session callers.',
+      select: { metadataAdmin: true },
+      resolve: (identity, _args, ctx) => (seesAdminData(ctx) ? identity.metadataAdmin : null),
+    }),
     verifiableAddresses: t.relation('verifiableAddresses', {
       type: VerifiableAddressNode,
       description: 'Addresses that can be verified, oldest first.',
@@ -49,7 +56,7 @@ export const IdentityNode = builder.prismaNode('Identity', {
         sessionPage(
           ctx,
           info,
-          { AND: [{ identityId: identity.id }, sessionWhere({ status: args.status, active: args.active }, ctx, new Date())] },
+          { AND: [{ identityId: identity.id }, sessionWhere({ status: args.status, active: args.active }, ctx, ctx.now())] },
           args,
         ),
     }),

@@ -1,3 +1,4 @@
+import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { badUserInput } from '../errors.js';
 import { ImportError, importDocument } from '../import/index.js';
@@ -22,6 +23,7 @@ builder.relayMutationField(
     description:
       'Imports sessions exported from Grid, Kratos or Clerk (admin): all or nothing, matched by the vendor\'s ids so a second import updates rather than duplicates.',
     resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
       try {
         return await importDocument(ctx.prisma, input.from, input.document);
       } catch (error) {

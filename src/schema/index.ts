@@ -13,5 +13,9 @@ import './query.js';
 import './identity-mutations.js';
 import './session-mutations.js';
 import './import-mutation.js';
+import './revocation-mutations.js';
+import './admin-session-mutations.js';
+import './api-client.js';
+import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,6 +1,7 @@
 // Typed readers next to the generic node/nodes fields the relay plugin adds.
 import { builder } from '../builder.js';
 import { IdentityFilterInput, SessionFilterInput, identityPage, identityWhere, sessionPage, sessionWhere } from './connections.js';
+import { visibleIdentity } from '../auth/guards.js';
 import { decodeGlobalId } from './global-id.js';
 import { IdentityConnection, IdentityNode } from './identity.js';
 import { SessionConnection, SessionNode } from './session.js';
@@ -11,16 +12,24 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'An identity by its global id (`Identity:<uuid>`); null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'The identity\'s global id.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.identity.findUnique({ ...query, where: { id: decodeGlobalId(String(args.id), 'Identity').id } }),
+    resolve: (query, _root, args, ctx) => {
+      const id = decodeGlobalId(String(args.id), 'Identity').id;
+      const visible = visibleIdentity(ctx);
+      // An identity the caller may not see reads exactly like one that does not exist.
+      return visible !== null && visible !== id ? null : ctx.prisma.identity.findUnique({ ...query, where: { id } });
+    },
   }),
   session: t.prismaField({
     type: SessionNode,
     nullable: true,
     description: 'A session by its global id (`Session:<uuid>`); null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'The session\'s global id.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.session.findUnique({ ...query, where: { id: decodeGlobalId(String(args.id), 'Session').id } }),
+    resolve: async (query, _root, args, ctx) => {
+      const id = decodeGlobalId(String(args.id), 'Session').id;
+      const visible = visibleIdentity(ctx);
+      const session = await ctx.prisma.session.findUnique({ ...query, where: { id } });
+      return session && (visible === null || session.identityId === visible) ? session : null;
+    },
   }),
   identities: t.field({
     type: IdentityConnection,
@@ -29,7 +38,11 @@ builder.queryFields((t) => ({
       ...t.arg.connectionArgs(),
       filter: t.arg({ type: IdentityFilterInput, required: false, description: 'Conditions the identities must meet.' }),
     },
-    resolve: (_root, args, ctx, info) => identityPage(ctx, info, identityWhere(args.filter ?? {}), args),
+    resolve: (_root, args, ctx, info) => {
+      const visible = visibleIdentity(ctx);
+      const where = identityWhere(args.filter ?? {});
+      return identityPage(ctx, info, visible === null ? where : { AND: [where, { id: visible }] }, args);
+    },
   }),
   sessions: t.field({
     type: SessionConnection,
@@ -38,6 +51,10 @@ builder.queryFields((t) => ({
       ...t.arg.connectionArgs(),
       filter: t.arg({ type: SessionFilterInput, required: false, description: 'Conditions the sessions must meet.' }),
     },
-    resolve: (_root, args, ctx, info) => sessionPage(ctx, info, sessionWhere(args.filter ?? {}, ctx, new Date()), args),
+    resolve: (_root, args, ctx, info) => {
+      const visible = visibleIdentity(ctx);
+      const where = sessionWhere(args.filter ?? {}, ctx, ctx.now());
+      return sessionPage(ctx, info, visible === null ? where : { AND: [where, { identityId: visible }] }, args);
+    },
   }),
 }));

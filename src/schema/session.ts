@@ -1,4 +1,6 @@
+import { seesAdminData } from '../auth/guards.js';
 import { builder } from '../builder.js';
+import { encodeGlobalId } from './global-id.js';
 import { AuthenticationMethodType, storedAuthenticationMethods } from './authentication-method.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { effectiveStatus } from './session-status.js';
@@ -44,6 +46,19 @@ export const SessionNode = builder.prismaNode('Session', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the session expires (Grid `expiresAt`, Kratos `expires_at`, Clerk `expire_at`); null for never.' }),
     abandonAt: t.expose('abandonAt', { type: 'DateTime', nullable: true, description: 'When an unused session counts as abandoned (Clerk `abandon_at`).' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: 'When the session was revoked.' }),
+    revokedBySessionId: t.field({
+      type: 'ID',
+      nullable: true,
+      description: 'The session whose signature revoked this one (`Session:<uuid>`); null when an admin revoked it.',
+      select: { revokedBySessionId: true },
+      resolve: (session) => (session.revokedBySessionId ? encodeGlobalId('Session', session.revokedBySessionId) : null),
+    }),
+    revocationReason: t.string({
+      nullable: true,
+      description: 'Why an administrator revoked the session; null for session callers.',
+      select: { revocationReason: true },
+      resolve: (session, _args, ctx) => (seesAdminData(ctx) ? session.revocationReason : null),
+    }),
     tokenized: t.exposeString('tokenized', { nullable: true, description: 'The session as a signed JWT, when one was issued (Kratos `tokenized`).' }),
     signingPublicKey: t.string({
       nullable: true,

@@ -64,7 +64,7 @@ describe.each(databaseTargets)('mutations on $name', (target) => {
   });
 
   it('createSession stores the session, its methods, devices and compressed public key', async () => {
-    const key = p256.getPublicKey(p256.utils.randomSecretKey(), false); // uncompressed 04…
+    const key = p256.getPublicKey(p256.utils.randomSecretKey(), true); // compressed: the client keeps its key
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
     const result = await t.graphql<{ createSession: { session: Record<string, unknown> } }>(createSession, {
       input: {
@@ -91,7 +91,7 @@ describe.each(databaseTargets)('mutations on $name', (target) => {
       clientId: 'client_1',
       actor: { sub: 'user_admin' },
       expiresAt,
-      signingPublicKey: p256.Point.fromBytes(key).toHex(true),
+      signingPublicKey: Buffer.from(key).toString('hex'),
       identity: { id: identityId },
       authenticationMethods: [
         { method: 'PASSKEY', aal: 'AAL2', provider: null, completedAt: expect.any(String) },

@@ -1,4 +1,5 @@
 // The real Yoga handler over a fresh test database, driven in-process through yoga.fetch.
+import type { AuthConfig } from '../../src/config.js';
 import { createLogger, type LogFields } from '../../src/logger.js';
 import { createApp, type App } from '../../src/server.js';
 import type { DatabaseTarget, TestDatabase } from './databases.js';
@@ -14,19 +15,35 @@ export interface TestApp extends TestDatabase {
   ): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] }>;
 }
 
-export async function createTestApp(target: DatabaseTarget): Promise<TestApp> {
+/** The admin secret test apps accept (ADMIN_TOKEN), and the header that carries it. */
+export const testAdminToken = 'test-admin-token-0123456789';
+export const adminAuthorization = `Basic ${Buffer.from(`admin:${testAdminToken}`).toString('base64')}`;
+export const testAuthConfig: AuthConfig = { adminToken: testAdminToken, challengeTtlMs: 300_000, audience: 'sessiongraph-test' };
+
+export interface TestAppOptions {
+  /** The clock the app sees; tests move it. */
+  now?: () => Date;
+}
+
+export async function createTestApp(target: DatabaseTarget, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await target.open();
   const logs: LogFields[] = [];
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as LogFields));
-  const app = createApp({ db: database.db, logger, config: { env: 'test' } });
+  const app = createApp({ db: database.db, logger, config: { env: 'test', auth: testAuthConfig }, now: options.now });
   return {
     ...database,
     app,
     logs,
+    // As the admin unless the test passes its own Authorization (or an empty one: anonymous).
     async graphql(query, variables, headers = {}) {
       const response = await app.fetch('http://sessiongraph.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          authorization: adminAuthorization,
+          ...headers,
+        },
         body: JSON.stringify({ query, variables }),
       });
       return response.json();

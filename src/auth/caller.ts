@@ -1,0 +1,78 @@
+// Who is calling: an API client (Basic `<id>:<secret>`, server to server) or a session (Bearer
+// `<session token>`, a frontend). No Authorization header is an anonymous caller, who can only see
+// the schema; a header that does not authenticate is refused outright (401).
+import { GraphQLError } from 'graphql';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { ApiClientScope } from '../generated/prisma/enums.js';
+import { effectiveStatus } from '../schema/session-status.js';
+import { secretMatches, sha256 } from './secrets.js';
+
+export type Caller =
+  | { kind: 'apiClient'; clientId: string; scope: ApiClientScope }
+  | { kind: 'session'; sessionId: string; identityId: string };
+
+export const adminClientId = 'admin';
+
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: { 'www-authenticate': 'Basic realm="sessiongraph", Bearer realm="sessiongraph"' } },
+    },
+  });
+}
+
+export interface AuthenticateOptions {
+  prisma: PrismaClient;
+  /** ADMIN_TOKEN, when configured: the admin client's secret, never stored. */
+  adminToken?: string;
+  now: Date;
+}
+
+// API clients' last use is recorded at most this often, not on every request.
+const lastUsedResolutionMs = 60_000;
+const lastUsedWritten = new Map<string, number>();
+
+async function apiClient(id: string, secret: string, { prisma, adminToken, now }: AuthenticateOptions): Promise<Caller> {
+  if (id === adminClientId && adminToken !== undefined) {
+    if (secretMatches(secret, sha256(adminToken))) return { kind: 'apiClient', clientId: id, scope: 'ADMIN' };
+    throw unauthenticated('Invalid API client credentials');
+  }
+  const client = await prisma.apiClient.findUnique({ where: { id } });
+  // Compare even when the client is unknown, so timing does not reveal which ids exist.
+  const matches = secretMatches(secret, client?.secretHash ?? '0'.repeat(64));
+  if (!client || !matches || client.revokedAt) throw unauthenticated('Invalid API client credentials');
+  const last = lastUsedWritten.get(id) ?? 0;
+  if (now.getTime() - last > lastUsedResolutionMs) {
+    lastUsedWritten.set(id, now.getTime());
+    await prisma.apiClient.update({ where: { id }, data: { lastUsedAt: now } });
+  }
+  return { kind: 'apiClient', clientId: id, scope: client.scope };
+}
+
+async function session(token: string, { prisma, now }: AuthenticateOptions): Promise<Caller> {
+  const found = await prisma.session.findUnique({
+    where: { tokenHash: Uint8Array.from(sha256(token)) },
+    select: { id: true, identityId: true, status: true, expiresAt: true, abandonAt: true },
+  });
+  if (!found || effectiveStatus(found, now) !== 'ACTIVE') throw unauthenticated('Invalid or expired session token');
+  return { kind: 'session', sessionId: found.id, identityId: found.identityId };
+}
+
+export async function authenticate(header: string | null, options: AuthenticateOptions): Promise<Caller | null> {
+  if (header === null || header.trim() === '') return null;
+  const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);
+  switch (scheme?.toLowerCase()) {
+    case 'basic': {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon <= 0) throw unauthenticated('Basic credentials must be base64("<api token id>:<secret>")');
+      return apiClient(decoded.slice(0, colon), decoded.slice(colon + 1), options);
+    }
+    case 'bearer':
+      if (!credentials) throw unauthenticated('Bearer credentials need a session token');
+      return session(credentials, options);
+    default:
+      throw unauthenticated('Authorization must be "Basic <base64 id:secret>" or "Bearer <session token>"');
+  }
+}

@@ -1,0 +1,146 @@
+// Two-step signed operations (Grid's 202 challenge flow): step one writes a challenge and nothing
+// else; step two checks a signature over that challenge, made by an active session of the same
+// identity, and then consumes the challenge and performs the operation in one transaction.
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.js';
+import { mayActFor } from '../auth/guards.js';
+import { verifyP256, verifyP256AnyEncoding } from '../crypto/signature.js';
+import { codedError } from '../errors.js';
+import type { Challenge, Credential, Prisma, Session } from '../generated/prisma/client.js';
+import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
+import { encodeGlobalId } from '../schema/global-id.js';
+import { effectiveStatus, effectiveStatusWhere } from '../schema/session-status.js';
+import { challengePayload } from './payload.js';
+import { parseSignature } from './signature-input.js';
+
+export interface ChallengeRequest {
+  operation: ChallengeOperation;
+  identityId: string;
+  targetId: string;
+  targetType: 'Session' | 'Credential';
+  credentialType: CredentialType | null;
+}
+
+export async function createChallenge(ctx: Context, request: ChallengeRequest): Promise<Challenge> {
+  const issuedAt = ctx.now();
+  const expiresAt = new Date(issuedAt.getTime() + ctx.auth.challengeTtlMs);
+  const requestId = randomBytes(24).toString('base64url'); // 192 random bits
+  const payloadToSign = challengePayload({
+    operation: request.operation,
+    identityId: encodeGlobalId('Identity', request.identityId),
+    targetId: encodeGlobalId(request.targetType, request.targetId),
+    requestId,
+    issuedAt,
+    expiresAt,
+    audience: ctx.auth.audience,
+  });
+  return ctx.prisma.challenge.create({
+    data: {
+      requestId,
+      identityId: request.identityId,
+      operation: request.operation,
+      targetId: request.targetId,
+      credentialType: request.credentialType,
+      payloadToSign,
+      createdAt: issuedAt,
+      expiresAt,
+    },
+  });
+}
+
+export interface ConfirmedOperation {
+  operation: ChallengeOperation;
+  /** REVOKE_SESSION: the revoked session; otherwise the session that signed (and stays). */
+  session: Session;
+  revokedSessions: Session[];
+  credential: Credential | null;
+}
+
+const invalidSignature = () =>
+  codedError('INVALID_SIGNATURE', 'The signature does not verify with the key of any active session of this account');
+
+/** The active session of the challenge's identity whose key made `signature`, or an error. */
+async function findSigner(ctx: Context, challenge: Challenge, signature: string): Promise<Session> {
+  const presented = parseSignature(signature);
+  if (!presented) throw invalidSignature();
+  const now = ctx.now();
+  const candidates = await ctx.prisma.session.findMany({
+    where: {
+      identityId: challenge.identityId,
+      signingPublicKey: { not: null },
+      ...effectiveStatusWhere('ACTIVE', now, ctx.prisma.session.fields),
+      // "Sign out other devices" must be signed by the session that stays.
+      ...(challenge.operation === 'REVOKE_OTHER_SESSIONS' ? { id: challenge.targetId } : {}),
+    },
+  });
+  // The calling session's own key first: it is almost always the signer.
+  const callerSession = ctx.caller?.kind === 'session' ? ctx.caller.sessionId : undefined;
+  candidates.sort((a, b) => Number(b.id === callerSession) - Number(a.id === callerSession));
+  const message = Buffer.from(challenge.payloadToSign, 'base64');
+  const signer = candidates.find((session) => {
+    const key = session.signingPublicKey!;
+    if (presented.publicKey) {
+      return Buffer.from(key).equals(Buffer.from(presented.publicKey)) && verifyP256(key, message, presented.signature, 'der');
+    }
+    return verifyP256AnyEncoding(key, message, presented.signature);
+  });
+  if (!signer) throw invalidSignature();
+  return signer;
+}
+
+async function perform(
+  tx: Prisma.TransactionClient,
+  challenge: Challenge,
+  signer: Session,
+  now: Date,
+): Promise<ConfirmedOperation> {
+  const revoked = { status: 'REVOKED' as const, revokedAt: now, revokedBySessionId: signer.id };
+  switch (challenge.operation) {
+    case 'REVOKE_SESSION': {
+      const { count } = await tx.session.updateMany({ where: { id: challenge.targetId, status: 'ACTIVE' }, data: revoked });
+      if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
+      const session = await tx.session.findUniqueOrThrow({ where: { id: challenge.targetId } });
+      return { operation: challenge.operation, session, revokedSessions: [session], credential: null };
+    }
+    case 'REVOKE_OTHER_SESSIONS': {
+      const others = { identityId: challenge.identityId, id: { not: challenge.targetId }, status: 'ACTIVE' as const };
+      const ids = (await tx.session.findMany({ where: others, select: { id: true } })).map((s) => s.id);
+      await tx.session.updateMany({ where: { ...others, id: { in: ids } }, data: revoked });
+      const revokedSessions = await tx.session.findMany({ where: { id: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      return { operation: challenge.operation, session: signer, revokedSessions, credential: null };
+    }
+    case 'REVOKE_CREDENTIAL': {
+      const { count } = await tx.credential.updateMany({ where: { id: challenge.targetId, revokedAt: null }, data: { revokedAt: now } });
+      if (count === 0) throw codedError('CREDENTIAL_ALREADY_REVOKED', `Credential ${encodeGlobalId('Credential', challenge.targetId)} is already revoked`);
+      const credential = await tx.credential.findUniqueOrThrow({ where: { id: challenge.targetId } });
+      return { operation: challenge.operation, session: signer, revokedSessions: [], credential };
+    }
+    default:
+      throw codedError('CHALLENGE_NOT_FOUND', `This challenge (${challenge.operation}) is not confirmed here`);
+  }
+}
+
+export async function confirmChallenge(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation> {
+  const challenge = await ctx.prisma.challenge.findUnique({ where: { requestId } });
+  // Another identity's challenge reads exactly like one that does not exist.
+  if (!challenge || !mayActFor(ctx, challenge.identityId)) {
+    throw codedError('CHALLENGE_NOT_FOUND', 'No challenge with this requestId');
+  }
+  if (challenge.consumedAt) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
+  if (challenge.expiresAt <= ctx.now()) throw codedError('CHALLENGE_EXPIRED', 'This challenge has expired; request a new one');
+
+  const signer = await findSigner(ctx, challenge, signature);
+  const now = ctx.now();
+  return ctx.prisma.$transaction(async (tx) => {
+    // Compare-and-set: of any number of concurrent confirmations, one consumes the challenge.
+    const { count } = await tx.challenge.updateMany({
+      where: { id: challenge.id, consumedAt: null },
+      data: { consumedAt: now, signerSessionId: signer.id },
+    });
+    if (count === 0) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
+    // The signer may have been revoked since we checked its signature.
+    const stillActive = await tx.session.findUnique({ where: { id: signer.id } });
+    if (!stillActive || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
+    return perform(tx, challenge, signer, now);
+  });
+}

@@ -1,0 +1,110 @@
+// Unsigned operator actions (Kratos and Clerk admin APIs): admin API tokens only.
+import { requireAdmin } from '../auth/guards.js';
+import { builder } from '../builder.js';
+import { codedError } from '../errors.js';
+import { decodeGlobalId } from './global-id.js';
+import { future, invalidField, optionalText } from './input.js';
+import { SessionNode } from './session.js';
+import { effectiveStatus } from './session-status.js';
+
+builder.relayMutationField(
+  'adminRevokeSession',
+  {
+    description: 'What adminRevokeSession needs.',
+    inputFields: (t) => ({
+      sessionId: t.id({ required: true, description: 'The session to revoke (`Session:<uuid>`).' }),
+      reason: t.string({ required: false, description: 'Why, for the record.' }),
+    }),
+  },
+  {
+    description: 'Revokes a session at once, without a signature (admin).',
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
+      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const reason = optionalText(input.reason, 'input.reason');
+      const { count } = await ctx.prisma.session.updateMany({
+        where: { id, status: 'ACTIVE' },
+        data: { status: 'REVOKED', revokedAt: ctx.now(), revocationReason: reason },
+      });
+      const session = await ctx.prisma.session.findUnique({ where: { id } });
+      if (!session) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
+      if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
+      return { session };
+    },
+  },
+  {
+    description: 'The revoked session.',
+    outputFields: (t) => ({ session: t.field({ type: SessionNode, description: 'The session, now REVOKED.', resolve: (p) => p.session }) }),
+  },
+);
+
+builder.relayMutationField(
+  'revokeIdentitySessions',
+  {
+    description: 'What revokeIdentitySessions needs.',
+    inputFields: (t) => ({
+      identityId: t.id({ required: true, description: 'Whose sessions to revoke (`Identity:<uuid>`).' }),
+      reason: t.string({ required: false, description: 'Why, for the record.' }),
+    }),
+  },
+  {
+    description: 'Revokes every active session of an identity, without a signature (admin; Kratos "delete identity sessions").',
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
+      const identityId = decodeGlobalId(String(input.identityId), 'Identity').id;
+      const reason = optionalText(input.reason, 'input.reason');
+      if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) {
+        throw codedError('NOT_FOUND', `No Identity ${input.identityId}`);
+      }
+      const now = ctx.now();
+      return ctx.prisma.$transaction(async (tx) => {
+        const ids = (await tx.session.findMany({ where: { identityId, status: 'ACTIVE' }, select: { id: true } })).map((s) => s.id);
+        await tx.session.updateMany({
+          where: { id: { in: ids }, status: 'ACTIVE' },
+          data: { status: 'REVOKED', revokedAt: now, revocationReason: reason },
+        });
+        const revokedSessions = await tx.session.findMany({ where: { id: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return { revokedSessions };
+      });
+    },
+  },
+  {
+    description: 'The sessions revoked.',
+    outputFields: (t) => ({
+      revokedSessions: t.field({ type: [SessionNode], description: 'Every session this revoked, newest first.', resolve: (p) => p.revokedSessions }),
+      revokedCount: t.int({ description: 'How many sessions were revoked.', resolve: (p) => p.revokedSessions.length }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'extendSession',
+  {
+    description: 'What extendSession needs.',
+    inputFields: (t) => ({
+      sessionId: t.id({ required: true, description: 'The session to extend (`Session:<uuid>`).' }),
+      until: t.field({ type: 'DateTime', required: true, description: 'Its new expiry, in the future.' }),
+    }),
+  },
+  {
+    description: 'Moves an active session\'s expiry (admin; Kratos "extend session").',
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
+      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const now = ctx.now();
+      const until = future(input.until, 'input.until', now)!;
+      const session = await ctx.prisma.session.findUnique({ where: { id } });
+      if (!session) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
+      const status = effectiveStatus(session, now);
+      if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${input.sessionId} is ${status}; only an active session can be extended`);
+      // Compare-and-set on the status: a revocation that lands first wins.
+      const { count } = await ctx.prisma.session.updateMany({ where: { id, status: 'ACTIVE' }, data: { expiresAt: until } });
+      if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is no longer active`);
+      return { session: await ctx.prisma.session.findUniqueOrThrow({ where: { id } }) };
+    },
+  },
+  {
+    description: 'The extended session.',
+    outputFields: (t) => ({ session: t.field({ type: SessionNode, description: 'The session with its new expiry.', resolve: (p) => p.session }) }),
+  },
+);

@@ -1,0 +1,37 @@
+// node(id:), nodes(ids:) (and federation's _entities) load any object by id; a session caller must
+// still see only its own identity's objects. Objects it may not see come back null, exactly like
+// ids that do not exist.
+import { visibleIdentity } from '../auth/guards.js';
+import type { Context } from '../context.js';
+
+type Row = Record<string, unknown> | null | undefined;
+
+export async function loadVisible(
+  ctx: Context,
+  ids: { typename: string }[],
+  load: () => Promise<readonly unknown[]>,
+): Promise<unknown[]> {
+  const identityId = visibleIdentity(ctx); // anonymous callers stop here, before any query
+  const nodes = await load();
+  if (identityId === null) return [...nodes];
+  const rows = nodes as Row[];
+  // A device belongs to an identity through its session: look those sessions up in one query.
+  const deviceSessions = rows.flatMap((row, i) => (row && ids[i]?.typename === 'Device' ? [String(row.sessionId)] : []));
+  const ownSessions = new Set(
+    deviceSessions.length === 0
+      ? []
+      : (await ctx.prisma.session.findMany({ where: { id: { in: deviceSessions }, identityId }, select: { id: true } })).map((s) => s.id),
+  );
+  return rows.map((row, i) => {
+    if (!row) return null;
+    switch (ids[i]?.typename) {
+      case 'Identity':
+        return row.id === identityId ? row : null;
+      case 'Device':
+        return ownSessions.has(String(row.sessionId)) ? row : null;
+      default:
+        // Session, Credential, addresses: they carry their identity. Missing means not visible.
+        return row.identityId === identityId ? row : null;
+    }
+  });
+}

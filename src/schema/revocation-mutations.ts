@@ -1,0 +1,170 @@
+// Signed revocation, in two steps: revokeSession / revokeOtherSessions / revokeCredential hand out
+// a Challenge and change nothing; confirmRevocation checks the signature over it and acts.
+import { forbidden, requireCaller } from '../auth/guards.js';
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import { codedError } from '../errors.js';
+import { confirmChallenge, createChallenge } from '../revocation/service.js';
+import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
+import { CredentialNode } from './credential.js';
+import { decodeGlobalId } from './global-id.js';
+import { SessionNode } from './session.js';
+
+/** Signed operations are for admin API clients and sessions; a read-only token may not start one. */
+function requireSigner(ctx: Context) {
+  const caller = requireCaller(ctx);
+  if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw forbidden('This API token may only read');
+  return caller;
+}
+
+function notFound(globalId: string) {
+  return codedError('NOT_FOUND', `No ${globalId.split(':')[0]} ${globalId}`);
+}
+
+
+builder.relayMutationField(
+  'revokeSession',
+  {
+    description: 'What revokeSession needs.',
+    inputFields: (t) => ({ sessionId: t.id({ required: true, description: 'The session to sign out (`Session:<uuid>`).' }) }),
+  },
+  {
+    description:
+      'Step one of signing a session out: returns a challenge to sign with the key of any active session of the same account (the target itself included), then call confirmRevocation. Changes nothing.',
+    resolve: async (_root, { input }, ctx) => {
+      const caller = requireSigner(ctx);
+      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const session = await ctx.prisma.session.findUnique({ where: { id } });
+      if (!session || (caller.kind === 'session' && caller.identityId !== session.identityId)) throw notFound(String(input.sessionId));
+      if (session.status !== 'ACTIVE') throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
+      const challenge = await createChallenge(ctx, {
+        operation: 'REVOKE_SESSION',
+        identityId: session.identityId,
+        targetId: session.id,
+        targetType: 'Session',
+        credentialType: session.type,
+      });
+      return { challenge };
+    },
+  },
+  {
+    description: 'The challenge to sign; nothing has changed yet.',
+    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
+  },
+);
+
+builder.relayMutationField(
+  'revokeOtherSessions',
+  {
+    description: 'What revokeOtherSessions needs.',
+    inputFields: (t) => ({
+      keepSessionId: t.id({
+        required: false,
+        description: 'The session that stays signed in and signs; a session caller may omit it (it keeps itself), an admin must give it.',
+      }),
+    }),
+  },
+  {
+    description:
+      'Step one of "sign out all other devices" (Kratos disableMyOtherSessions): returns a challenge the kept session must sign, then call confirmRevocation. Changes nothing.',
+    resolve: async (_root, { input }, ctx) => {
+      const caller = requireSigner(ctx);
+      const keepGlobalId = input.keepSessionId ? String(input.keepSessionId) : undefined;
+      let keepId: string;
+      if (caller.kind === 'session') {
+        keepId = keepGlobalId ? decodeGlobalId(keepGlobalId, 'Session').id : caller.sessionId;
+        if (keepId !== caller.sessionId) throw forbidden('A session can only keep itself: omit keepSessionId or pass your own session');
+      } else {
+        if (!keepGlobalId) throw codedError('BAD_USER_INPUT', 'input.keepSessionId: an admin must name the session to keep', { field: 'input.keepSessionId' });
+        keepId = decodeGlobalId(keepGlobalId, 'Session').id;
+      }
+      const keep = await ctx.prisma.session.findUnique({ where: { id: keepId } });
+      if (!keep) throw notFound(keepGlobalId ?? `Session:${keepId}`);
+      const challenge = await createChallenge(ctx, {
+        operation: 'REVOKE_OTHER_SESSIONS',
+        identityId: keep.identityId,
+        targetId: keep.id,
+        targetType: 'Session',
+        credentialType: keep.type,
+      });
+      return { challenge };
+    },
+  },
+  {
+    description: 'The challenge to sign; nothing has changed yet.',
+    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
+  },
+);
+
+builder.relayMutationField(
+  'revokeCredential',
+  {
+    description: 'What revokeCredential needs.',
+    inputFields: (t) => ({ credentialId: t.id({ required: true, description: 'The credential to revoke (`Credential:<uuid>`).' }) }),
+  },
+  {
+    description:
+      'Step one of revoking a credential: returns a challenge to sign with the key of an active session of the same account, then call confirmRevocation. Changes nothing.',
+    resolve: async (_root, { input }, ctx) => {
+      const caller = requireSigner(ctx);
+      const id = decodeGlobalId(String(input.credentialId), 'Credential').id;
+      const credential = await ctx.prisma.credential.findUnique({ where: { id } });
+      if (!credential || (caller.kind === 'session' && caller.identityId !== credential.identityId)) {
+        throw notFound(String(input.credentialId));
+      }
+      if (credential.revokedAt) throw codedError('CREDENTIAL_ALREADY_REVOKED', `Credential ${input.credentialId} is already revoked`);
+      const challenge = await createChallenge(ctx, {
+        operation: 'REVOKE_CREDENTIAL',
+        identityId: credential.identityId,
+        targetId: credential.id,
+        targetType: 'Credential',
+        credentialType: credential.type,
+      });
+      return { challenge };
+    },
+  },
+  {
+    description: 'The challenge to sign; nothing has changed yet.',
+    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
+  },
+);
+
+builder.relayMutationField(
+  'confirmRevocation',
+  {
+    description: 'What confirmRevocation needs.',
+    inputFields: (t) => ({
+      requestId: t.string({ required: true, description: 'The challenge\'s requestId.' }),
+      signature: t.string({
+        required: true,
+        description:
+          'ECDSA P-256/SHA-256 signature over the decoded payloadToSign: base64 or base64url of r||s (64 bytes, as WebCrypto makes it) or DER; or a stamp, base64url JSON {publicKey, scheme, signature}.',
+      }),
+    }),
+  },
+  {
+    description:
+      'Step two: verifies the signature against the stored challenge and performs the operation, once. Errors: CHALLENGE_NOT_FOUND, CHALLENGE_EXPIRED, CHALLENGE_CONSUMED, INVALID_SIGNATURE, SESSION_ALREADY_REVOKED, CREDENTIAL_ALREADY_REVOKED.',
+    resolve: (_root, { input }, ctx) => {
+      requireSigner(ctx);
+      return confirmChallenge(ctx, input.requestId, input.signature);
+    },
+  },
+  {
+    description: 'What the confirmed challenge did.',
+    outputFields: (t) => ({
+      operation: t.field({ type: ChallengeOperationEnum, description: 'The operation performed.', resolve: (p) => p.operation }),
+      session: t.field({
+        type: SessionNode,
+        description: 'REVOKE_SESSION: the revoked session. Otherwise: the session that signed.',
+        resolve: (p) => p.session,
+      }),
+      revokedSessions: t.field({
+        type: [SessionNode],
+        description: 'Every session this revoked (REVOKE_OTHER_SESSIONS: all but the signer).',
+        resolve: (p) => p.revokedSessions,
+      }),
+      credential: t.field({ type: CredentialNode, nullable: true, description: 'REVOKE_CREDENTIAL: the revoked credential.', resolve: (p) => p.credential }),
+    }),
+  },
+);

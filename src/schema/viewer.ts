@@ -1,0 +1,41 @@
+// Who am I (Kratos' whoami): the calling session and its identity, or the calling API token.
+import { requireCaller } from '../auth/guards.js';
+import { builder } from '../builder.js';
+import { ApiClientType } from './api-client.js';
+import { IdentityNode } from './identity.js';
+import { SessionNode } from './session.js';
+
+const ViewerType = builder.objectRef<{ sessionId?: string; identityId?: string; apiClientId?: string }>('Viewer').implement({
+  description: 'The caller of this request.',
+  fields: (t) => ({
+    session: t.prismaField({
+      type: SessionNode,
+      nullable: true,
+      description: 'The calling session; null for an API token.',
+      resolve: (query, viewer, _args, ctx) => (viewer.sessionId ? ctx.prisma.session.findUnique({ ...query, where: { id: viewer.sessionId } }) : null),
+    }),
+    identity: t.prismaField({
+      type: IdentityNode,
+      nullable: true,
+      description: 'The calling session\'s identity; null for an API token.',
+      resolve: (query, viewer, _args, ctx) => (viewer.identityId ? ctx.prisma.identity.findUnique({ ...query, where: { id: viewer.identityId } }) : null),
+    }),
+    apiClient: t.prismaField({
+      type: ApiClientType,
+      nullable: true,
+      description: 'The calling API token; null for a session (and for ADMIN_TOKEN, which is not stored).',
+      resolve: (query, viewer, _args, ctx) => (viewer.apiClientId ? ctx.prisma.apiClient.findUnique({ ...query, where: { id: viewer.apiClientId } }) : null),
+    }),
+  }),
+});
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: ViewerType,
+    description: 'The caller: its session and identity (Bearer), or its API token (Basic).',
+    resolve: (_root, _args, ctx) => {
+      const caller = requireCaller(ctx);
+      return caller.kind === 'session' ? { sessionId: caller.sessionId, identityId: caller.identityId } : { apiClientId: caller.clientId };
+    },
+  }),
+);
