@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, visit } from 'graphql';
 import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { authenticate } from './auth/caller.js';
@@ -132,6 +132,37 @@ function errorCodesPlugin(): Plugin {
   };
 }
 
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL cannot store U+0000 in text or JSON; a string carrying one would fail deep in a query.
+ * Refuse it up front, naming the problem, whether it came in a variable or a literal.
+ */
+function nulCharacterPlugin(): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      let literal = false;
+      visit(args.document, {
+        StringValue(node) {
+          if (node.value.includes('\u0000')) literal = true;
+        },
+      });
+      if (literal || containsNul(args.variableValues)) {
+        setResultAndStopExecution({
+          errors: [new GraphQLError('Strings must not contain the NUL character (U+0000)', { extensions: { code: 'BAD_USER_INPUT' } })],
+        });
+      }
+    },
+  };
+}
+
 function routesPlugin(db: Database): Plugin {
   return {
     async onRequest({ url, endResponse }) {
@@ -184,7 +215,7 @@ export function createApp({ db, logger, config, now = () => new Date() }: AppDep
       auth: config.auth,
       now,
     }),
-    plugins: [requestLogPlugin(logger, requestIds), routesPlugin(db), errorCodesPlugin()],
+    plugins: [requestLogPlugin(logger, requestIds), routesPlugin(db), errorCodesPlugin(), nulCharacterPlugin()],
   });
 }
 

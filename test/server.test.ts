@@ -109,6 +109,17 @@ describe.each(databaseTargets)('server on $name', (target) => {
     expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('refuses strings with a NUL character, which PostgreSQL cannot store', async () => {
+    for (const [query, variables] of [
+      ['query ($id: ID!) { session(id: $id) { id } }', { id: 'Session:\u0000' }],
+      ['{ sessions(filter: { clientId: "a\\u0000b" }) { totalCount } }', {}],
+    ] as const) {
+      const result = await t.graphql(query, variables);
+      expect(result.errors?.[0]?.message).toMatch(/NUL character/);
+      expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it('refuses a malformed id given to node(id:) the same way', async () => {
     const result = await t.graphql(`{ node(id: "Session:nope") { id } }`);
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -44,6 +44,6 @@ export function parseSignature(input: string): PresentedSignature | null {
   if (text.length === 0 || text.length > 4096) return null;
   const bytes = decode(text);
   if (!bytes || bytes.length === 0) return null;
-  if (bytes[0] === 0x7b /* { */) return stamp(bytes);
-  return { signature: bytes };
+  // A stamp is JSON; a raw signature may start with the byte of "{" too, so fall back to it.
+  return (bytes[0] === 0x7b && stamp(bytes)) || { signature: bytes };
 }
