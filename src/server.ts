@@ -15,7 +15,10 @@ import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
 export const exampleQuery = `# Welcome to sessiongraph: sessions from Grid, Kratos and Clerk in one schema.
-# Paste an id from your data below, or ask for any object with node(id: "Type:<uuid>").
+# Reading needs credentials: open "Headers" below and paste
+#   { "Authorization": "Basic <base64 of admin:SECRET>" }   (an API token; see the README)
+#   { "Authorization": "Bearer <session token>" }           (a session: sees only its own data)
+# Then paste an id from your data below, or ask for any object with node(id: "Type:<uuid>").
 query SessionWithDevices($id: ID! = "Session:019542f5-b3e7-1d02-0000-000000000003") {
   session(id: $id) {
     id
