@@ -1,6 +1,8 @@
 // The one Pothos builder. Types register themselves on it from src/schema/*; src/schema/index.ts
 // turns it into the executable schema.
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { Context } from './context.js';
@@ -21,7 +23,8 @@ export const builder = new SchemaBuilder<{
 }>({
   // Fields are non-null unless they say otherwise: a null then means "no value", never "forgot".
   defaultFieldNullability: false,
-  plugins: [PrismaPlugin, RelayPlugin],
+  // Federation last: it wraps what the others build.
+  plugins: [PrismaPlugin, RelayPlugin, DirectivePlugin, FederationPlugin],
   prisma: {
     // Per request: the server, the tests and the CLI each hand in their own database.
     client: (ctx) => ctx.prisma,
@@ -44,7 +47,8 @@ export const builder = new SchemaBuilder<{
       resolve: (_root, { ids }, ctx, _info, resolveNodes) => loadVisible(ctx, ids, () => resolveNodes(ids)),
     },
     nodeTypeOptions: { description: 'An object with a global id (`Type:<uuid>`), refetchable with `node(id:)`.' },
-    pageInfoTypeOptions: { description: 'Where a page sits in a connection (Relay cursor connections spec).' },
+    // Shareable: other Relay subgraphs define the same PageInfo, and composition must accept both.
+    pageInfoTypeOptions: { description: 'Where a page sits in a connection (Relay cursor connections spec).', shareable: true },
     cursorFieldOptions: { description: 'Opaque cursor of this edge, for `after` or `before`.' },
     nodeFieldOptions: { description: 'The object at this edge.' },
     edgesFieldOptions: { description: 'The objects of this page, newest first.' },

@@ -2,10 +2,13 @@
 import type { Caller } from './auth/caller.js';
 import type { AuthConfig } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 
 export interface Context {
   prisma: PrismaClient;
+  /** Batching loaders, new for each request. */
+  loaders: Loaders;
   logger: Logger;
   requestId: string;
   /** Null for a request without credentials: it may read the schema and nothing else. */

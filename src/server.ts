@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, visit } from 'graphql';
 import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -11,6 +12,7 @@ import type { Config } from './config.js';
 import { authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import type { Database } from './db/database.js';
+import { createLoaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -208,6 +210,7 @@ export function createApp({ db, logger, config, now = () => new Date() }: AppDep
     maskedErrors: { isDev: config.env === 'development' },
     context: async ({ request }) => ({
       prisma: db.prisma,
+      loaders: createLoaders(db.prisma),
       logger,
       requestId: requestIds.get(request) ?? randomUUID(),
       caller: await authenticate(request.headers.get('authorization'), {
@@ -218,7 +221,14 @@ export function createApp({ db, logger, config, now = () => new Date() }: AppDep
       auth: config.auth,
       now,
     }),
-    plugins: [requestLogPlugin(logger, requestIds), routesPlugin(db), errorCodesPlugin(), nulCharacterPlugin()],
+    plugins: [
+      requestLogPlugin(logger, requestIds),
+      routesPlugin(db),
+      errorCodesPlugin(),
+      nulCharacterPlugin(),
+      // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
+      useApolloInlineTrace(),
+    ],
   });
 }
 

@@ -1,7 +1,8 @@
-// npm run schema:print: writes schema.graphql from the builder, so reviewers see schema changes in
-// diffs and clients can generate types without running the server.
+// npm run schema:print: writes schema.graphql (the client-facing schema) and subgraph.graphql (the
+// federation SDL) from the builder, so schema changes show in diffs and tools need no running server.
 import { writeFileSync } from 'node:fs';
-import { printedSchema, schemaFile } from '../schema/print.js';
+import { printedSchema, printedSubgraph, schemaFile, subgraphFile } from '../schema/print.js';
 
 writeFileSync(schemaFile, printedSchema());
-console.log(`wrote ${schemaFile}`);
+writeFileSync(subgraphFile, printedSubgraph());
+console.log(`wrote ${schemaFile} and ${subgraphFile}`);

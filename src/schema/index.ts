@@ -17,5 +17,11 @@ import './revocation-mutations.js';
 import './admin-session-mutations.js';
 import './api-client.js';
 import './viewer.js';
+import './entities.js';
 
-export const schema = builder.toSchema({ sortSchema: true });
+// A federation subgraph schema (with _service and _entities) that also serves clients directly.
+export const schema = builder.toSubGraphSchema({
+  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+  federationDirectives: ['@key', '@shareable'],
+  sortSchema: true,
+});

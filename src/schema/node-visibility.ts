@@ -15,12 +15,10 @@ export async function loadVisible(
   const nodes = await load();
   if (identityId === null) return [...nodes];
   const rows = nodes as Row[];
-  // A device belongs to an identity through its session: look those sessions up in one query.
+  // A device belongs to an identity through its session: the session loader batches those lookups.
   const deviceSessions = rows.flatMap((row, i) => (row && ids[i]?.typename === 'Device' ? [String(row.sessionId)] : []));
   const ownSessions = new Set(
-    deviceSessions.length === 0
-      ? []
-      : (await ctx.prisma.session.findMany({ where: { id: { in: deviceSessions }, identityId }, select: { id: true } })).map((s) => s.id),
+    (await ctx.loaders.session.loadMany(deviceSessions)).flatMap((s) => (s && !(s instanceof Error) && s.identityId === identityId ? [s.id] : [])),
   );
   return rows.map((row, i) => {
     if (!row) return null;

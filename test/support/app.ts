@@ -12,7 +12,11 @@ export interface TestApp extends TestDatabase {
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
-  ): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] }>;
+  ): Promise<{
+    data?: T;
+    errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[];
+    extensions?: Record<string, unknown>;
+  }>;
 }
 
 /** The admin secret test apps accept (ADMIN_TOKEN), and the header that carries it. */
