@@ -16,7 +16,7 @@ describe('GraphQL over HTTP conformance', () => {
   it('passes every audit', async () => {
     const audits = serverAudits({
       url: 'http://sessiongraph.test/graphql',
-      fetchFn: (input: RequestInfo | URL, init?: RequestInit) => t.app.fetch(String(input instanceof Request ? input.url : input), init),
+      fetchFn: (input: RequestInfo | URL, init?: RequestInit) => t.app.fetch(new Request(input, init)),
     });
     expect(audits.length).toBeGreaterThan(50);
     const results = await Promise.all(audits.map(async (audit) => ({ name: audit.name, ...(await audit.fn()) })));
