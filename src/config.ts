@@ -19,6 +19,32 @@ export interface Config {
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
   auth: AuthConfig;
+  limits: LimitsConfig;
+  /** Serve GraphiQL at /graphql (default: on outside production). */
+  graphiql: boolean;
+  /** Answer introspection queries (default: on outside production). */
+  introspection: boolean;
+  /** Batched requests (a JSON array of operations): the most per request; 0 means off. */
+  batchLimit: number;
+  /** Trust X-Forwarded-For for the client address (behind a proxy you run). */
+  trustProxy: boolean;
+  /** Where rate-limit counters live: this process (unset) or a Redis shared by all instances. */
+  redisUrl?: string;
+}
+
+/** Limits that protect the server from hostile or careless queries. Every one has a variable. */
+export interface LimitsConfig {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxRequestBodyBytes: number;
+  rateLimitWindowMs: number;
+  /** Failed authentications per client address per window. */
+  authFailuresPerWindow: number;
+  /** confirmRevocation calls per caller per window. */
+  confirmationsPerWindow: number;
 }
 
 export interface AuthConfig {
@@ -98,6 +124,29 @@ function databaseUrl(raw: string): string {
   return raw;
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError('REDIS_URL', 'is not a URL; expected redis://host:6379 (or unset it to count in memory)');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `unsupported scheme "${parsed.protocol}"; expected redis:// or rediss://`);
+  }
+  return value;
+}
+
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters (a long random string)');
@@ -132,5 +181,21 @@ export function loadConfig(env: Env = process.env): Config {
       challengeTtlMs: integer(env, 'CHALLENGE_TTL_SECONDS', 300, 10, 86_400) * 1000,
       audience: env.AUDIENCE?.trim() || 'sessiongraph',
     },
+    limits: {
+      maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 1000),
+      maxAliases: integer(env, 'MAX_ALIASES', 15, 0, 10_000),
+      maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
+      maxDirectives: integer(env, 'MAX_DIRECTIVES', 10, 0, 10_000),
+      maxCost: integer(env, 'MAX_COST', 50_000, 1, 1_000_000_000),
+      maxRequestBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+      rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1000,
+      authFailuresPerWindow: integer(env, 'RATE_LIMIT_AUTH_FAILURES', 10, 1, 100_000_000),
+      confirmationsPerWindow: integer(env, 'RATE_LIMIT_CONFIRMATIONS', 30, 1, 100_000_000),
+    },
+    graphiql: flag(env, 'GRAPHIQL', nodeEnv !== 'production'),
+    introspection: flag(env, 'INTROSPECTION', nodeEnv !== 'production'),
+    batchLimit: integer(env, 'BATCH_LIMIT', 0, 0, 100),
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+    redisUrl: redisUrl(env.REDIS_URL),
   };
 }

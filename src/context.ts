@@ -2,6 +2,7 @@
 import type { Caller } from './auth/caller.js';
 import type { AuthConfig } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import type { Limiter } from './http/rate-limits.js';
 import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 
@@ -14,6 +15,7 @@ export interface Context {
   /** Null for a request without credentials: it may read the schema and nothing else. */
   caller: Caller | null;
   auth: AuthConfig;
+  limiter: Limiter;
   /** The clock; tests move it. */
   now(): Date;
 }

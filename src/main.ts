@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
 import { createLogger } from './logger.js';
+import { openRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import { PortError, createApp, startHttpServer } from './server.js';
 
 function fail(message: string): never {
@@ -18,13 +19,16 @@ async function main(): Promise<void> {
   const startedAt = performance.now();
 
   const db: Database = await openDatabase(config.database);
+  let rateLimits: RateLimitStore | undefined;
   let running: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
-    running = await startHttpServer(createApp({ db, logger, config }), config);
+    rateLimits = await openRateLimitStore(config.redisUrl);
+    running = await startHttpServer(createApp({ db, logger, config, rateLimits }), config);
   } catch (error) {
+    await rateLimits?.close();
     await db.close();
     throw error;
   }
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info('shutting down', { signal });
     await running.stop();
+    await rateLimits.close();
     await db.close();
     logger.info('stopped');
     process.exit(0);

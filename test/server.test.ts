@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { createApp, startHttpServer } from '../src/server.js';
-import { createTestApp, testAuthConfig, type TestApp } from './support/app.js';
+import { memoryStore } from '../src/rate-limit.js';
+import { createTestApp, testConfig, type TestApp } from './support/app.js';
 import { databaseTargets, pgliteTarget } from './support/databases.js';
 
 describe.each(databaseTargets)('server on $name', (target) => {
@@ -162,7 +163,7 @@ describe.each(databaseTargets)('server on $name', (target) => {
 describe('readiness when the database is gone', () => {
   it('answers 503 from /readyz while /healthz stays up', async () => {
     const database = await pgliteTarget.open();
-    const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: { env: 'test', auth: testAuthConfig } });
+    const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: testConfig(), rateLimits: memoryStore() });
     await database.dispose();
     const ready = await app.fetch('http://sessiongraph.test/readyz');
     expect(ready.status).toBe(503);
@@ -175,7 +176,7 @@ describe('graceful stop', () => {
   it('finishes the request in flight, then closes', async () => {
     const database = await pgliteTarget.open();
     try {
-      const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: { env: 'test', auth: testAuthConfig } });
+      const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: testConfig(), rateLimits: memoryStore() });
       // Hold the one request open until stop() has begun.
       const slowReadiness = database.db.ping;
       let release!: () => void;

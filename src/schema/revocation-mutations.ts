@@ -145,8 +145,8 @@ builder.relayMutationField(
   {
     description:
       'Step two: verifies the signature against the stored challenge and performs the operation, once. Errors: CHALLENGE_NOT_FOUND, CHALLENGE_EXPIRED, CHALLENGE_CONSUMED, INVALID_SIGNATURE, SESSION_ALREADY_REVOKED, CREDENTIAL_ALREADY_REVOKED.',
-    resolve: (_root, { input }, ctx) => {
-      requireSigner(ctx);
+    resolve: async (_root, { input }, ctx) => {
+      await ctx.limiter.confirmation(requireSigner(ctx));
       return confirmChallenge(ctx, input.requestId, input.signature);
     },
   },

@@ -1,5 +1,6 @@
 // The real Yoga handler over a fresh test database, driven in-process through yoga.fetch.
-import type { AuthConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { memoryStore } from '../../src/rate-limit.js';
 import { createLogger, type LogFields } from '../../src/logger.js';
 import { createApp, type App } from '../../src/server.js';
 import type { DatabaseTarget, TestDatabase } from './databases.js';
@@ -22,20 +23,31 @@ export interface TestApp extends TestDatabase {
 /** The admin secret test apps accept (ADMIN_TOKEN), and the header that carries it. */
 export const testAdminToken = 'test-admin-token-0123456789';
 export const adminAuthorization = `Basic ${Buffer.from(`admin:${testAdminToken}`).toString('base64')}`;
-export const testAuthConfig: AuthConfig = { adminToken: testAdminToken, challengeTtlMs: 300_000, audience: 'sessiongraph-test' };
+
+/** The configuration a test app runs with: the real loader, over a test environment. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', ADMIN_TOKEN: testAdminToken, AUDIENCE: 'sessiongraph-test', ...env });
+}
 
 export interface TestAppOptions {
   /** The clock the app sees; tests move it. */
   now?: () => Date;
+  /** Environment variables on top of the test defaults (limits, NODE_ENV, …). */
+  env?: Record<string, string>;
 }
 
 export async function createTestApp(target: DatabaseTarget, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await target.open();
   const logs: LogFields[] = [];
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as LogFields));
-  const app = createApp({ db: database.db, logger, config: { env: 'test', auth: testAuthConfig }, now: options.now });
+  const rateLimits = memoryStore();
+  const app = createApp({ db: database.db, logger, config: testConfig(options.env), rateLimits, now: options.now });
   return {
     ...database,
+    async dispose() {
+      await rateLimits.close();
+      await database.dispose();
+    },
     app,
     logs,
     // As the admin unless the test passes its own Authorization (or an empty one: anonymous).
