@@ -104,10 +104,12 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     context: async ({ request, req }) => {
       const address = clientAddress(request, req, config.trustProxy);
       await limiter.beforeAuthentication(address);
+      const loaders = createLoaders(db.prisma);
       let caller;
       try {
         caller = await authenticate(request.headers.get('authorization'), {
           prisma: db.prisma,
+          loaders,
           adminToken: config.auth.adminToken,
           now: now(),
         });
@@ -117,7 +119,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       }
       return {
         prisma: db.prisma,
-        loaders: createLoaders(db.prisma),
+        loaders,
         logger,
         requestId: requestIds.get(request) ?? randomUUID(),
         caller,

@@ -4,6 +4,7 @@
 import { GraphQLError } from 'graphql';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
+import type { Loaders } from '../loaders.js';
 import { effectiveStatus } from '../schema/session-status.js';
 import { secretMatches, sha256 } from './secrets.js';
 
@@ -24,6 +25,8 @@ export function unauthenticated(message: string): GraphQLError {
 
 export interface AuthenticateOptions {
   prisma: PrismaClient;
+  /** The request's loaders: a session caller's session and identity are put there for later fields. */
+  loaders?: Loaders;
   /** ADMIN_TOKEN, when configured: the admin client's secret, never stored. */
   adminToken?: string;
   now: Date;
@@ -50,12 +53,13 @@ async function apiClient(id: string, secret: string, { prisma, adminToken, now }
   return { kind: 'apiClient', clientId: id, scope: client.scope };
 }
 
-async function session(token: string, { prisma, now }: AuthenticateOptions): Promise<Caller> {
-  const found = await prisma.session.findUnique({
-    where: { tokenHash: Uint8Array.from(sha256(token)) },
-    select: { id: true, identityId: true, status: true, expiresAt: true, abandonAt: true },
-  });
+async function session(token: string, { prisma, loaders, now }: AuthenticateOptions): Promise<Caller> {
+  // The identity comes in the same statement: almost every session request reads it next.
+  const found = await prisma.session.findUnique({ where: { tokenHash: Uint8Array.from(sha256(token)) }, include: { identity: true } });
   if (!found || effectiveStatus(found, now) !== 'ACTIVE') throw unauthenticated('Invalid or expired session token');
+  const { identity, ...sessionRow } = found;
+  loaders?.session.prime(sessionRow.id, sessionRow);
+  loaders?.identity.prime(identity.id, identity);
   return { kind: 'session', sessionId: found.id, identityId: found.identityId };
 }
 

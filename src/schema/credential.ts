@@ -12,7 +12,6 @@ export const CredentialNode = builder.prismaNode('Credential', {
     identifiers: t.stringList({
       nullable: true,
       description: 'What the credential is looked up by (email, username, OIDC subject, …); null for session callers.',
-      select: { identifiers: true },
       resolve: (credential, _args, ctx) => (seesAdminData(ctx) ? credential.identifiers : null),
     }),
     nickname: t.exposeString('nickname', { nullable: true, description: 'A name for the credential shown to its owner.' }),

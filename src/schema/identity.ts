@@ -25,7 +25,6 @@ export const IdentityNode = builder.prismaNode('Identity', {
       type: 'JSON',
       nullable: true,
       description: 'Metadata only administrators may read; null for session callers.',
-      select: { metadataAdmin: true },
       resolve: (identity, _args, ctx) => (seesAdminData(ctx) ? identity.metadataAdmin : null),
     }),
     verifiableAddresses: t.relation('verifiableAddresses', {
@@ -51,7 +50,6 @@ export const IdentityNode = builder.prismaNode('Identity', {
         status: t.arg({ type: [SessionStatusEnum], required: false, description: 'Only sessions whose status is one of these.' }),
         active: t.arg.boolean({ required: false, description: 'Only sessions that authenticate now (true) or do not (false).' }),
       },
-      select: { id: true },
       resolve: (identity, args, ctx, info) =>
         sessionPage(
           ctx,

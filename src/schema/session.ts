@@ -5,8 +5,6 @@ import { AuthenticationMethodType, storedAuthenticationMethods } from './authent
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { effectiveStatus } from './session-status.js';
 
-const statusColumns = { status: true, expiresAt: true, abandonAt: true } as const;
-
 export const SessionNode = builder.prismaNode('Session', {
   description: 'A signed-in session of an identity on one client or device.',
   id: { field: 'id' },
@@ -20,19 +18,16 @@ export const SessionNode = builder.prismaNode('Session', {
     status: t.field({
       type: SessionStatusEnum,
       description: 'Where the session is in its life; EXPIRED or ABANDONED as soon as that time passes.',
-      select: statusColumns,
       resolve: (session) => effectiveStatus(session),
     }),
     active: t.boolean({
       description: 'Whether the session authenticates now (status ACTIVE; Kratos `active`).',
-      select: statusColumns,
       resolve: (session) => effectiveStatus(session) === 'ACTIVE',
     }),
     aal: t.expose('aal', { type: AuthenticatorAssuranceLevelEnum, nullable: true, description: 'Authenticator assurance level reached (Kratos `authenticator_assurance_level`).' }),
     authenticationMethods: t.field({
       type: [AuthenticationMethodType],
       description: 'How the session was authenticated, step by step (Kratos `authentication_methods`).',
-      select: { authenticationMethods: true },
       resolve: (session) => storedAuthenticationMethods(session.authenticationMethods),
     }),
     clientId: t.exposeString('clientId', { nullable: true, description: 'The client (browser or app install) the session lives in (Clerk `client_id`).' }),
@@ -50,20 +45,17 @@ export const SessionNode = builder.prismaNode('Session', {
       type: 'ID',
       nullable: true,
       description: 'The session whose signature revoked this one (`Session:<uuid>`); null when an admin revoked it.',
-      select: { revokedBySessionId: true },
       resolve: (session) => (session.revokedBySessionId ? encodeGlobalId('Session', session.revokedBySessionId) : null),
     }),
     revocationReason: t.string({
       nullable: true,
       description: 'Why an administrator revoked the session; null for session callers.',
-      select: { revocationReason: true },
       resolve: (session, _args, ctx) => (seesAdminData(ctx) ? session.revocationReason : null),
     }),
     tokenized: t.exposeString('tokenized', { nullable: true, description: 'The session as a signed JWT, when one was issued (Kratos `tokenized`).' }),
     signingPublicKey: t.string({
       nullable: true,
       description: 'The session\'s P-256 public key (SEC1 compressed, hex) that verifies its signed requests.',
-      select: { signingPublicKey: true },
       resolve: (session) => (session.signingPublicKey ? Buffer.from(session.signingPublicKey).toString('hex') : null),
     }),
     devices: t.relation('devices', {

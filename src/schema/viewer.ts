@@ -8,17 +8,18 @@ import { SessionNode } from './session.js';
 const ViewerType = builder.objectRef<{ sessionId?: string; identityId?: string; apiClientId?: string }>('Viewer').implement({
   description: 'The caller of this request.',
   fields: (t) => ({
-    session: t.prismaField({
+    // Both were loaded with the session token; the loaders hand them over without another query.
+    session: t.field({
       type: SessionNode,
       nullable: true,
       description: 'The calling session; null for an API token.',
-      resolve: (query, viewer, _args, ctx) => (viewer.sessionId ? ctx.prisma.session.findUnique({ ...query, where: { id: viewer.sessionId } }) : null),
+      resolve: (viewer, _args, ctx) => (viewer.sessionId ? ctx.loaders.session.load(viewer.sessionId) : null),
     }),
-    identity: t.prismaField({
+    identity: t.field({
       type: IdentityNode,
       nullable: true,
       description: 'The calling session\'s identity; null for an API token.',
-      resolve: (query, viewer, _args, ctx) => (viewer.identityId ? ctx.prisma.identity.findUnique({ ...query, where: { id: viewer.identityId } }) : null),
+      resolve: (viewer, _args, ctx) => (viewer.identityId ? ctx.loaders.identity.load(viewer.identityId) : null),
     }),
     apiClient: t.prismaField({
       type: ApiClientType,
