@@ -9,7 +9,7 @@ import type { Context } from './context.js';
 import type PrismaTypes from './generated/prisma/pothos-types.js';
 import { getDatamodel } from './generated/prisma/pothos-types.js';
 import { decodeGlobalId, encodeGlobalId } from './schema/global-id.js';
-import { loadVisible } from './schema/node-visibility.js';
+import { loadNodes } from './schema/node-loading.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -40,11 +40,11 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: {
       description: 'Fetches any object by its global id (`Type:<uuid>`); null when there is none (or the caller may not see it).',
-      resolve: async (_root, { id }, ctx, _info, resolveNode) => (await loadVisible(ctx, [id], async () => [await resolveNode(id)]))[0],
+      resolve: async (_root, { id }, ctx, _info, resolveNodes) => (await loadNodes(ctx, [id], async (ids) => [await resolveNodes(ids[0]!)]))[0],
     },
     nodesQueryOptions: {
       description: 'Fetches objects by their global ids, in order; null for each id with no object the caller may see.',
-      resolve: (_root, { ids }, ctx, _info, resolveNodes) => loadVisible(ctx, ids, () => resolveNodes(ids)),
+      resolve: (_root, { ids }, ctx, _info, resolveNodes) => loadNodes(ctx, ids, resolveNodes),
     },
     nodeTypeOptions: { description: 'An object with a global id (`Type:<uuid>`), refetchable with `node(id:)`.' },
     // Shareable: other Relay subgraphs define the same PageInfo, and composition must accept both.

@@ -6,7 +6,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
 import { createLogger } from './logger.js';
 import { openRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import { PortError, createApp, startHttpServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 function fail(message: string): never {
   process.stderr.write(`sessiongraph: ${message}\n`);
@@ -18,10 +18,15 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const startedAt = performance.now();
 
+  // Building the schema takes a moment: let it happen while the database opens.
+  const serverModule = import('./server.js');
+  serverModule.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+
   const db: Database = await openDatabase(config.database);
   let rateLimits: RateLimitStore | undefined;
-  let running: Awaited<ReturnType<typeof startHttpServer>>;
+  let running: RunningServer;
   try {
+    const { createApp, startHttpServer } = await serverModule;
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
@@ -55,6 +60,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) fail(error.message);
-  if (error instanceof PortError) fail(`PORT: ${error.message}`);
   fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
 });

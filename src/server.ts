@@ -9,7 +9,7 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import type { Database } from './db/database.js';
@@ -151,8 +151,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export class PortError extends Error {}
-
 export async function startHttpServer(
   app: App,
   options: { host: string; port: number; shutdownTimeoutMs: number },
@@ -175,7 +173,7 @@ export async function startHttpServer(
           : error.code === 'EACCES'
             ? `${options.port} needs privileges this process does not have`
             : error.message;
-      reject(new PortError(problem));
+      reject(new ConfigError('PORT', problem));
     });
     server.listen(options.port, options.host, () => resolve());
   });

@@ -1,15 +1,15 @@
 // The one place that decides which database sessiongraph talks to. Everything downstream gets a
 // Database — a Prisma client, a migration-capable adapter and a health probe — and never learns
 // whether it is the embedded PGlite or a PostgreSQL server.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { readTemplate } from './pglite-template.js';
 
 export interface Database {
   readonly prisma: PrismaClient;
@@ -28,9 +28,17 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
+// Columns no read path needs are left out of every query unless one selects them explicitly:
+// secrets never travel by accident, and rows stay small.
+const omit = {
+  session: { tokenHash: true, encryptedSigningKey: true, vendorExtra: true },
+  identity: { vendorExtra: true },
+  credential: { config: true },
+} as const;
+
 function createClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
-  if (!options.onQuery) return new PrismaClient({ adapter });
-  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  if (!options.onQuery) return new PrismaClient({ adapter, omit }) as unknown as PrismaClient;
+  const client = new PrismaClient({ adapter, omit, log: [{ emit: 'event', level: 'query' }] });
   const onQuery = options.onQuery;
   client.$on('query', (event) => onQuery(event.query));
   return client as unknown as PrismaClient;
@@ -45,9 +53,14 @@ function once(close: () => Promise<void>): () => Promise<void> {
 async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const lock = inMemory ? undefined : lockDataDir(dataDir);
-  let pglite: PGlite;
+  // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's WASM.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+  let pglite: InstanceType<typeof PGlite>;
   try {
-    pglite = await PGlite.create(inMemory ? undefined : join(dataDir, 'pglite'));
+    const directory = inMemory ? undefined : join(dataDir, 'pglite');
+    const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
+    const template = fresh ? await readTemplate() : undefined;
+    pglite = await PGlite.create(directory, template ? { loadDataDir: template } : {});
   } catch (error) {
     lock?.release();
     throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);

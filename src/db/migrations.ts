@@ -6,23 +6,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { dirname, join } from 'node:path';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
+import { projectRoot } from '../paths.js';
 import type {
   MigrationList,
   SchemaContainer,
   SchemaEngine,
 } from '@prisma/schema-engine-wasm/schema_engine_bg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 type SchemaEngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const schemaPath = join(projectRoot, 'prisma/schema.prisma');
 export const migrationsDir = join(projectRoot, 'prisma/migrations');
 const lockfileName = 'migration_lock.toml';
@@ -116,6 +113,9 @@ export async function applyMigrations(
 ): Promise<string[]> {
   const history = await readMigrationHistory(dir);
   if (history.migrationDirectories.length === 0) return [];
+  // Most starts have nothing to apply: asking _prisma_migrations is cheaper than starting the engine.
+  const applied = await appliedMigrations(adapterFactory);
+  if (applied && history.migrationDirectories.every((m) => applied.has(m.path))) return [];
   return withEngine(adapterFactory, async (engine) => {
     const result = await engine.applyMigrations({
       migrationsList: history,
@@ -134,6 +134,7 @@ export async function applyMigrations(
 export async function pendingSchemaChanges(
   options: { dir?: string; schema?: string } = {},
 ): Promise<string | null> {
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   const scratch = new PGlite();
   try {
     const factory = new PrismaPGlite(scratch);
@@ -152,6 +153,23 @@ export async function pendingSchemaChanges(
     });
   } finally {
     await scratch.close();
+  }
+}
+
+/** Names of the migrations recorded as finished, or null when there is no record yet. */
+async function appliedMigrations(adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<Set<string> | null> {
+  const adapter = await adapterFactory.connect();
+  try {
+    const result = await adapter.queryRaw({
+      sql: 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      args: [],
+      argTypes: [],
+    });
+    return new Set(result.rows.map((row) => String(row[0])));
+  } catch {
+    return null; // no table yet: a new database
+  } finally {
+    await adapter.dispose();
   }
 }
 

@@ -7,16 +7,14 @@ import type { Context } from '../context.js';
 import { DeviceNode } from './device.js';
 import { decodeGlobalId, type NodeType } from './global-id.js';
 import { IdentityNode } from './identity.js';
-import { loadVisible } from './node-visibility.js';
+import { loadNodes } from './node-loading.js';
 import { SessionNode } from './session.js';
 
 const key = builder.selection<{ id: string }>('id');
 
 function resolveReference(type: NodeType & ('Identity' | 'Session' | 'Device')) {
   return async (reference: { id: string }, ctx: Context) => {
-    const { id } = decodeGlobalId(reference.id, type);
-    const loader = type === 'Identity' ? ctx.loaders.identity : type === 'Session' ? ctx.loaders.session : ctx.loaders.device;
-    const [visible] = await loadVisible(ctx, [{ typename: type }], async () => [await loader.load(id)]);
+    const [visible] = await loadNodes(ctx, [decodeGlobalId(reference.id, type)], async () => []);
     return (visible ?? null) as never;
   };
 }

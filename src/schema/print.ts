@@ -1,12 +1,11 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { projectRoot } from '../paths.js';
 import { schema } from './index.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const schemaFile = join(root, 'schema.graphql');
-export const subgraphFile = join(root, 'subgraph.graphql');
+export const schemaFile = join(projectRoot, 'schema.graphql');
+export const subgraphFile = join(projectRoot, 'subgraph.graphql');
 
 /** The schema as clients see it. */
 export function printedSchema(): string {

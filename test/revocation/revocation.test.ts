@@ -218,7 +218,7 @@ describe.each(databaseTargets)('signed revocation on $name', (target) => {
     expect(secretKey).toHaveLength(32);
     expect(Buffer.from(p256.getPublicKey(secretKey, true)).toString('hex')).toBe(session.signingPublicKey);
     // The stored copy is only the sealed one; the server kept no private key.
-    const row = await t.db.prisma.session.findUniqueOrThrow({ where: { id: session.id.slice(8) } });
+    const row = await t.db.prisma.session.findUniqueOrThrow({ where: { id: session.id.slice(8) }, select: { encryptedSigningKey: true } });
     expect(row.encryptedSigningKey).toBe(encryptedSessionSigningKey);
 
     const challenge = await requestRevocation(t, session.id, (await import('../support/app.js')).adminAuthorization);

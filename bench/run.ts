@@ -1,0 +1,458 @@
+// npm run bench [-- --quick] [--out results.json]
+// Seeds PostgreSQL, starts sessiongraph as its own process (production mode) and a raw-SQL baseline,
+// drives both over loopback with autocannon, and reports throughput, latency (µs), GraphQL errors,
+// SQL statements per request, the server's memory and its cold start on an empty embedded database.
+// Writes a markdown table to stdout and bench/results/latest.json.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createHistogram } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { p256 } from '@noble/curves/nist.js';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { applyMigrations } from '../src/db/migrations.js';
+import { buildTemplate } from '../src/db/pglite-template.js';
+import { createLogger } from '../src/logger.js';
+import { memoryStore } from '../src/rate-limit.js';
+import { encodeCursor } from '../src/schema/pagination.js';
+import { createApp } from '../src/server.js';
+import { seed, type Population } from './seed.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+const outIndex = process.argv.indexOf('--out');
+const outFile = outIndex > 0 ? resolve(process.argv[outIndex + 1]!) : join(root, 'bench/results/latest.json');
+const plan = quick
+  ? { identities: 500, revocations: 100, pgliteIdentities: 200, warmupS: 1, durationS: 2, connections: 10 }
+  : { identities: 10_000, revocations: 1000, pgliteIdentities: 2000, warmupS: 3, durationS: 10, connections: 20 };
+const poolSize = 10;
+const adminToken = 'bench-admin-token-0123456789abcdef';
+const admin = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+// ---------------------------------------------------------------- the queries each scenario sends
+
+const securityPage = `{ viewer { identity { id traits sessions(first: 50) { edges { node {
+  id status type nickname createdAt expiresAt lastActiveAt aal
+  devices { id userAgent ipAddress location lastSeenAt }
+  authenticationMethods { method aal completedAt } } } } } } }`;
+const activePage = `query ($after: String) { sessions(first: 50, after: $after, filter: { active: true }) {
+  edges { cursor node { id status type clientId createdAt expiresAt identity { id } } } pageInfo { endCursor } } }`;
+const nodesQuery = `query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Identity { traits state } ... on Session { status type } ... on Device { userAgent } } }`;
+const entitiesQuery = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Identity { id traits } ... on Session { id status } ... on Device { id userAgent } } }`;
+const revokeMutation = `mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }`;
+const confirmMutation = `mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { session { id status } } }`;
+
+function mixedIds(population: Population, offset: number) {
+  const take = (list: string[], n: number) => Array.from({ length: n }, (_, i) => list[(offset * 7 + i * 13) % list.length]!);
+  return { identity: take(population.identityIds, 30), session: take(population.sessionIds, 40), device: take(population.deviceIds, 30) };
+}
+const globalIds = (ids: ReturnType<typeof mixedIds>) => [
+  ...ids.identity.map((id) => `Identity:${id}`),
+  ...ids.session.map((id) => `Session:${id}`),
+  ...ids.device.map((id) => `Device:${id}`),
+];
+
+// ---------------------------------------------------------------- processes
+
+interface Child {
+  process: ChildProcess;
+  port: number;
+  rss: number[];
+  stop(): Promise<void>;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function startChild(args: string[], env: Record<string, string>, portOf: (line: string) => number | undefined): Promise<Child & { startedMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolvePromise, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const port = portOf(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (port) {
+          // From here on only drain the output (one log line per request): parsing it would load this process.
+          child.stdout!.off('data', onData);
+          child.stdout!.resume();
+          const rss: number[] = [];
+          const sampler = setInterval(() => {
+            try {
+              rss.push(rssOf(child.pid!));
+            } catch {
+              clearInterval(sampler);
+            }
+          }, 250);
+          resolvePromise({
+            process: child,
+            port,
+            rss,
+            startedMs: performance.now() - started,
+            stop: () =>
+              new Promise((done) => {
+                clearInterval(sampler);
+                child.once('exit', () => done());
+                child.kill('SIGTERM');
+              }),
+          });
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)));
+  });
+}
+
+const serverPort = (line: string) => {
+  try {
+    const entry = JSON.parse(line);
+    return entry.msg === 'sessiongraph ready' ? Number(new URL(entry.url).port) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+function startServer(env: Record<string, string>) {
+  // The compiled server, as it is deployed: npm run build, then the flags of npm run start:dist
+  // (a small young generation and a heap cap keep V8 from growing the heap just because it can).
+  return startChild(['--max-semi-space-size=4', '--max-old-space-size=192', 'dist/main.js'], {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ADMIN_TOKEN: adminToken,
+    DATABASE_POOL_SIZE: String(poolSize),
+    // Limits that would throttle a load test from one address.
+    RATE_LIMIT_AUTH_FAILURES: '100000000',
+    RATE_LIMIT_CONFIRMATIONS: '100000000',
+    ...env,
+  }, serverPort);
+}
+
+// ---------------------------------------------------------------- load
+
+interface Measured {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+interface LoadSpec {
+  port: number;
+  path: string;
+  headers?: Record<string, string>;
+  /** The i-th request's JSON body (and extra headers). */
+  body: (i: number) => { body: unknown; headers?: Record<string, string> } | undefined;
+  durationS?: number;
+  amount?: number;
+  overallRate?: number;
+  connections?: number;
+  onBody?: (body: string) => void;
+}
+
+async function load(spec: LoadSpec): Promise<Measured> {
+  const histogram = createHistogram();
+  let errors = 0;
+  let sent = 0;
+  let finish!: (result: autocannon.Result) => void;
+  let fail!: (error: unknown) => void;
+  const finished = new Promise<autocannon.Result>((resolvePromise, rejectPromise) => ((finish = resolvePromise), (fail = rejectPromise)));
+  const instance = autocannon({
+    url: `http://127.0.0.1:${spec.port}`,
+    connections: spec.connections ?? plan.connections,
+    duration: spec.durationS ?? plan.durationS,
+    amount: spec.amount,
+    overallRate: spec.overallRate,
+    requests: [
+      {
+        method: 'POST',
+        path: spec.path,
+        setupRequest: (request) => {
+          const next = spec.body(sent++);
+          if (!next) return request;
+          return {
+            ...request,
+            headers: { 'content-type': 'application/json', ...spec.headers, ...next.headers },
+            body: JSON.stringify(next.body),
+          };
+        },
+        onResponse: (status, body) => {
+          // GraphQL errors arrive with HTTP 200: count them from the body.
+          if (status !== 200 || body.includes('"errors"')) errors++;
+          spec.onBody?.(body);
+        },
+      },
+    ],
+  }, (error, result) => (error ? fail(error) : finish(result)));
+  // autocannon rounds its own latencies to whole milliseconds; keep microseconds here.
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
+    histogram.record(Math.max(1, Math.round(responseTime * 1000))),
+  );
+  const result = await finished;
+  return {
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
+    p50Ms: histogram.count ? histogram.percentile(50) / 1000 : 0,
+    p99Ms: histogram.count ? histogram.percentile(99) / 1000 : 0,
+    requests: result.requests.total,
+    errors,
+  };
+}
+
+async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
+  await load({ ...spec, durationS: plan.warmupS });
+  return load(spec);
+}
+
+// ---------------------------------------------------------------- database
+
+async function freshDatabase(): Promise<string> {
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query('DROP DATABASE IF EXISTS sessiongraph_bench WITH (FORCE)');
+  await client.query('CREATE DATABASE sessiongraph_bench');
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = '/sessiongraph_bench';
+  return url.toString();
+}
+
+/** SQL statements one request of each scenario costs, from the Prisma query log of an in-process app. */
+async function statementsPerRequest(databaseUrl: string, population: Population, cursor: string) {
+  const queries: string[] = [];
+  const db = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 2, connectTimeoutMs: 5000 }, { onQuery: (sql) => queries.push(sql) });
+  const config = loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: adminToken });
+  const rateLimits = memoryStore();
+  const app = createApp({ db, logger: createLogger('error', () => {}), config, rateLimits });
+  const count = async (body: unknown, authorization = admin) => {
+    queries.length = 0;
+    const response = await app.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+    const text = await response.text();
+    if (text.includes('"errors"')) throw new Error(`statement count request failed: ${text.slice(0, 300)}`);
+    return queries.length;
+  };
+  const ids = mixedIds(population, 1);
+  const reps = globalIds(ids).map((id) => ({ __typename: id.split(':')[0], id }));
+  const result = {
+    securityPage: await count({ query: securityPage }, `Bearer ${population.tokens[0]}`),
+    activePage: await count({ query: activePage, variables: { after: cursor } }),
+    nodes: await count({ query: nodesQuery, variables: { ids: globalIds(ids) } }),
+    entities: await count({ query: entitiesQuery, variables: { reps } }),
+  };
+  await rateLimits.close();
+  await db.close();
+  return result;
+}
+
+// ---------------------------------------------------------------- the run
+
+async function main() {
+  const startedAt = performance.now();
+  const results: Record<string, unknown> = {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    plan,
+  };
+
+  log('building the server (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  // New embedded databases start from the template the install step builds; make sure it exists.
+  await buildTemplate();
+
+  log('seeding PostgreSQL');
+  const databaseUrl = await freshDatabase();
+  const seeding = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize, connectTimeoutMs: 5000 });
+  await applyMigrations(seeding.adapterFactory);
+  const population = await seed(seeding, { identities: plan.identities, revocations: plan.revocations });
+  // A cursor deep into the active sessions: the 60th percentile of the list.
+  const deep = await seeding.prisma.session.findMany({
+    where: { status: 'ACTIVE', OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    skip: Math.floor(population.sessions * 0.4),
+    take: 1,
+    select: { createdAt: true, id: true },
+  });
+  await seeding.close();
+  const cursor = encodeCursor(deep[0]!);
+  results.population = { identities: population.identities, sessions: population.sessions, devices: population.devices, seedMs: population.seedMs };
+  log(`seeded ${population.identities} identities, ${population.sessions} sessions, ${population.devices} devices in ${population.seedMs} ms`);
+
+  const statements = await statementsPerRequest(databaseUrl, population, cursor);
+  results.statementsPerRequest = statements;
+
+  log('starting the server and the raw-SQL baseline');
+  const server = await startServer({ DATABASE_URL: databaseUrl });
+  const raw = await startChild(['--import', 'tsx', 'bench/raw-server.ts'], { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize) }, (line) => {
+    try {
+      return JSON.parse(line).port as number;
+    } catch {
+      return undefined;
+    }
+  });
+
+  const token = (i: number) => population.tokens[i % population.tokens.length]!;
+  const scenarios: Record<string, { ours: Measured; raw?: Measured; p99At80PercentMs?: number }> = {};
+  try {
+    log('1. security page (session caller)');
+    const security: LoadSpec = { port: server.port, path: '/graphql', body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${token(i)}` } }) };
+    const securityOurs = await warmAndMeasure(security);
+    const securityRaw = await warmAndMeasure({ port: raw.port, path: '/security', body: (i) => ({ body: { token: token(i) } }) });
+    const at80 = await load({ ...security, overallRate: Math.max(1, Math.floor(securityOurs.requestsPerSecond * 0.8)) });
+    scenarios.securityPage = { ours: securityOurs, raw: securityRaw, p99At80PercentMs: at80.p99Ms };
+
+    log('2. admin: a page of active sessions deep into the list');
+    const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().slice(3).split(/:(.+)/) as [string, string];
+    scenarios.activePage = {
+      ours: await warmAndMeasure({ port: server.port, path: '/graphql', headers: { authorization: admin }, body: () => ({ body: { query: activePage, variables: { after: cursor } } }) }),
+      raw: await warmAndMeasure({ port: raw.port, path: '/sessions', body: () => ({ body: { cursor: { createdAt: new Date(Number(createdAt)).toISOString(), id } } }) }),
+    };
+
+    log('3. nodes(ids:) with 100 mixed ids');
+    scenarios.nodes = {
+      ours: await warmAndMeasure({ port: server.port, path: '/graphql', headers: { authorization: admin }, body: (i) => ({ body: { query: nodesQuery, variables: { ids: globalIds(mixedIds(population, i)) } } }) }),
+      raw: await warmAndMeasure({ port: raw.port, path: '/nodes', body: (i) => ({ body: { ids: mixedIds(population, i) } }) }),
+    };
+
+    log('4. _entities with 100 representations');
+    scenarios.entities = {
+      ours: await warmAndMeasure({
+        port: server.port,
+        path: '/graphql',
+        headers: { authorization: admin },
+        body: (i) => ({ body: { query: entitiesQuery, variables: { reps: globalIds(mixedIds(population, i)).map((gid) => ({ __typename: gid.split(':')[0], id: gid })) } } }),
+      }),
+    };
+
+    log('5. revocation: revokeSession, then confirmRevocation with signatures made in between');
+    const challenges: { requestId: string; payloadToSign: string; secretKey: Uint8Array }[] = [];
+    const byTarget = new Map(population.revocations.map((r) => [`Session:${r.targetSessionId}`, r.signerSecretKey]));
+    const targets = [...byTarget.keys()];
+    const revoke = await load({
+      port: server.port,
+      path: '/graphql',
+      headers: { authorization: admin },
+      amount: targets.length,
+      durationS: undefined,
+      body: (i) => (i < targets.length ? { body: { query: revokeMutation, variables: { id: targets[i] } } } : undefined),
+      onBody: (body) => {
+        const challenge = JSON.parse(body).data?.revokeSession?.challenge;
+        if (!challenge) return;
+        const payload = JSON.parse(Buffer.from(challenge.payloadToSign, 'base64').toString());
+        challenges.push({ ...challenge, secretKey: byTarget.get(payload.targetId)! });
+      },
+    });
+    const signed = challenges.map((c) => ({
+      requestId: c.requestId,
+      signature: Buffer.from(p256.sign(Buffer.from(c.payloadToSign, 'base64'), c.secretKey, { lowS: false })).toString('base64'),
+    }));
+    const confirm = await load({
+      port: server.port,
+      path: '/graphql',
+      headers: { authorization: admin },
+      amount: signed.length,
+      durationS: undefined,
+      body: (i) => (i < signed.length ? { body: { query: confirmMutation, variables: { r: signed[i]!.requestId, s: signed[i]!.signature } } } : undefined),
+    });
+    scenarios.revokeSession = { ours: revoke };
+    scenarios.confirmRevocation = { ours: confirm };
+  } finally {
+    await raw.stop();
+    await server.stop();
+  }
+  const rss = server.rss;
+  const third = Math.max(1, Math.floor(rss.length / 3));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  results.serverMemory = {
+    peakRssMB: Math.round(Math.max(...rss) / 2 ** 20),
+    firstThirdMeanMB: Math.round(mean(rss.slice(0, third)) / 2 ** 20),
+    lastThirdMeanMB: Math.round(mean(rss.slice(-third)) / 2 ** 20),
+  };
+
+  log('6. security page on the embedded PGlite database');
+  const dataDir = mkdtempSync(join(tmpdir(), 'sessiongraph-bench-'));
+  try {
+    const embedded = await openDatabase({ kind: 'pglite', dataDir });
+    await applyMigrations(embedded.adapterFactory);
+    const small = await seed(embedded, { identities: plan.pgliteIdentities, revocations: 0, seed: 7 });
+    await embedded.close();
+    const pgliteServer = await startServer({ DATA_DIR: dataDir });
+    try {
+      scenarios.securityPagePglite = {
+        ours: await warmAndMeasure({
+          port: pgliteServer.port,
+          path: '/graphql',
+          body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${small.tokens[i % small.tokens.length]}` } }),
+        }),
+      };
+    } finally {
+      await pgliteServer.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  log('cold start on an empty embedded database');
+  const coldDir = mkdtempSync(join(tmpdir(), 'sessiongraph-cold-'));
+  try {
+    const started = performance.now();
+    const cold = await startServer({ DATA_DIR: coldDir });
+    const response = await fetch(`http://127.0.0.1:${cold.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    await response.text();
+    results.coldStartMs = Math.round(performance.now() - started);
+    await cold.stop();
+  } finally {
+    rmSync(coldDir, { recursive: true, force: true });
+  }
+
+  results.scenarios = scenarios;
+  results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(table(results, scenarios, statements));
+}
+
+function table(results: Record<string, unknown>, scenarios: Record<string, { ours: Measured; raw?: Measured; p99At80PercentMs?: number }>, statements: Record<string, number>): string {
+  const sql: Record<string, string> = {
+    securityPage: String(statements.securityPage),
+    activePage: String(statements.activePage),
+    nodes: String(statements.nodes),
+    entities: String(statements.entities),
+  };
+  const rows = Object.entries(scenarios).map(([name, s]) =>
+    `| ${name} | ${s.ours.requestsPerSecond} | ${s.ours.p50Ms.toFixed(2)} | ${s.ours.p99Ms.toFixed(2)} | ${s.ours.errors} | ${sql[name] ?? ''} | ${s.raw?.requestsPerSecond ?? ''} | ${s.raw ? (s.ours.requestsPerSecond / s.raw.requestsPerSecond).toFixed(2) : ''} |`,
+  );
+  const memory = results.serverMemory as Record<string, number>;
+  return [
+    `## sessiongraph benchmark (${results.mode}, ${(results.machine as { cpus: number }).cpus} cores, ${(results.population as { sessions: number }).sessions} sessions)`,
+    '',
+    '| scenario | req/s | p50 ms | p99 ms | errors | SQL/request | raw SQL req/s | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
+    `- server RSS: peak ${memory.peakRssMB} MB (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
+    `- cold start on an empty PGlite directory: ${results.coldStartMs} ms`,
+    `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
+    '',
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+// The benchmark harness must keep working: its 30-second smoke run, end to end.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runToEnd } from './support/process.js';
+
+describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => {
+  it('seeds, loads every scenario without errors, and reports', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sessiongraph-bench-test-'));
+    try {
+      const out = join(dir, 'results.json');
+      const run = await runToEnd('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { BENCH_DATABASE_URL: process.env.TEST_DATABASE_URL! }, 240_000);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/\| securityPage \| \d+ \|/);
+      const results = JSON.parse(await readFile(out, 'utf8'));
+      const scenarios = results.scenarios as Record<string, { ours: { requests: number; errors: number } }>;
+      expect(Object.keys(scenarios).sort()).toEqual(
+        ['activePage', 'confirmRevocation', 'entities', 'nodes', 'revokeSession', 'securityPage', 'securityPagePglite'].sort(),
+      );
+      for (const [name, scenario] of Object.entries(scenarios)) {
+        expect(scenario.ours.requests, name).toBeGreaterThan(0);
+        expect(scenario.ours.errors, name).toBe(0);
+      }
+      expect(results.statementsPerRequest).toEqual({ securityPage: 2, activePage: 1, nodes: 3, entities: 3 });
+      expect(results.coldStartMs).toBeGreaterThan(0);
+      expect(results.serverMemory.peakRssMB).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
