@@ -128,7 +128,7 @@ const serverPort = (line: string) => {
 function startServer(env: Record<string, string>) {
   // The compiled server, as it is deployed: npm run build, then the flags of npm run start:dist
   // (a small young generation and a heap cap keep V8 from growing the heap just because it can).
-  return startChild(['--max-semi-space-size=4', '--max-old-space-size=192', 'dist/main.js'], {
+  return startChild(['--max-semi-space-size=8', '--max-old-space-size=192', 'dist/main.js'], {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
