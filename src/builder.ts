@@ -76,3 +76,6 @@ builder.globalConnectionField('totalCount', (t) =>
       typeof connection.totalCount === 'function' ? connection.totalCount() : (connection.totalCount ?? 0),
   }),
 );
+
+/** The builder's type parameters, for helpers that take field builders. */
+export type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;

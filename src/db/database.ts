@@ -26,6 +26,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** Called with the SQL of every statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /** A new embedded database starts from the migrated template when one exists (default true). */
+  fromTemplate?: boolean;
 }
 
 // Columns no read path needs are left out of every query unless one selects them explicitly:
@@ -59,7 +61,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
   try {
     const directory = inMemory ? undefined : join(dataDir, 'pglite');
     const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
-    const template = fresh ? await readTemplate() : undefined;
+    const template = fresh && options.fromTemplate !== false ? await readTemplate() : undefined;
     pglite = await PGlite.create(directory, template ? { loadDataDir: template } : {});
   } catch (error) {
     lock?.release();

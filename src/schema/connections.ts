@@ -6,7 +6,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { decodeGlobalId } from './global-id.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
@@ -89,34 +89,35 @@ function nodeQuery(ctx: Context, info: GraphQLResolveInfo, typeName: string) {
   return query.select ? { select: { ...query.select, id: true, createdAt: true } } : query;
 }
 
-export async function sessionPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.SessionWhereInput, args: ConnectionArgs) {
+/** What a keyset page needs of a Prisma model delegate (sessions and identities have it alike). */
+interface PagedDelegate<Row, Where> {
+  findMany(args: { where: { AND: unknown[] }; orderBy: unknown; take: number } & object): Promise<Row[]>;
+  findFirst(args: { where: { AND: [Where, KeysetWhere] }; select: { id: true } }): Promise<unknown>;
+  count(args: { where: Where }): Promise<number>;
+}
+
+async function keysetPage<Row extends { id: string; createdAt: Date }, Where>(
+  delegate: PagedDelegate<Row, Where>,
+  query: object,
+  where: Where,
+  args: ConnectionArgs,
+) {
   const plan = planPage(args);
-  const rows = await ctx.prisma.session.findMany({
-    ...nodeQuery(ctx, info, 'Session'),
-    where: { AND: [where, ...plan.where] },
-    orderBy: plan.orderBy,
-    take: plan.take,
-  });
+  const rows = await delegate.findMany({ ...query, where: { AND: [where, ...plan.where] }, orderBy: plan.orderBy, take: plan.take });
   return toPage(
     plan,
     rows,
-    async (beyond: KeysetWhere) => (await ctx.prisma.session.findFirst({ where: { AND: [where, beyond] }, select: { id: true } })) !== null,
-    () => ctx.prisma.session.count({ where }),
+    async (beyond) => (await delegate.findFirst({ where: { AND: [where, beyond] }, select: { id: true } })) !== null,
+    () => delegate.count({ where }),
   );
 }
 
-export async function identityPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.IdentityWhereInput, args: ConnectionArgs) {
-  const plan = planPage(args);
-  const rows = await ctx.prisma.identity.findMany({
-    ...nodeQuery(ctx, info, 'Identity'),
-    where: { AND: [where, ...plan.where] },
-    orderBy: plan.orderBy,
-    take: plan.take,
-  });
-  return toPage(
-    plan,
-    rows,
-    async (beyond: KeysetWhere) => (await ctx.prisma.identity.findFirst({ where: { AND: [where, beyond] }, select: { id: true } })) !== null,
-    () => ctx.prisma.identity.count({ where }),
-  );
+export function sessionPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.SessionWhereInput, args: ConnectionArgs) {
+  const delegate = ctx.prisma.session as unknown as PagedDelegate<Session, Prisma.SessionWhereInput>;
+  return keysetPage(delegate, nodeQuery(ctx, info, 'Session'), where, args);
+}
+
+export function identityPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.IdentityWhereInput, args: ConnectionArgs) {
+  const delegate = ctx.prisma.identity as unknown as PagedDelegate<Identity, Prisma.IdentityWhereInput>;
+  return keysetPage(delegate, nodeQuery(ctx, info, 'Identity'), where, args);
 }

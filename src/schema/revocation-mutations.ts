@@ -1,9 +1,10 @@
 // Signed revocation, in two steps: revokeSession / revokeOtherSessions / revokeCredential hand out
 // a Challenge and change nothing; confirmRevocation checks the signature over it and acts.
 import { forbidden, requireCaller } from '../auth/guards.js';
-import { builder } from '../builder.js';
+import { builder, type SchemaTypes } from '../builder.js';
 import type { Context } from '../context.js';
 import { codedError } from '../errors.js';
+import type { Challenge } from '../generated/prisma/client.js';
 import { confirmChallenge, createChallenge } from '../revocation/service.js';
 import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
 import { CredentialNode } from './credential.js';
@@ -16,6 +17,14 @@ function requireSigner(ctx: Context) {
   if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw forbidden('This API token may only read');
   return caller;
 }
+
+/** The payload of each first step: the challenge, and nothing done yet. */
+const challengePayload = {
+  description: 'The challenge to sign; nothing has changed yet.',
+  outputFields: (t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, { challenge: Challenge }>) => ({
+    challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (payload) => payload.challenge }),
+  }),
+};
 
 function notFound(globalId: string) {
   return codedError('NOT_FOUND', `No ${globalId.split(':')[0]} ${globalId}`);
@@ -47,10 +56,7 @@ builder.relayMutationField(
       return { challenge };
     },
   },
-  {
-    description: 'The challenge to sign; nothing has changed yet.',
-    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
-  },
+  challengePayload,
 );
 
 builder.relayMutationField(
@@ -90,10 +96,7 @@ builder.relayMutationField(
       return { challenge };
     },
   },
-  {
-    description: 'The challenge to sign; nothing has changed yet.',
-    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
-  },
+  challengePayload,
 );
 
 builder.relayMutationField(
@@ -123,10 +126,7 @@ builder.relayMutationField(
       return { challenge };
     },
   },
-  {
-    description: 'The challenge to sign; nothing has changed yet.',
-    outputFields: (t) => ({ challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (p) => p.challenge }) }),
-  },
+  challengePayload,
 );
 
 builder.relayMutationField(

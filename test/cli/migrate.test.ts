@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../support/databases.js';
 import { runToEnd } from '../support/process.js';
 
 const migrate = (args: string[], env: Record<string, string>) =>
@@ -13,14 +14,24 @@ describe('migrate command', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('applies pending migrations to the configured database, then reports it up to date', async () => {
+  it('finds a new embedded database up to date (it starts from the migrated template)', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sessiongraph-cli-'));
     const first = await migrate(['apply'], { DATA_DIR: dataDir });
     expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/embedded PGlite in .*: applied \d{14}_init/);
-    const second = await migrate(['apply'], { DATA_DIR: dataDir });
-    expect(second.stdout).toMatch(/already up to date/);
+    expect([first.code, first.stdout]).toEqual([0, expect.stringMatching(/embedded PGlite in .*: already up to date/)]);
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)('applies pending migrations to an empty PostgreSQL database, then reports it up to date', async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const first = await migrate(['apply'], { DATABASE_URL: database.url });
+      expect(first.stderr).toBe('');
+      expect(first.stdout).toMatch(/PostgreSQL at .*: applied \d{14}_init, \d{14}_session_revocation_reason/);
+      const second = await migrate(['apply'], { DATABASE_URL: database.url });
+      expect(second.stdout).toMatch(/already up to date/);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('finds no drift between the history and schema.prisma', async () => {

@@ -55,9 +55,10 @@ export const pgliteTarget: DatabaseTarget = {
   name: 'pglite',
   async open({ migrate = true, onQuery } = {}) {
     const queries: string[] = [];
+    // Unmigrated means truly empty: not the migrated template new databases start from.
     const db = await openDatabase(
       { kind: 'pglite', dataDir: 'memory://' },
-      { onQuery: (sql) => (queries.push(sql), onQuery?.(sql)) },
+      { onQuery: (sql) => (queries.push(sql), onQuery?.(sql)), fromTemplate: migrate },
     );
     return prepare(db, queries, migrate, () => db.close());
   },
