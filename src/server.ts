@@ -30,24 +30,33 @@ export const exampleQuery = `# Welcome to sessiongraph: sessions from Grid, Krat
 # Reading needs credentials: open "Headers" below and paste
 #   { "Authorization": "Basic <base64 of admin:SECRET>" }   (an API token; see the README)
 #   { "Authorization": "Bearer <session token>" }           (a session: sees only its own data)
-# Then paste an id from your data below, or ask for any object with node(id: "Type:<uuid>").
-query SessionWithDevices($id: ID! = "Session:019542f5-b3e7-1d02-0000-000000000003") {
-  session(id: $id) {
-    id
-    status
-    active
-    type
-    nickname
-    expiresAt
-    identity {
-      id
-      traits
+# Any object can be fetched again by its id with node(id: "Type:<uuid>").
+query RecentSessions {
+  sessions(first: 5) {
+    totalCount
+    edges {
+      node {
+        id
+        status
+        active
+        type
+        nickname
+        expiresAt
+        identity {
+          id
+          traits
+        }
+        devices {
+          userAgent
+          ipAddress
+          location
+          lastSeenAt
+        }
+      }
     }
-    devices {
-      userAgent
-      ipAddress
-      location
-      lastSeenAt
+    pageInfo {
+      hasNextPage
+      endCursor
     }
   }
 }

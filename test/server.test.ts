@@ -131,7 +131,7 @@ describe.each(databaseTargets)('server on $name', (target) => {
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('<title>sessiongraph</title>');
-    expect(html).toContain('query SessionWithDevices');
+    expect(html).toContain('query RecentSessions');
     // No <script src>, <link href> or CSS import pointing at another host.
     const references = [...html.matchAll(/<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
     expect(references.filter((ref) => /^(https?:)?\/\//.test(ref!))).toEqual([]);
