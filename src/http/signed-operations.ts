@@ -36,9 +36,15 @@ function signedSelections(document: DocumentNode, operationName: string | null |
 
 export function signedOperationLimitPlugin(): Plugin<{ request: Request }> {
   const perRequest = new WeakMap<Request, number>();
+  // Yoga reuses the parsed document of a query it has seen: count each document's selections once.
+  const counted = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const found = signedSelections(args.document, args.operationName);
+      const byOperation = counted.get(args.document) ?? new Map<string, number>();
+      counted.set(args.document, byOperation);
+      const key = args.operationName ?? '';
+      let found = byOperation.get(key);
+      if (found === undefined) byOperation.set(key, (found = signedSelections(args.document, args.operationName)));
       if (found === 0) return;
       const request = args.contextValue.request;
       const total = (perRequest.get(request) ?? 0) + found;
