@@ -26,11 +26,16 @@ import type { Logger } from './logger.js';
 import type { RateLimitStore } from './rate-limit.js';
 import { schema } from './schema/index.js';
 
-export const exampleQuery = `# Welcome to sessiongraph: sessions from Grid, Kratos and Clerk in one schema.
-# Reading needs credentials: open "Headers" below and paste
-#   { "Authorization": "Basic <base64 of admin:SECRET>" }   (an API token; see the README)
-#   { "Authorization": "Bearer <session token>" }           (a session: sees only its own data)
-# Any object can be fetched again by its id with node(id: "Type:<uuid>").
+export const exampleQuery = `# sessiongraph: Grid, Kratos and Clerk sessions
+# in one schema.
+#
+# Reading needs credentials. Open "Headers" below:
+#   {"Authorization": "Basic <base64 of admin:SECRET>"}
+# (an API token; see the README), or
+#   {"Authorization": "Bearer <session token>"}
+# (a session, which sees only its own data).
+#
+# Any object by its id: node(id: "Type:<uuid>").
 query RecentSessions {
   sessions(first: 5) {
     totalCount
