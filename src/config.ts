@@ -34,6 +34,8 @@ export interface Config {
 
 /** Limits that protect the server from hostile or careless queries. Every one has a variable. */
 export interface LimitsConfig {
+  /** The most `first` / `last` may ask for. */
+  maxPageSize: number;
   maxDepth: number;
   maxAliases: number;
   maxTokens: number;
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
       audience: env.AUDIENCE?.trim() || 'sessiongraph',
     },
     limits: {
+      maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),
       maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 1000),
       maxAliases: integer(env, 'MAX_ALIASES', 15, 0, 10_000),
       maxTokens: integer(env, 'MAX_TOKENS', 2000, 10, 1_000_000),

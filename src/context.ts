@@ -16,6 +16,8 @@ export interface Context {
   caller: Caller | null;
   auth: AuthConfig;
   limiter: Limiter;
+  /** The most a connection returns per page (MAX_PAGE_SIZE). */
+  maxPageSize: number;
   /** The clock; tests move it. */
   now(): Date;
 }

@@ -139,6 +139,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         caller,
         auth: config.auth,
         limiter,
+        maxPageSize: limits.maxPageSize,
         now,
       };
     },

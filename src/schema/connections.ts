@@ -101,8 +101,9 @@ async function keysetPage<Row extends { id: string; createdAt: Date }, Where>(
   query: object,
   where: Where,
   args: ConnectionArgs,
+  maxPageSize: number,
 ) {
-  const plan = planPage(args);
+  const plan = planPage(args, maxPageSize);
   const rows = await delegate.findMany({ ...query, where: { AND: [where, ...plan.where] }, orderBy: plan.orderBy, take: plan.take });
   return toPage(
     plan,
@@ -114,10 +115,10 @@ async function keysetPage<Row extends { id: string; createdAt: Date }, Where>(
 
 export function sessionPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.SessionWhereInput, args: ConnectionArgs) {
   const delegate = ctx.prisma.session as unknown as PagedDelegate<Session, Prisma.SessionWhereInput>;
-  return keysetPage(delegate, nodeQuery(ctx, info, 'Session'), where, args);
+  return keysetPage(delegate, nodeQuery(ctx, info, 'Session'), where, args, ctx.maxPageSize);
 }
 
 export function identityPage(ctx: Context, info: GraphQLResolveInfo, where: Prisma.IdentityWhereInput, args: ConnectionArgs) {
   const delegate = ctx.prisma.identity as unknown as PagedDelegate<Identity, Prisma.IdentityWhereInput>;
-  return keysetPage(delegate, nodeQuery(ctx, info, 'Identity'), where, args);
+  return keysetPage(delegate, nodeQuery(ctx, info, 'Identity'), where, args, ctx.maxPageSize);
 }

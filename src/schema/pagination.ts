@@ -4,7 +4,7 @@
 // Kratos' page numbers have, ory/kratos#3883).
 import { badUserInput } from '../errors.js';
 
-export const maxPageSize = 100;
+/** Page size when a client gives neither `first` nor `last`; the largest is MAX_PAGE_SIZE (100). */
 export const defaultPageSize = 20;
 
 export interface ConnectionArgs {
@@ -69,7 +69,7 @@ export interface PagePlan {
   before?: SortKey;
 }
 
-function pageSize(value: number | null | undefined, argument: 'first' | 'last'): number | undefined {
+function pageSize(value: number | null | undefined, argument: 'first' | 'last', maxPageSize: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   if (value < 0) throw badUserInput(`"${argument}" must not be negative (got ${value})`, { argument, value });
   if (value > maxPageSize) {
@@ -82,9 +82,9 @@ function pageSize(value: number | null | undefined, argument: 'first' | 'last'):
 }
 
 /** Checks the connection arguments and plans the page query. */
-export function planPage(args: ConnectionArgs): PagePlan {
-  const first = pageSize(args.first, 'first');
-  const last = pageSize(args.last, 'last');
+export function planPage(args: ConnectionArgs, maxPageSize: number): PagePlan {
+  const first = pageSize(args.first, 'first', maxPageSize);
+  const last = pageSize(args.last, 'last', maxPageSize);
   if (first !== undefined && last !== undefined) {
     throw badUserInput('Give "first" or "last", not both', { argument: 'last' });
   }
@@ -94,7 +94,7 @@ export function planPage(args: ConnectionArgs): PagePlan {
   if (after) where.push(beyond(after, 'older'));
   if (before) where.push(beyond(before, 'newer'));
   const backward = last !== undefined;
-  const size = last ?? first ?? defaultPageSize;
+  const size = last ?? first ?? Math.min(defaultPageSize, maxPageSize);
   return {
     where,
     orderBy: backward ? [{ createdAt: 'asc' }, { id: 'asc' }] : [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -64,6 +64,17 @@ describe('query limits', () => {
     expect(result.body.errors[0].message).toMatch(message);
   });
 
+  it('cap connection pages at MAX_PAGE_SIZE', async () => {
+    const small = await createTestApp(pgliteTarget, { env: { MAX_PAGE_SIZE: '5' } });
+    try {
+      const over = await small.graphql('{ sessions(first: 6) { totalCount } }');
+      expect(over.errors?.[0]).toMatchObject({ message: expect.stringMatching(/"first" may be at most 5/), extensions: { code: 'BAD_USER_INPUT' } });
+      expect((await small.graphql('{ sessions(first: 5) { totalCount } }')).errors).toBeUndefined();
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('run a signed mutation once per request, aliased or not', async () => {
     const twice = `mutation ($id: ID!) {
       a: revokeSession(input: { sessionId: $id }) { challenge { requestId } }
