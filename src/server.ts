@@ -8,6 +8,7 @@ import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config } from './config.js';
 import { authenticate } from './auth/caller.js';
@@ -128,7 +129,8 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
           now: now(),
         });
       } catch (error) {
-        await limiter.authenticationFailed(address);
+        // Count wrong credentials, not a database that failed to answer.
+        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') await limiter.authenticationFailed(address);
         throw error;
       }
       return {
