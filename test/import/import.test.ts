@@ -158,6 +158,19 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
     expect((error as Error).message).toMatch(message);
   });
 
+  it('takes a bare Grid list and a single Clerk session object too', async () => {
+    const grid = (fixture('grid-seed.json') as { data: Record<string, unknown>[] }).data.map((s) => ({
+      ...s,
+      id: 'Session:019542f5-b3e7-1d02-0000-0000000000aa',
+      expiresAt: '2099-01-01T00:00:00Z',
+    }));
+    expect(await importDocument(t.db.prisma, 'GRID', grid)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
+    const clerk = { ...(fixture('clerk-sessions.json') as { data: Record<string, unknown>[] }).data[0], id: 'sess_singleobject1' };
+    expect(await importDocument(t.db.prisma, 'CLERK', clerk)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
+    const [session] = await t.db.prisma.session.findMany({ where: { externalId: 'Session:019542f5-b3e7-1d02-0000-0000000000aa' } });
+    expect(session?.status).toBe('ACTIVE');
+  });
+
   it('writes nothing when one record is bad, and names that record and field', async () => {
     const sessions: Record<string, unknown>[] = (fixture('clerk-sessions.json') as { data: Record<string, unknown>[] }).data.map(
       (s, i) => ({ ...s, id: `sess_allornothing${i}` }),

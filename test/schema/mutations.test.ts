@@ -150,6 +150,15 @@ describe.each(databaseTargets)('mutations on $name', (target) => {
     expect(otherIp.data!.recordSessionActivity.session.devices).toHaveLength(2);
   });
 
+  it('recordSessionActivity from ten requests at once records one device', async () => {
+    const session = await t.db.prisma.session.create({ data: { identityId: identityId.slice('Identity:'.length) } });
+    const touch = `mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { device { id } } }`;
+    const input = { sessionId: `Session:${session.id}`, userAgent: 'Edge/131', ipAddress: '203.0.113.99' };
+    const results = await Promise.all(Array.from({ length: 10 }, () => t.graphql(touch, { input })));
+    expect(results.every((r) => !r.errors)).toBe(true);
+    expect(await t.db.prisma.device.count({ where: { sessionId: session.id } })).toBe(1);
+  });
+
   it('recordSessionActivity refuses a session that no longer authenticates', async () => {
     const session = await t.db.prisma.session.create({
       data: { identityId: identityId.slice('Identity:'.length), expiresAt: new Date(Date.now() - 1000) },
