@@ -101,6 +101,27 @@ describe.each(databaseTargets)('federation subgraph on $name', (target) => {
     expect((await t.graphql(entitiesQuery, { reps: reps.slice(0, 2) })).extensions).toBeUndefined();
   });
 
+  it('composes with another Relay subgraph that defines Node and PageInfo too', async () => {
+    const otherRelay = /* GraphQL */ `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key", "@shareable"])
+      interface Node { id: ID! }
+      type PageInfo @shareable {
+        hasNextPage: Boolean!
+        hasPreviousPage: Boolean!
+        startCursor: String
+        endCursor: String
+      }
+      type Wallet implements Node @key(fields: "id") { id: ID! }
+      type WalletConnection { pageInfo: PageInfo! }
+      type Query { wallets: WalletConnection }
+    `;
+    const composed = composeServices([
+      { name: 'sessions', typeDefs: parse(printedSubgraph()), url: 'http://sessions.internal/graphql' },
+      { name: 'wallets', typeDefs: parse(otherRelay), url: 'http://wallets.internal/graphql' },
+    ]);
+    expect(composed.errors ?? []).toEqual([]);
+  });
+
   it('composes with a subgraph that extends Identity, and answers a query across both through a gateway', async () => {
     // The wallets subgraph, built the federation way so the gateway can ask it for entities.
     const walletsSchema = buildSubgraphSchema({
