@@ -3,7 +3,6 @@
 // Grid's legacy delivery: the server generates the pair and hands the private key back once,
 // sealed to the client's key with HPKE, so only that client can open it.
 import { p256 } from '@noble/curves/nist.js';
-import { p256PublicKey } from '../schema/input.js';
 import { hpkeSeal } from './hpke.js';
 
 export const sessionKeyHpkeInfo = new TextEncoder().encode('sessiongraph session signing key v1');
@@ -14,10 +13,10 @@ export interface SessionKeys {
   encryptedSessionSigningKey?: string;
 }
 
-export function sessionKeys(clientPublicKeyHex: string, sessionGlobalId: string): SessionKeys {
-  const clientKey = p256PublicKey(clientPublicKeyHex, 'input.clientPublicKey');
-  const compressed = /^(0x)?0[23]/i.test(clientPublicKeyHex.trim());
-  if (compressed) return { publicKey: Uint8Array.from(clientKey.toBytes(true)) };
+/** `clientPublicKey`: a checked P-256 point, SEC1, in the form the client sent it. */
+export function sessionKeys(clientPublicKey: Uint8Array, sessionGlobalId: string): SessionKeys {
+  const clientKey = p256.Point.fromBytes(clientPublicKey);
+  if (clientPublicKey.length === 33) return { publicKey: Uint8Array.from(clientPublicKey) };
   const secretKey = p256.utils.randomSecretKey();
   const publicKey = Uint8Array.from(p256.getPublicKey(secretKey, true));
   const sealed = hpkeSeal(clientKey.toBytes(false), secretKey, sessionKeyHpkeInfo, new TextEncoder().encode(sessionGlobalId));

@@ -38,7 +38,7 @@ export function future(value: Date | null | undefined, field: string, now: Date)
 
 /**
  * A P-256 public key in hex, SEC1 compressed (02/03, 33 bytes) or uncompressed (04, 65 bytes),
- * that is a point on the curve. Returns the point, to store in compressed form.
+ * that is a point on the curve. Returns its bytes as sent (the form says how the key is delivered).
  */
 export function p256PublicKey(hex: string, field: string) {
   const clean = hex.trim().replace(/^0x/i, '');
@@ -49,7 +49,7 @@ export function p256PublicKey(hex: string, field: string) {
     );
   }
   try {
-    return p256.Point.fromHex(clean.toLowerCase());
+    return p256.Point.fromHex(clean.toLowerCase()).toBytes(clean.length === 66);
   } catch {
     throw invalidField(field, 'is not a point on the P-256 curve');
   }

@@ -8,7 +8,7 @@ import type { StoredAuthenticationMethod } from './authentication-method.js';
 import { DeviceNode } from './device.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
 import { decodeGlobalId } from './global-id.js';
-import { future, invalidField, optionalJsonObject, optionalText } from './input.js';
+import { future, invalidField, optionalJsonObject, optionalText, p256PublicKey } from './input.js';
 import { SessionNode } from './session.js';
 import { effectiveStatus } from './session-status.js';
 
@@ -75,7 +75,9 @@ builder.relayMutationField(
       const now = ctx.now();
       const identityId = decodeGlobalId(String(input.identityId), 'Identity').id;
       const id = uuidv7();
-      const keys = input.clientPublicKey ? sessionKeys(input.clientPublicKey, `Session:${id}`) : undefined;
+      const keys = input.clientPublicKey
+        ? sessionKeys(p256PublicKey(input.clientPublicKey, 'input.clientPublicKey'), `Session:${id}`)
+        : undefined;
       const sessionToken = newSecret('sgs_');
       const methods: StoredAuthenticationMethod[] = (input.authenticationMethods ?? []).map((method, i) => {
         if (method.completedAt && method.completedAt > now) {
