@@ -1,24 +1,9 @@
-// Wycheproof's ECDSA P-256/SHA-256 vectors through our own verify function.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Wycheproof's ECDSA P-256/SHA-256 vectors (kept in test/vectors/wycheproof) through our own verify function.
 import { describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
 import { verifyP256, type SignatureEncoding } from '../../src/crypto/signature.js';
-import { projectRoot } from '../support/process.js';
+import { loadWycheproofSuite } from '../support/vectors.js';
 
-interface Vector {
-  tcId: number;
-  comment: string;
-  flags: string[];
-  msg: string;
-  sig: string;
-  result: 'valid' | 'invalid' | 'acceptable';
-}
-interface Suite {
-  testGroups: { publicKey: { uncompressed: string }; tests: Vector[] }[];
-}
-
-const vectorsDir = join(projectRoot, '../shared/vectors/wycheproof');
 const hex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
 
 const suites: [string, SignatureEncoding][] = [
@@ -27,7 +12,7 @@ const suites: [string, SignatureEncoding][] = [
 ];
 
 describe.each(suites)('Wycheproof %s', (file, encoding) => {
-  const suite = JSON.parse(readFileSync(join(vectorsDir, file), 'utf8')) as Suite;
+  const suite = loadWycheproofSuite(file);
   const outcomes = suite.testGroups.flatMap((group) =>
     group.tests.map((vector) => ({
       vector,
