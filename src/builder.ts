@@ -8,7 +8,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/prisma/pothos-types.js';
 import { getDatamodel } from './generated/prisma/pothos-types.js';
-import { decodeGlobalId, encodeGlobalId } from './schema/global-id.js';
+import { decodeGlobalId, decodeGlobalIdLeniently, encodeGlobalId, malformedIdTypename } from './schema/global-id.js';
 import { loadNodes } from './schema/node-loading.js';
 
 export const builder = new SchemaBuilder<{
@@ -35,12 +35,15 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     encodeGlobalID: encodeGlobalId,
-    decodeGlobalID: (globalId) => decodeGlobalId(globalId),
+    decodeGlobalID: (globalId) => decodeGlobalIdLeniently(globalId),
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeQueryOptions: {
       description: 'Fetches any object by its global id (`Type:<uuid>`); null when there is none (or the caller may not see it).',
-      resolve: async (_root, { id }, ctx, _info, resolveNodes) => (await loadNodes(ctx, [id], async (ids) => [await resolveNodes(ids[0]!)]))[0],
+      resolve: async (_root, { id }, ctx, _info, resolveNodes) => {
+        if (id.typename === malformedIdTypename) decodeGlobalId(id.id); // throws, naming the id
+        return (await loadNodes(ctx, [id], async (ids) => [await resolveNodes(ids[0]!)]))[0];
+      },
     },
     nodesQueryOptions: {
       description: 'Fetches objects by their global ids, in order; null for each id with no object the caller may see.',

@@ -1,5 +1,6 @@
 // Configuration comes from the environment only, and is checked in full before anything starts:
 // a bad value stops the process with one line naming the variable, never a stack trace.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -26,11 +27,17 @@ export interface Config {
   introspection: boolean;
   /** Batched requests (a JSON array of operations): the most per request; 0 means off. */
   batchLimit: number;
-  /** Trust X-Forwarded-For for the client address (behind a proxy you run). */
-  trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For entries to believe for the client address. */
+  trustProxy: TrustProxy;
   /** Where rate-limit counters live: this process (unset) or a Redis shared by all instances. */
   redisUrl?: string;
 }
+
+/**
+ * The proxies in front of the server: none (the socket's address is the client's), a number of hops
+ * (each appends the address it saw), or the proxies' own addresses and networks.
+ */
+export type TrustProxy = { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; list: string[] };
 
 /** Limits that protect the server from hostile or careless queries. Every one has a variable. */
 export interface LimitsConfig {
@@ -42,6 +49,10 @@ export interface LimitsConfig {
   maxDirectives: number;
   maxCost: number;
   maxRequestBodyBytes: number;
+  /** The most entries any list argument or variable may have (ids, filters, representations). */
+  maxListLength: number;
+  /** The deepest a JSON input value may nest. */
+  maxInputDepth: number;
   rateLimitWindowMs: number;
   /** Failed authentications per client address per window. */
   authFailuresPerWindow: number;
@@ -134,6 +145,30 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
 }
 
+function trustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim().toLowerCase();
+  if (!value || ['false', '0', 'no', 'off'].includes(value)) return { kind: 'none' };
+  if (['true', 'yes', 'on'].includes(value)) return { kind: 'hops', hops: 1 };
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 20) throw new ConfigError('TRUST_PROXY', `expected at most 20 proxy hops, got ${hops}`);
+    return { kind: 'hops', hops };
+  }
+  const list = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits))) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `expected true, false, a number of proxy hops, or proxy addresses / CIDR networks separated by commas; ${JSON.stringify(entry)} is none of these`,
+      );
+    }
+  }
+  return { kind: 'addresses', list };
+}
+
 function redisUrl(raw: string | undefined): string | undefined {
   const value = raw?.trim();
   if (!value) return undefined;
@@ -191,6 +226,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxDirectives: integer(env, 'MAX_DIRECTIVES', 10, 0, 10_000),
       maxCost: integer(env, 'MAX_COST', 50_000, 1, 1_000_000_000),
       maxRequestBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+      maxListLength: integer(env, 'MAX_LIST_LENGTH', 500, 1, 100_000),
+      maxInputDepth: integer(env, 'MAX_INPUT_DEPTH', 32, 2, 1000),
       rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1000,
       authFailuresPerWindow: integer(env, 'RATE_LIMIT_AUTH_FAILURES', 10, 1, 100_000_000),
       confirmationsPerWindow: integer(env, 'RATE_LIMIT_CONFIRMATIONS', 30, 1, 100_000_000),
@@ -198,7 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: flag(env, 'GRAPHIQL', nodeEnv !== 'production'),
     introspection: flag(env, 'INTROSPECTION', nodeEnv !== 'production'),
     batchLimit: integer(env, 'BATCH_LIMIT', 0, 0, 100),
-    trustProxy: flag(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     redisUrl: redisUrl(env.REDIS_URL),
   };
 }

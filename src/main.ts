@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
-    rateLimits = await openRateLimitStore(config.redisUrl);
+    rateLimits = await openRateLimitStore(config.redisUrl, logger);
     running = await startHttpServer(createApp({ db, logger, config, rateLimits }), config);
   } catch (error) {
     await rateLimits?.close();

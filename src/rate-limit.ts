@@ -1,7 +1,9 @@
 // Fixed-window counters for rate limits. In memory by default; in Redis when REDIS_URL is set, so
-// every server instance counts against the same limit.
+// every server instance counts against the same limit. When Redis stops answering, counting goes on
+// in this process's memory (logged once, shown by /readyz) until Redis answers again.
 import { Redis } from 'ioredis';
 import { ConfigError, redactUrl } from './config.js';
+import type { Logger } from './logger.js';
 
 export interface WindowCount {
   count: number;
@@ -14,6 +16,8 @@ export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<WindowCount>;
   /** The count so far, without counting. */
   peek(key: string): Promise<WindowCount>;
+  /** Whether counts are where they should be: false while a Redis store counts locally instead. */
+  healthy(): boolean;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,7 @@ export function memoryStore(now: () => number = Date.now): RateLimitStore {
       const window = current(key);
       return window ? { count: window.count, resetMs: window.resetAt - now() } : { count: 0, resetMs: 0 };
     },
+    healthy: () => true,
     async close() {
       clearInterval(sweep);
       windows.clear();
@@ -56,7 +61,7 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
-export async function redisStore(url: string, prefix = 'sessiongraph:ratelimit:'): Promise<RateLimitStore> {
+export async function redisStore(url: string, logger?: Logger, prefix = 'sessiongraph:ratelimit:'): Promise<RateLimitStore> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: false });
   redis.on('error', () => {}); // reported through the commands that fail
   try {
@@ -66,21 +71,52 @@ export async function redisStore(url: string, prefix = 'sessiongraph:ratelimit:'
     redis.disconnect();
     throw new ConfigError('REDIS_URL', `cannot connect to ${redactUrl(url)}: ${(error as Error).message}`);
   }
+  // While Redis is away, limits still hold per instance: a counter in memory, never a failed request.
+  const local = memoryStore();
+  let degraded = false;
+  const fallBack = (error: unknown) => {
+    if (!degraded) logger?.error('rate-limit store unreachable: counting in this process until Redis answers', { redis: redactUrl(url), error: (error as Error).message });
+    degraded = true;
+  };
+  // ioredis reconnects by itself; a command is tried again on Redis once it says it is ready.
+  const useRedis = () => {
+    if (degraded && redis.status === 'ready') {
+      degraded = false;
+      logger?.info('rate-limit store reachable again', { redis: redactUrl(url) });
+    }
+    return !degraded;
+  };
   return {
     async hit(key, windowMs) {
-      const [count, ttl] = (await redis.eval(hitScript, 1, prefix + key, windowMs)) as [number, number];
-      return { count, resetMs: Math.max(ttl, 0) };
+      if (useRedis()) {
+        try {
+          const [count, ttl] = (await redis.eval(hitScript, 1, prefix + key, windowMs)) as [number, number];
+          return { count, resetMs: Math.max(ttl, 0) };
+        } catch (error) {
+          fallBack(error);
+        }
+      }
+      return local.hit(key, windowMs);
     },
     async peek(key) {
-      const [count, ttl] = await Promise.all([redis.get(prefix + key), redis.pttl(prefix + key)]);
-      return { count: Number(count ?? 0), resetMs: Math.max(ttl, 0) };
+      if (useRedis()) {
+        try {
+          const [count, ttl] = await Promise.all([redis.get(prefix + key), redis.pttl(prefix + key)]);
+          return { count: Number(count ?? 0), resetMs: Math.max(ttl, 0) };
+        } catch (error) {
+          fallBack(error);
+        }
+      }
+      return local.peek(key);
     },
+    healthy: () => useRedis(),
     async close() {
+      await local.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
-export function openRateLimitStore(redisUrl: string | undefined): Promise<RateLimitStore> {
-  return redisUrl ? redisStore(redisUrl) : Promise.resolve(memoryStore());
+export function openRateLimitStore(redisUrl: string | undefined, logger?: Logger): Promise<RateLimitStore> {
+  return redisUrl ? redisStore(redisUrl, logger) : Promise.resolve(memoryStore());
 }

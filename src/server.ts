@@ -11,16 +11,17 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config } from './config.js';
-import { authenticate } from './auth/caller.js';
+import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import type { Database } from './db/database.js';
-import { bodyLimitPlugin } from './http/body-limit.js';
+import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
-import { nulCharacterPlugin } from './http/nul-characters.js';
-import { clientAddress, createLimiter } from './http/rate-limits.js';
-import { requestLogPlugin } from './http/request-log.js';
+import { inputChecksPlugin } from './http/input-checks.js';
+import { clientAddressResolver, createLimiter } from './http/rate-limits.js';
+import { requestLog } from './http/request-log.js';
 import { routesPlugin } from './http/routes.js';
+import { subgraphSchemaAccessPlugin } from './http/schema-access.js';
 import { signedOperationLimitPlugin } from './http/signed-operations.js';
 import { createLoaders } from './loaders.js';
 import type { Logger } from './logger.js';
@@ -91,17 +92,28 @@ function graphiqlPage(options?: GraphiQLOptions): string {
 }
 
 export function createApp({ db, logger, config, rateLimits, now = () => new Date() }: AppDependencies): App {
-  const requestIds = new WeakMap<Request, string>();
+  const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits);
+  const clientAddress = clientAddressResolver(config.trustProxy);
   const production = config.env === 'production';
   const { limits } = config;
+  // A query over a limit is refused with a code and, outside production, the numbers.
+  const refuse = (limit: string, variable: string) => ({
+    exposeLimits: !production,
+    propagateOnRejection: true,
+    onReject: [
+      (_context: unknown, error: GraphQLError) => {
+        const detail = production ? `Query exceeds the ${limit} limit (${variable})` : error.message.replace(/^Syntax Error: /, '');
+        throw new GraphQLError(detail, { extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: variable, http: { status: 400 } } });
+      },
+    ],
+  });
   const armor = new EnvelopArmor({
-    // Limit details help while writing queries; in production they only help an attacker.
-    maxDepth: { n: limits.maxDepth, exposeLimits: !production, ignoreIntrospection: true, flattenFragments: true },
-    maxAliases: { n: limits.maxAliases, exposeLimits: !production },
-    maxTokens: { n: limits.maxTokens, exposeLimits: !production },
-    maxDirectives: { n: limits.maxDirectives, exposeLimits: !production },
-    costLimit: { maxCost: limits.maxCost, exposeLimits: !production, ignoreIntrospection: true },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...refuse('depth', 'MAX_DEPTH') },
+    maxAliases: { n: limits.maxAliases, ...refuse('aliases', 'MAX_ALIASES') },
+    maxTokens: { n: limits.maxTokens, ...refuse('token', 'MAX_TOKENS') },
+    maxDirectives: { n: limits.maxDirectives, ...refuse('directives', 'MAX_DIRECTIVES') },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...refuse('cost', 'MAX_COST') },
     blockFieldSuggestion: { enabled: production },
   }).protect();
 
@@ -115,14 +127,16 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
     logging: false,
     // Outside development a client never sees a stack, SQL or an internal message.
-    maskedErrors: { isDev: config.env === 'development' },
+    maskedErrors: { isDev: config.env === 'development', maskError: log.maskError },
     context: async ({ request, req }) => {
-      const address = clientAddress(request, req, config.trustProxy);
-      await limiter.beforeAuthentication(address);
+      const address = clientAddress(request, req);
+      const authorization = request.headers.get('authorization');
+      const tokenId = apiTokenId(authorization);
+      await limiter.beforeAuthentication(address, tokenId);
       const loaders = createLoaders(db.prisma);
       let caller;
       try {
-        caller = await authenticate(request.headers.get('authorization'), {
+        caller = await authenticate(authorization, {
           prisma: db.prisma,
           loaders,
           adminToken: config.auth.adminToken,
@@ -130,14 +144,17 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         });
       } catch (error) {
         // Count wrong credentials, not a database that failed to answer.
-        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') await limiter.authenticationFailed(address);
+        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
+          throw await limiter.authenticationFailed(address, tokenId, error);
+        }
         throw error;
       }
+      if (caller?.kind === 'apiClient') await limiter.authenticated(address, caller.clientId);
       return {
         prisma: db.prisma,
         loaders,
         logger,
-        requestId: requestIds.get(request) ?? randomUUID(),
+        requestId: log.requestId(request) ?? randomUUID(),
         caller,
         auth: config.auth,
         limiter,
@@ -146,14 +163,14 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       };
     },
     plugins: [
-      requestLogPlugin(logger, requestIds),
-      routesPlugin(db),
-      bodyLimitPlugin(limits.maxRequestBodyBytes),
+      log.plugin,
+      routesPlugin(db, rateLimits, logger),
+      requestParsingPlugin(limits.maxRequestBodyBytes),
       csrfPreventionPlugin(),
       ...armor.plugins,
-      ...(config.introspection ? [] : [useDisableIntrospection()]),
-      errorCodesPlugin(),
-      nulCharacterPlugin(),
+      ...(config.introspection ? [] : [useDisableIntrospection(), subgraphSchemaAccessPlugin()]),
+      errorCodesPlugin({ hideSuggestions: production }),
+      inputChecksPlugin(limits),
       signedOperationLimitPlugin(),
       // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
       useApolloInlineTrace(),

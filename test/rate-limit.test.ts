@@ -34,7 +34,7 @@ describe.runIf(redisUrl)('Redis rate-limit store', () => {
 
   it('shares counts between instances, with the window as the key\'s expiry', async () => {
     const prefix = `sessiongraph-test:${randomBytes(6).toString('hex')}:`;
-    const [one, two] = [await redisStore(redisUrl!, prefix), await redisStore(redisUrl!, prefix)];
+    const [one, two] = [await redisStore(redisUrl!, undefined, prefix), await redisStore(redisUrl!, undefined, prefix)];
     opened.push(one, two);
     expect((await one.hit('k', 5000)).count).toBe(1);
     expect((await two.hit('k', 5000)).count).toBe(2);
@@ -51,7 +51,7 @@ describe.runIf(redisUrl)('Redis rate-limit store', () => {
     for (let i = 0; i < 2; i++) {
       const database = await pgliteTarget.open();
       databases.push(database);
-      const store = await redisStore(redisUrl!, prefix);
+      const store = await redisStore(redisUrl!, undefined, prefix);
       opened.push(store);
       apps.push(createApp({ db: database.db, logger, config, rateLimits: store }));
     }

@@ -56,11 +56,23 @@ async function apiClient(id: string, secret: string, { prisma, adminToken, now }
 async function session(token: string, { prisma, loaders, now }: AuthenticateOptions): Promise<Caller> {
   // The identity comes in the same statement: almost every session request reads it next.
   const found = await prisma.session.findUnique({ where: { tokenHash: Uint8Array.from(sha256(token)) }, include: { identity: true } });
-  if (!found || effectiveStatus(found, now) !== 'ACTIVE') throw unauthenticated('Invalid or expired session token');
+  // As in Kratos, an inactive identity's sessions do not authenticate, whatever their own status.
+  if (!found || found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') {
+    throw unauthenticated('Invalid or expired session token');
+  }
   const { identity, ...sessionRow } = found;
   loaders?.session.prime(sessionRow.id, sessionRow);
   loaders?.identity.prime(identity.id, identity);
   return { kind: 'session', sessionId: found.id, identityId: found.identityId };
+}
+
+/** The token id of Basic credentials, if the header carries any (for per-token rate limits). */
+export function apiTokenId(header: string | null): string | undefined {
+  const [scheme, credentials = ''] = header?.trim().split(/\s+/, 2) ?? [];
+  if (scheme?.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, Math.min(colon, 200)) : undefined;
 }
 
 export async function authenticate(header: string | null, options: AuthenticateOptions): Promise<Caller | null> {

@@ -1,9 +1,17 @@
-// Per-caller rate limits where guessing pays: failed authentications (per client address) and
-// signature confirmations (per caller). Over the limit is HTTP 429 with Retry-After.
+// Rate limits where guessing pays: failed authentications and signature confirmations. Over a limit
+// is HTTP 429 with Retry-After.
+//
+// Failed authentications count per client address and, for API tokens, per token id. A request
+// is always checked first, so a correct credential from an address others failed from (one NAT, one
+// office) still gets in; a wrong one from there is answered 429. Guesses at one token id's secret,
+// from however many addresses, lock that id out: past the limit its credentials are not checked at
+// all, except from addresses where the same token id authenticated lately (its owner's), which keep
+// working through an attack on it.
+import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../auth/caller.js';
-import type { LimitsConfig } from '../config.js';
+import type { LimitsConfig, TrustProxy } from '../config.js';
 import type { RateLimitStore } from '../rate-limit.js';
 
 export function rateLimited(what: string, resetMs: number): GraphQLError {
@@ -13,22 +21,48 @@ export function rateLimited(what: string, resetMs: number): GraphQLError {
   });
 }
 
+/** How long an address stays its token's known address after it authenticated from there. */
+const knownAddressMs = 24 * 60 * 60 * 1000;
+
 export interface Limiter {
-  /** Refuses a client address that has failed to authenticate too often. */
-  beforeAuthentication(address: string): Promise<void>;
-  authenticationFailed(address: string): Promise<void>;
+  /** Refuses, without checking it, a guess at a token id under attack from an address it was never used from. */
+  beforeAuthentication(address: string, tokenId: string | undefined): Promise<void>;
+  /** Counts a wrong credential; the error to answer with (429 once past a limit). */
+  authenticationFailed(address: string, tokenId: string | undefined, error: GraphQLError): Promise<GraphQLError>;
+  /** Remembers that this token id authenticated from this address. */
+  authenticated(address: string, tokenId: string): Promise<void>;
   /** Counts one confirmRevocation by this caller, refusing it past the limit. */
   confirmation(caller: Caller): Promise<void>;
 }
 
 export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 'rateLimitWindowMs' | 'authFailuresPerWindow' | 'confirmationsPerWindow'>): Limiter {
+  // Marking a known address is a store write: once an hour per token and address is plenty.
+  const marked = new Map<string, number>();
+  const known = (tokenId: string, address: string) => `auth:known:${tokenId}:${address}`;
   return {
-    async beforeAuthentication(address) {
-      const { count, resetMs } = await store.peek(`auth:${address}`);
-      if (count >= limits.authFailuresPerWindow) throw rateLimited('failed authentications from this address', resetMs);
+    async beforeAuthentication(address, tokenId) {
+      if (tokenId === undefined) return;
+      const { count, resetMs } = await store.peek(`auth:token:${tokenId}`);
+      if (count < limits.authFailuresPerWindow) return;
+      if ((await store.peek(known(tokenId, address))).count > 0) return;
+      throw rateLimited('failed authentications for this API token', resetMs);
     },
-    async authenticationFailed(address) {
-      await store.hit(`auth:${address}`, limits.rateLimitWindowMs);
+    async authenticationFailed(address, tokenId, error) {
+      const [byAddress, byToken] = await Promise.all([
+        store.hit(`auth:address:${address}`, limits.rateLimitWindowMs),
+        tokenId === undefined ? undefined : store.hit(`auth:token:${tokenId}`, limits.rateLimitWindowMs),
+      ]);
+      const over = [byAddress, byToken].filter((c) => c && c.count > limits.authFailuresPerWindow);
+      if (over.length === 0) return error;
+      return rateLimited('failed authentications', Math.max(...over.map((c) => c!.resetMs)));
+    },
+    async authenticated(address, tokenId) {
+      const key = known(tokenId, address);
+      const now = Date.now();
+      if ((marked.get(key) ?? 0) > now) return;
+      if (marked.size > 10_000) marked.clear();
+      marked.set(key, now + 60 * 60 * 1000);
+      await store.hit(key, knownAddressMs);
     },
     async confirmation(caller) {
       const key = caller.kind === 'session' ? `confirm:session:${caller.sessionId}` : `confirm:client:${caller.clientId}`;
@@ -38,11 +72,42 @@ export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 
   };
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop when a trusted proxy sets it. */
-export function clientAddress(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
+/** `::ffff:10.0.0.1` is 10.0.0.1: one client, one key. */
+function normalize(address: string): string {
+  const trimmed = address.trim();
+  return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4 ? trimmed.slice(7) : trimmed;
+}
+
+function trustedSet(list: string[]): BlockList {
+  const set = new BlockList();
+  for (const entry of list) {
+    const [address, bits] = entry.split('/') as [string, string | undefined];
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) set.addAddress(address, type);
+    else set.addSubnet(address, Number(bits), type);
   }
-  return req?.socket?.remoteAddress ?? 'local';
+  return set;
+}
+
+/**
+ * Finds the client's address from the socket and X-Forwarded-For. Only entries added by trusted
+ * proxies count: the client can write anything it likes into the header's left end.
+ */
+export function clientAddressResolver(trust: TrustProxy): (request: Request, req: IncomingMessage | undefined) => string {
+  const trusted = trust.kind === 'addresses' ? trustedSet(trust.list) : undefined;
+  const isTrusted = (address: string) => {
+    const family = isIP(address);
+    return family !== 0 && trusted!.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  };
+  return (request, req) => {
+    const socket = normalize(req?.socket?.remoteAddress ?? 'local');
+    if (trust.kind === 'none') return socket;
+    const forwarded = (request.headers.get('x-forwarded-for') ?? '').split(',').map(normalize).filter(Boolean);
+    // The chain as the last proxy sees it: the client's claims, each proxy's addition, the socket.
+    const chain = [...forwarded, socket];
+    if (trust.kind === 'hops') return chain[Math.max(0, chain.length - 1 - trust.hops)]!;
+    let index = chain.length - 1;
+    while (index > 0 && isTrusted(chain[index]!)) index--;
+    return chain[index]!;
+  };
 }

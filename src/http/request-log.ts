@@ -1,21 +1,38 @@
 // One JSON log line per request, a request id on every response (the caller's own X-Request-Id if
-// it sent a sane one), and every unexpected resolver error logged in full under that id.
+// it sent a sane one), and every unexpected error logged in full under that id: a resolver's (with
+// its path) and one that fails the whole request (a 500), while the client sees a masked message.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { maskError, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 
-export function requestLogPlugin(logger: Logger, requestIds: WeakMap<Request, string>): Plugin<Context> {
+type MaskError = NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>['maskError']>;
+
+export interface RequestLog {
+  plugin: Plugin<Context>;
+  /** The id of a request the plugin has seen. */
+  requestId(request: Request): string | undefined;
+  /** Yoga's masking, logging first what fails a request outside any resolver. */
+  maskError: MaskError;
+}
+
+export function requestLog(logger: Logger): RequestLog {
+  const requestIds = new WeakMap<Request, string>();
   const startedAt = new WeakMap<Request, number>();
-  return {
+  // Errors that fail a whole request reach maskError without the request: this carries its id there.
+  const scope = new AsyncLocalStorage<string>();
+  const plugin: Plugin<Context> = {
     onRequest({ request }) {
       // Honour a caller's (or proxy's) request id so one id follows a request across services.
       const given = request.headers.get('x-request-id');
-      requestIds.set(request, given && requestIdPattern.test(given) ? given : randomUUID());
+      const requestId = given && requestIdPattern.test(given) ? given : randomUUID();
+      requestIds.set(request, requestId);
       startedAt.set(request, performance.now());
+      scope.enterWith(requestId);
     },
     onResponse({ request, response }) {
       const requestId = requestIds.get(request) ?? randomUUID();
@@ -48,5 +65,16 @@ export function requestLogPlugin(logger: Logger, requestIds: WeakMap<Request, st
       };
     },
   };
+  return {
+    plugin,
+    requestId: (request) => requestIds.get(request),
+    maskError(error, message, isDev) {
+      const original = error instanceof GraphQLError ? error.originalError : error;
+      // Resolver errors (they have a path) are logged above, with the operation's context.
+      if (original && !(original instanceof GraphQLError) && !(error instanceof GraphQLError && error.path)) {
+        logger.error('unexpected error', { requestId: scope.getStore(), error: original });
+      }
+      return maskError(error, message, isDev);
+    },
+  };
 }
-

@@ -1,9 +1,12 @@
 // The routes beside /graphql: / sends people to GraphiQL, /healthz says the process is up, /readyz
-// that the database answers too.
+// that the database answers too. /readyz tells a caller only `ok`, `degraded` (serving, but rate
+// limits count per instance because Redis is away) or `unavailable` (503); the reasons go to the log.
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { RateLimitStore } from '../rate-limit.js';
 
-export function routesPlugin(db: Database): Plugin {
+export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: Logger): Plugin {
   return {
     async onRequest({ url, endResponse }) {
       if (url.pathname === '/') {
@@ -13,17 +16,13 @@ export function routesPlugin(db: Database): Plugin {
       } else if (url.pathname === '/readyz') {
         try {
           await db.ping();
-          endResponse(Response.json({ status: 'ok', database: 'ok' }));
         } catch (error) {
-          endResponse(
-            Response.json(
-              { status: 'unavailable', database: (error as Error).message },
-              { status: 503 },
-            ),
-          );
+          logger.error('not ready: the database does not answer', { error: (error as Error).message });
+          endResponse(Response.json({ status: 'unavailable' }, { status: 503 }));
+          return;
         }
+        endResponse(Response.json({ status: rateLimits.healthy() ? 'ok' : 'degraded' }));
       }
     },
   };
 }
-

@@ -132,15 +132,19 @@ export async function confirmChallenge(ctx: Context, requestId: string, signatur
   const signer = await findSigner(ctx, challenge, signature);
   const now = ctx.now();
   return ctx.prisma.$transaction(async (tx) => {
+    // One signed operation per identity at a time: two sessions signing each other out at the same
+    // moment would each see the other still active and both succeed, leaving the account with no
+    // session. Holding the identity's row until commit makes the second wait and then see the first.
+    await tx.$executeRaw`SELECT 1 FROM identities WHERE id = ${challenge.identityId}::uuid FOR UPDATE`;
     // Compare-and-set: of any number of concurrent confirmations, one consumes the challenge.
     const { count } = await tx.challenge.updateMany({
       where: { id: challenge.id, consumedAt: null },
       data: { consumedAt: now, signerSessionId: signer.id },
     });
     if (count === 0) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
-    // The signer may have been revoked since we checked its signature.
-    const stillActive = await tx.session.findUnique({ where: { id: signer.id } });
-    if (!stillActive || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
+    // The signer may have been revoked (or its identity deactivated) since we checked its signature.
+    const stillActive = await tx.session.findUnique({ where: { id: signer.id }, include: { identity: { select: { state: true } } } });
+    if (!stillActive || stillActive.identity.state !== 'ACTIVE' || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
     return perform(tx, challenge, signer, now);
   });
 }

@@ -58,11 +58,12 @@ export function sessionWhere(filter: SessionFilter, ctx: Context, now: Date): Pr
   const and: Prisma.SessionWhereInput[] = [];
   if (filter.identityId) and.push({ identityId: decodeGlobalId(filter.identityId, 'Identity').id });
   if (filter.clientId != null) and.push({ clientId: filter.clientId });
-  if (filter.type) and.push({ type: { in: filter.type } });
+  // Enum lists are sets: [ACTIVE × 500] is one condition, not 500.
+  if (filter.type) and.push({ type: { in: [...new Set(filter.type)] } });
   if (filter.externalSource) and.push({ externalSource: filter.externalSource });
   if (filter.externalId != null) and.push({ externalId: filter.externalId });
   const fields = ctx.prisma.session.fields;
-  if (filter.status) and.push({ OR: filter.status.map((status) => effectiveStatusWhere(status, now, fields)) });
+  if (filter.status) and.push({ OR: [...new Set(filter.status)].map((status) => effectiveStatusWhere(status, now, fields)) });
   if (filter.active != null) {
     const active = effectiveStatusWhere('ACTIVE', now, fields);
     and.push(filter.active ? active : { NOT: active });

@@ -12,8 +12,11 @@ export function encodeGlobalId(typename: string, id: string | number | bigint): 
   return `${typename}:${id}`;
 }
 
-/** Splits and checks a global id; anything malformed is a BAD_USER_INPUT naming the id. */
-export function decodeGlobalId(globalId: string, expected?: NodeType): { typename: NodeType; id: string } {
+/** Splits and checks a global id; anything malformed (a non-string too) is a BAD_USER_INPUT naming the id. */
+export function decodeGlobalId(globalId: unknown, expected?: NodeType): { typename: NodeType; id: string } {
+  if (typeof globalId !== 'string') {
+    throw badUserInput(`Invalid id ${JSON.stringify(globalId) ?? String(globalId)}: expected a string "<Type>:<uuid>"`, { argument: 'id' });
+  }
   const separator = globalId.indexOf(':');
   const typename = globalId.slice(0, separator);
   const id = globalId.slice(separator + 1).toLowerCase();
@@ -30,4 +33,18 @@ export function decodeGlobalId(globalId: string, expected?: NodeType): { typenam
     });
   }
   return { typename: typename as NodeType, id };
+}
+
+/**
+ * Relay's `nodes(ids:)` decodes every id before it resolves: a malformed one must not sink the
+ * others, so it is carried to the resolver as this marker and answered there, at its position.
+ */
+export const malformedIdTypename = '!malformed';
+
+export function decodeGlobalIdLeniently(globalId: string): { typename: string; id: string } {
+  try {
+    return decodeGlobalId(globalId);
+  } catch {
+    return { typename: malformedIdTypename, id: globalId };
+  }
 }

@@ -3,7 +3,7 @@
 // not see comes back null, exactly like an id that does not exist.
 import { brandWithType } from '@pothos/core';
 import type { Context } from '../context.js';
-import type { NodeType } from './global-id.js';
+import { decodeGlobalId, malformedIdTypename, type NodeType } from './global-id.js';
 import { loadVisible } from './node-visibility.js';
 
 export interface DecodedId {
@@ -25,11 +25,30 @@ function loaderFor(ctx: Context, typename: string) {
   }
 }
 
-export function loadNodes(
+/**
+ * The objects for `ids`, in order: null where there is none the caller may see, and at a malformed
+ * id its BAD_USER_INPUT error, which GraphQL reports at that position only (Relay's contract).
+ */
+export async function loadNodes(
   ctx: Context,
-  ids: DecodedId[],
+  requested: DecodedId[],
   fallback: (ids: DecodedId[]) => Promise<unknown[]>,
 ): Promise<unknown[]> {
+  const ids = requested.filter((id) => id.typename !== malformedIdTypename);
+  const loaded = await loadWellFormed(ctx, ids, fallback); // anonymous callers are refused here, whatever the ids
+  if (ids.length === requested.length) return loaded;
+  let next = 0;
+  return requested.map((id) => {
+    if (id.typename !== malformedIdTypename) return loaded[next++];
+    try {
+      return decodeGlobalId(id.id) && null; // never reached: the marker means it did not decode
+    } catch (error) {
+      return error;
+    }
+  });
+}
+
+function loadWellFormed(ctx: Context, ids: DecodedId[], fallback: (ids: DecodedId[]) => Promise<unknown[]>): Promise<unknown[]> {
   return loadVisible(ctx, ids, async () => {
     const others = ids.filter((id) => !loaderFor(ctx, id.typename));
     const loadedOthers = others.length ? await fallback(others) : [];
