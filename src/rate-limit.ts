@@ -78,13 +78,25 @@ export async function redisStore(url: string, logger?: Logger, prefix = 'session
     if (!degraded) logger?.error('rate-limit store unreachable: counting in this process until Redis answers', { redis: redactUrl(url), error: (error as Error).message });
     degraded = true;
   };
-  // ioredis reconnects by itself; a command is tried again on Redis once it says it is ready.
+  // ioredis reconnects by itself; while degraded, a ping now and then (never on a request's path)
+  // finds out when Redis answers again.
+  let probing = false;
+  let lastProbe = 0;
   const useRedis = () => {
-    if (degraded && redis.status === 'ready') {
-      degraded = false;
-      logger?.info('rate-limit store reachable again', { redis: redactUrl(url) });
+    if (!degraded) return true;
+    if (!probing && Date.now() - lastProbe >= 1000) {
+      probing = true;
+      lastProbe = Date.now();
+      redis
+        .ping()
+        .then(() => {
+          degraded = false;
+          logger?.info('rate-limit store reachable again', { redis: redactUrl(url) });
+        })
+        .catch(() => {})
+        .finally(() => (probing = false));
     }
-    return !degraded;
+    return false;
   };
   return {
     async hit(key, windowMs) {

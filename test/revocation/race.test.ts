@@ -1,0 +1,66 @@
+// "Sign out other devices" from two devices of one account at the same moment: whichever commits
+// first wins, and the other finds its signer signed out. The account always keeps a session.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+import { confirmMutation, createBrowserSession, createIdentity, requestRevocation, type BrowserSession } from '../support/sessions.js';
+
+const repetitions = 50;
+
+describe.each(databaseTargets)('concurrent signed revocations on $name', (target) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Losers' tokens stop authenticating: many failures from one address, on purpose.
+    t = await createTestApp(target, { env: { RATE_LIMIT_CONFIRMATIONS: '100000', RATE_LIMIT_AUTH_FAILURES: '100000' } });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  async function signOutOthers(device: BrowserSession) {
+    const requested = await t.graphql<{ revokeOtherSessions: { challenge: { requestId: string; payloadToSign: string } } }>(
+      'mutation { revokeOtherSessions(input: {}) { challenge { requestId payloadToSign } } }',
+      {},
+      { authorization: device.authorization },
+    );
+    expect(requested.errors).toBeUndefined();
+    return requested.data!.revokeOtherSessions.challenge;
+  }
+
+  const confirm = (device: BrowserSession, challenge: { requestId: string; payloadToSign: string }) =>
+    device.sign(challenge.payloadToSign).then((signature) =>
+      t.graphql(confirmMutation, { input: { requestId: challenge.requestId, signature } }, { authorization: device.authorization }),
+    );
+
+  async function activeSessions(identityId: string) {
+    return t.db.prisma.session.count({ where: { identityId: identityId.split(':')[1], status: 'ACTIVE' } });
+  }
+
+  it(`leaves one session when two devices sign each other out at once (${repetitions} tries)`, async () => {
+    for (let i = 0; i < repetitions; i++) {
+      const identityId = await createIdentity(t);
+      const [laptop, phone] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+      const [fromLaptop, fromPhone] = [await signOutOthers(laptop), await signOutOthers(phone)];
+      const results = await Promise.all([confirm(laptop, fromLaptop), confirm(phone, fromPhone)]);
+      const succeeded = results.filter((r) => !r.errors);
+      expect(succeeded).toHaveLength(1);
+      // The loser was signed out: its signature no longer counts, or (when the winner committed
+      // before the loser's request began) its token no longer authenticates.
+      expect(['INVALID_SIGNATURE', 'UNAUTHENTICATED']).toContain(results.find((r) => r.errors)?.errors?.[0]?.extensions?.code);
+      expect(await activeSessions(identityId)).toBe(1);
+    }
+  });
+
+  it('leaves one session when two devices revoke each other at once', async () => {
+    for (let i = 0; i < 10; i++) {
+      const identityId = await createIdentity(t);
+      const [laptop, phone] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+      const [revokePhone, revokeLaptop] = [
+        await requestRevocation(t, phone.id, laptop.authorization),
+        await requestRevocation(t, laptop.id, phone.authorization),
+      ];
+      await Promise.all([confirm(laptop, revokePhone), confirm(phone, revokeLaptop)]);
+      expect(await activeSessions(identityId)).toBe(1);
+    }
+  });
+});
