@@ -23,6 +23,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { LimitsConfig } from '../config.js';
+import { jsonProblem, stringProblem } from '../text.js';
 
 export type InputLimits = Pick<LimitsConfig, 'maxListLength' | 'maxInputDepth'>;
 
@@ -30,37 +31,12 @@ function refuse(message: string, where: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument: where } });
 }
 
-/** Why PostgreSQL would refuse this string, or undefined. */
-function stringProblem(value: string): string | undefined {
-  if (value.includes('\u0000')) return 'Strings must not contain the NUL character (U+0000)';
-  if (!value.isWellFormed()) return 'Strings must be well-formed Unicode (a lone UTF-16 surrogate cannot be stored)';
-  return undefined;
-}
-
-/** Walks a JSON value without recursion, so no nesting can overflow the stack. */
-function checkJson(root: unknown, where: string, limits: InputLimits): GraphQLError | undefined {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value === 'string') {
-      const problem = stringProblem(value);
-      if (problem) return refuse(`${problem} (${where})`, where);
-    } else if (value !== null && typeof value === 'object') {
-      if (depth > limits.maxInputDepth) {
-        return refuse(`${where} nests deeper than ${limits.maxInputDepth} levels (MAX_INPUT_DEPTH)`, where);
-      }
-      if (Array.isArray(value)) {
-        for (const item of value) stack.push([item, depth + 1]);
-      } else {
-        for (const [key, item] of Object.entries(value)) {
-          const problem = stringProblem(key);
-          if (problem) return refuse(`${problem} (${where}, a key)`, where);
-          stack.push([item, depth + 1]);
-        }
-      }
-    }
-  }
-  return undefined;
+/** A JSON (or other scalar) value: bounded and storable. */
+function checkJson(value: unknown, where: string, limits: InputLimits): GraphQLError | undefined {
+  const problem = jsonProblem(value, limits.maxInputDepth);
+  if (!problem) return undefined;
+  if (problem.startsWith('nests deeper')) return refuse(`${where} ${problem} (MAX_INPUT_DEPTH)`, where);
+  return refuse(`${problem} (${where})`, where);
 }
 
 function tooLong(where: string, length: number, limits: InputLimits): GraphQLError {

@@ -1,7 +1,7 @@
 // Clerk's Backend API session object, a list of them, or a paginated { data, total_count } page.
 // Times are Unix milliseconds; statuses are lowercase.
 import type { ImportBatch, ImportedDevice, ImportedIdentity, ImportedSession } from './model.js';
-import { ImportError, RecordReader } from './record-reader.js';
+import { ImportError, RecordReader, maxIdLength } from './record-reader.js';
 
 const clerkStatuses = {
   active: 'ACTIVE',
@@ -14,7 +14,7 @@ const clerkStatuses = {
   pending: 'PENDING',
 } as const;
 
-const clerkId = (prefix: string) => ({ pattern: new RegExp(`^${prefix}_[A-Za-z0-9]+$`), expected: `a Clerk id "${prefix}_…"` });
+const clerkId = (prefix: string) => ({ pattern: new RegExp(`^${prefix}_[A-Za-z0-9]+$`), expected: `a Clerk id "${prefix}_…"`, maxLength: maxIdLength });
 
 function sessionsOf(document: unknown): { items: unknown[]; path: string } {
   if (Array.isArray(document)) return { items: document, path: '' };
@@ -54,10 +54,11 @@ export function parseClerk(document: unknown): ImportBatch {
     const session: ImportedSession = {
       externalId,
       identityExternalId: userId,
+      recordPath: r.path,
       clientId: r.string('client_id', clerkId('client')),
       actor: r.object('actor'),
       status,
-      lastActiveOrganizationId: r.string('last_active_organization_id'),
+      lastActiveOrganizationId: r.string('last_active_organization_id', { maxLength: maxIdLength }),
       lastActiveAt: r.unixMillis('last_active_at', { required: true }),
       expiresAt: r.unixMillis('expire_at', { required: true }),
       abandonAt: r.unixMillis('abandon_at', { required: true }),

@@ -24,6 +24,7 @@ export function parseGrid(document: unknown): ImportBatch {
     const session: ImportedSession = {
       externalId,
       identityExternalId: accountId,
+      recordPath: r.path,
       type: r.oneOf('type', gridTypes, { required: true }),
       nickname: r.string('nickname'),
       // Grid lists active sessions only; one past expiresAt reads EXPIRED by itself.

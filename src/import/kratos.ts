@@ -105,6 +105,7 @@ export function parseKratos(document: unknown): ImportBatch {
     const session: ImportedSession = {
       externalId,
       identityExternalId: identity.externalId,
+      recordPath: r.path,
       status,
       aal,
       authenticationMethods,

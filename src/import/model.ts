@@ -71,6 +71,8 @@ export interface ImportedDevice {
 
 export interface ImportedSession {
   externalId: string;
+  /** Where the record stands in the file (`data[2]`), for errors that concern the record as a whole. */
+  recordPath: string;
   identityExternalId: string;
   type?: CredentialType;
   nickname?: string;

@@ -2,6 +2,9 @@
 // so that the fields nobody took can be kept (vendorExtra) instead of dropped. Every problem names
 // the record and the field: `data[0].expiresAt: expected an ISO 8601 date-time, got "<dateTime>"`.
 
+import { jsonProblem, stringProblem } from '../text.js';
+import { parseIsoDateTime } from '../time.js';
+
 export class ImportError extends Error {
   constructor(
     readonly field: string,
@@ -13,16 +16,31 @@ export class ImportError extends Error {
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 // API reference examples use `<uuid>`, `<dateTime>`, `<string>`: never real data.
 const placeholder = /^<[a-zA-Z ]+>$/;
 // Clerk's times are Unix milliseconds; anything before 2000 (0 above all) is a placeholder.
 const earliestMillis = Date.UTC(2000, 0, 1);
+// PostgreSQL (and every vendor) stops at year 9999.
+const latestMillis = Date.UTC(10000, 0, 1);
 
 function show(value: unknown): string {
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
+
+interface StringOptions {
+  required?: boolean;
+  pattern?: RegExp;
+  expected?: string;
+  /** Ids that are indexed must stay well under PostgreSQL's index entry size. */
+  maxLength?: number;
+}
+
+/** The longest free text a vendor field may carry (a tokenized JWT fits many times over). */
+const maxTextLength = 65_536;
+/** Vendor ids and other indexed strings. */
+export const maxIdLength = 255;
+const maxJsonDepth = 32;
 
 export class RecordReader {
   private readonly taken = new Set<string>();
@@ -50,12 +68,16 @@ export class RecordReader {
     return value ?? undefined;
   }
 
-  string(name: string, options: { required: true; pattern?: RegExp; expected?: string }): string;
-  string(name: string, options?: { required?: boolean; pattern?: RegExp; expected?: string }): string | undefined;
-  string(name: string, options: { required?: boolean; pattern?: RegExp; expected?: string } = {}): string | undefined {
+  string(name: string, options: StringOptions & { required: true }): string;
+  string(name: string, options?: StringOptions): string | undefined;
+  string(name: string, options: StringOptions = {}): string | undefined {
     const value = this.raw(name, options.required ?? false);
     if (value === undefined) return undefined;
     if (typeof value !== 'string') this.fail(name, `expected a string, got ${show(value)}`);
+    const maxLength = options.maxLength ?? maxTextLength;
+    if (value.length > maxLength) this.fail(name, `must be at most ${maxLength} characters, got ${value.length}`);
+    const problem = stringProblem(value);
+    if (problem) this.fail(name, problem);
     if (placeholder.test(value)) this.fail(name, `${show(value)} is a documentation placeholder, not a value`);
     if (options.pattern && !options.pattern.test(value)) {
       this.fail(name, `expected ${options.expected ?? `a value matching ${options.pattern}`}, got ${show(value)}`);
@@ -74,11 +96,9 @@ export class RecordReader {
   }
 
   dateTime(name: string, options: { required?: boolean } = {}): Date | undefined {
-    const value = this.string(name, { required: options.required, pattern: isoDateTime, expected: 'an ISO 8601 date-time' });
+    const value = this.string(name, { required: options.required });
     if (value === undefined) return undefined;
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime())) this.fail(name, `${show(value)} is not a real date`);
-    return date;
+    return parseIsoDateTime(value) ?? this.fail(name, `expected a real ISO 8601 date-time (years 1 to 9999), got ${show(value)}`);
   }
 
   unixMillis(name: string, options: { required?: boolean } = {}): Date | undefined {
@@ -87,8 +107,8 @@ export class RecordReader {
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       this.fail(name, `expected Unix time in milliseconds, got ${show(value)}`);
     }
-    if (value < earliestMillis || value > 8_640_000_000_000_000) {
-      this.fail(name, `${value} is not a plausible Unix time in milliseconds (before 2000 or out of range)`);
+    if (value < earliestMillis || value >= latestMillis) {
+      this.fail(name, `${value} is not a plausible Unix time in milliseconds (before 2000 or after 9999)`);
     }
     return new Date(value);
   }
@@ -103,7 +123,9 @@ export class RecordReader {
   integer(name: string, options: { required?: boolean } = {}): number | undefined {
     const value = this.raw(name, options.required ?? false);
     if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(name, `expected a whole number, got ${show(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) {
+      this.fail(name, `expected a whole number from -2147483648 to 2147483647, got ${show(value)}`);
+    }
     return value;
   }
 
@@ -120,6 +142,8 @@ export class RecordReader {
     const value = this.raw(name, options.required ?? false);
     if (value === undefined) return undefined;
     if (typeof value !== 'object' || Array.isArray(value)) this.fail(name, `expected a JSON object, got ${show(value)}`);
+    const problem = jsonProblem(value, maxJsonDepth);
+    if (problem) this.fail(name, problem);
     return value as Record<string, unknown>;
   }
 
@@ -143,6 +167,8 @@ export class RecordReader {
     if (!Array.isArray(value)) this.fail(name, `expected a list of strings, got ${show(value)}`);
     return value.map((item, i) => {
       if (typeof item !== 'string') this.fail(`${name}[${i}]`, `expected a string, got ${show(item)}`);
+      const problem = stringProblem(item);
+      if (problem) this.fail(`${name}[${i}]`, problem);
       if (placeholder.test(item)) this.fail(`${name}[${i}]`, `${show(item)} is a documentation placeholder, not a value`);
       return item;
     });

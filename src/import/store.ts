@@ -91,7 +91,7 @@ async function storeSession(
   identityId: string,
   summary: ImportSummary,
 ): Promise<string> {
-  const { externalId, identityExternalId: _identity, devices, authenticationMethods, actor, vendorExtra, ...fields } = session;
+  const { externalId, identityExternalId: _identity, recordPath: _path, devices, authenticationMethods, actor, vendorExtra, ...fields } = session;
   const data = {
     ...fields,
     identityId,
@@ -122,16 +122,47 @@ async function storeSession(
   return id;
 }
 
+/** Another import wrote the same records at the same moment, and trying again did not settle it. */
+export class ImportConflictError extends Error {
+  constructor() {
+    super('Another import is writing the same records right now; nothing was written, try again');
+    this.name = 'ImportConflictError';
+  }
+}
+
+// PostgreSQL: a unique key taken by a concurrent import (P2002), or a transaction that lost a race.
+const conflictCodes = new Set(['P2002', 'P2034']);
+const isConflict = (error: unknown) => conflictCodes.has((error as { code?: string }).code ?? '');
+
+// PGlite runs each statement on this thread: between records, let the HTTP side answer (health
+// checks, requests waiting for the database) instead of holding the event loop for the whole import.
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function storeBatch(prisma: PrismaClient, batch: ImportBatch): Promise<ImportSummary> {
+  // Identical imports racing each other: the loser finds the winner's rows on its next try and
+  // updates them, so all succeed.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeBatch(prisma, batch);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      if (attempt === 3) throw new ImportConflictError();
+    }
+  }
+}
+
+function writeBatch(prisma: PrismaClient, batch: ImportBatch): Promise<ImportSummary> {
   return prisma.$transaction(
     async (tx) => {
       const summary: ImportSummary = { identitiesCreated: 0, identitiesUpdated: 0, sessionsCreated: 0, sessionsUpdated: 0, sessionIds: [] };
       const identityIds = new Map<string, string>();
       for (const identity of batch.identities) {
         identityIds.set(identity.externalId, await storeIdentity(tx, batch.source, identity, summary));
+        await yieldToEventLoop();
       }
       for (const session of batch.sessions) {
         summary.sessionIds.push(await storeSession(tx, batch.source, session, identityIds.get(session.identityExternalId)!, summary));
+        await yieldToEventLoop();
       }
       return summary;
     },

@@ -1,7 +1,7 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
-import { badUserInput } from '../errors.js';
-import { ImportError, importDocument } from '../import/index.js';
+import { badUserInput, codedError } from '../errors.js';
+import { ImportConflictError, ImportError, importDocument } from '../import/index.js';
 import { VendorEnum } from './enums.js';
 import { SessionNode } from './session.js';
 
@@ -27,6 +27,7 @@ builder.relayMutationField(
       try {
         return await importDocument(ctx.prisma, input.from, input.document);
       } catch (error) {
+        if (error instanceof ImportConflictError) throw codedError('IMPORT_CONFLICT', error.message);
         if (error instanceof ImportError) {
           throw badUserInput(`input.document: ${error.message}`, { field: `input.document.${error.field}` });
         }

@@ -1,17 +1,14 @@
 // DateTime travels as an ISO 8601 string in UTC; JSON as any JSON value (traits, metadata, actor).
 import { builder } from '../builder.js';
 import { badUserInput } from '../errors.js';
+import { parseIsoDateTime } from '../time.js';
 
 // A date and time with an explicit offset: "2026-04-09T15:30:01Z", "2026-04-09T17:30:01.5+02:00".
-const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
-
 function parseDateTime(value: unknown): Date {
-  if (typeof value === 'string' && isoDateTime.test(value)) {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
-  }
+  const date = typeof value === 'string' ? parseIsoDateTime(value) : undefined;
+  if (date) return date;
   throw badUserInput(
-    `Invalid DateTime ${JSON.stringify(value)}: expected an ISO 8601 date-time with an offset, e.g. "2026-04-09T15:30:01Z"`,
+    `Invalid DateTime ${JSON.stringify(value)}: expected a real ISO 8601 date-time with an offset, years 1 to 9999, e.g. "2026-04-09T15:30:01Z"`,
   );
 }
 

@@ -98,7 +98,7 @@ builder.relayMutationField(
         nickname: optionalText(input.nickname, 'input.nickname'),
         expiresAt: future(input.expiresAt, 'input.expiresAt', now),
         abandonAt: future(input.abandonAt, 'input.abandonAt', now),
-        clientId: optionalText(input.clientId, 'input.clientId'),
+        clientId: optionalText(input.clientId, 'input.clientId', 255),
         actor: optionalJsonObject(input.actor, 'input.actor') as object | undefined,
         lastActiveOrganizationId: optionalText(input.lastActiveOrganizationId, 'input.lastActiveOrganizationId'),
         aal: input.aal ?? undefined,
