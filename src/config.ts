@@ -65,6 +65,10 @@ export interface AuthConfig {
   adminToken?: string;
   /** How long a signed-request challenge stays valid. */
   challengeTtlMs: number;
+  /** Open (unconfirmed, unexpired) challenges one identity may have at once. */
+  maxOpenChallenges: number;
+  /** How long used and expired challenges are kept (for support questions) before they are purged. */
+  challengeRetentionMs: number;
   /** Who the signed payloads are for: a signature made for another server is worthless here. */
   audience: string;
 }
@@ -216,6 +220,8 @@ export function loadConfig(env: Env = process.env): Config {
     auth: {
       adminToken: adminToken(env.ADMIN_TOKEN),
       challengeTtlMs: integer(env, 'CHALLENGE_TTL_SECONDS', 300, 10, 86_400) * 1000,
+      maxOpenChallenges: integer(env, 'MAX_OPEN_CHALLENGES', 20, 1, 10_000),
+      challengeRetentionMs: integer(env, 'CHALLENGE_RETENTION_HOURS', 24, 0, 8760) * 3_600_000,
       audience: env.AUDIENCE?.trim() || 'sessiongraph',
     },
     limits: {

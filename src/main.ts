@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
 import { createLogger } from './logger.js';
+import { startMaintenance } from './maintenance.js';
 import { openRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { RunningServer } from './server.js';
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     await db.close();
     throw error;
   }
+  const maintenance = startMaintenance(db, config, logger);
   logger.info('sessiongraph ready', {
     url: `${running.url}/graphql`,
     database: db.description,
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info('shutting down', { signal });
     await running.stop();
+    await maintenance.stop();
     await rateLimits.close();
     await db.close();
     logger.info('stopped');

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { mayActFor } from '../auth/guards.js';
 import { verifyP256, verifyP256AnyEncoding } from '../crypto/signature.js';
 import { codedError } from '../errors.js';
-import type { Challenge, Credential, Prisma, Session } from '../generated/prisma/client.js';
+import type { Challenge, Credential, Prisma, PrismaClient, Session } from '../generated/prisma/client.js';
 import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
 import { encodeGlobalId } from '../schema/global-id.js';
 import { effectiveStatus, effectiveStatusWhere } from '../schema/session-status.js';
@@ -34,18 +34,45 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
     expiresAt,
     audience: ctx.auth.audience,
   });
-  return ctx.prisma.challenge.create({
-    data: {
-      requestId,
-      identityId: request.identityId,
-      operation: request.operation,
-      targetId: request.targetId,
-      credentialType: request.credentialType,
-      payloadToSign,
-      createdAt: issuedAt,
-      expiresAt,
-    },
+  return ctx.prisma.$transaction(async (tx) => {
+    // Counted under the identity's lock, so concurrent requests cannot overshoot the cap together.
+    await lockIdentity(tx, request.identityId);
+    const open = await tx.challenge.count({ where: { identityId: request.identityId, consumedAt: null, expiresAt: { gt: issuedAt } } });
+    if (open >= ctx.auth.maxOpenChallenges) {
+      throw codedError(
+        'TOO_MANY_CHALLENGES',
+        `This account has ${open} open challenges (MAX_OPEN_CHALLENGES); confirm one or wait until they expire`,
+      );
+    }
+    return tx.challenge.create({
+      data: {
+        requestId,
+        identityId: request.identityId,
+        operation: request.operation,
+        targetId: request.targetId,
+        credentialType: request.credentialType,
+        payloadToSign,
+        createdAt: issuedAt,
+        expiresAt,
+      },
+    });
   });
+}
+
+/** Serializes signed operations of one identity until the transaction ends (see confirmChallenge). */
+async function lockIdentity(tx: Prisma.TransactionClient, identityId: string): Promise<void> {
+  await tx.$executeRaw`SELECT 1 FROM identities WHERE id = ${identityId}::uuid FOR UPDATE`;
+}
+
+/**
+ * Deletes challenges that were used or expired more than `retentionMs` ago, at most `batch` at a
+ * time (the server calls this now and then); returns how many went.
+ */
+export async function purgeChallenges(prisma: PrismaClient, now: Date, retentionMs: number, batch = 1000): Promise<number> {
+  const before = new Date(now.getTime() - retentionMs);
+  return prisma.$executeRaw`
+    DELETE FROM challenges WHERE id IN (
+      SELECT id FROM challenges WHERE expires_at < ${before} OR consumed_at < ${before} LIMIT ${batch})`;
 }
 
 export interface ConfirmedOperation {
@@ -135,7 +162,7 @@ export async function confirmChallenge(ctx: Context, requestId: string, signatur
     // One signed operation per identity at a time: two sessions signing each other out at the same
     // moment would each see the other still active and both succeed, leaving the account with no
     // session. Holding the identity's row until commit makes the second wait and then see the first.
-    await tx.$executeRaw`SELECT 1 FROM identities WHERE id = ${challenge.identityId}::uuid FOR UPDATE`;
+    await lockIdentity(tx, challenge.identityId);
     // Compare-and-set: of any number of concurrent confirmations, one consumes the challenge.
     const { count } = await tx.challenge.updateMany({
       where: { id: challenge.id, consumedAt: null },

@@ -1,9 +1,11 @@
 // API tokens for server-to-server callers (Grid's `<api token id>:<api client secret>`).
+import { adminClientId } from '../auth/caller.js';
 import { requireAdmin } from '../auth/guards.js';
-import { newSecret, sha256 } from '../auth/secrets.js';
+import { createApiToken } from '../auth/api-tokens.js';
 import { builder } from '../builder.js';
 import { ApiClientScope } from '../generated/prisma/enums.js';
-import { optionalText } from './input.js';
+import { codedError } from '../errors.js';
+import { invalidField, optionalText } from './input.js';
 
 export const ApiClientScopeEnum = builder.enumType(ApiClientScope, {
   name: 'ApiClientScope',
@@ -35,12 +37,7 @@ builder.relayMutationField(
     description: 'Creates an API token (admin). The secret is in the payload and nowhere else: store it now.',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const id = newSecret('sgk_').slice(0, 24);
-      const secret = newSecret('sgs_');
-      const apiClient = await ctx.prisma.apiClient.create({
-        data: { id, secretHash: sha256(secret).toString('hex'), scope: input.scope ?? 'READ', name: optionalText(input.name, 'input.name') },
-      });
-      return { apiClient, secret };
+      return createApiToken(ctx.prisma, { scope: input.scope ?? 'READ', name: optionalText(input.name, 'input.name') });
     },
   },
   {
@@ -50,8 +47,56 @@ builder.relayMutationField(
       secret: t.string({ description: 'The secret half; only its hash is stored.', resolve: (p) => p.secret }),
       authorization: t.string({
         description: 'The ready-made header value: `Basic base64(<tokenId>:<secret>)`.',
-        resolve: (p) => `Basic ${Buffer.from(`${p.apiClient.id}:${p.secret}`).toString('base64')}`,
+        resolve: (p) => p.authorization,
       }),
+    }),
+  },
+);
+
+builder.queryField('apiTokens', (t) =>
+  t.prismaField({
+    type: [ApiClientType],
+    description: 'Every API token, newest first, revoked ones included (admin). Secrets are never shown: only their hashes are stored.',
+    args: { includeRevoked: t.arg.boolean({ required: false, defaultValue: true, description: 'List revoked tokens too (default true).' }) },
+    resolve: (query, _root, args, ctx) => {
+      requireAdmin(ctx);
+      return ctx.prisma.apiClient.findMany({
+        ...query,
+        where: args.includeRevoked === false ? { revokedAt: null } : {},
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      });
+    },
+  }),
+);
+
+builder.relayMutationField(
+  'revokeApiToken',
+  {
+    description: 'What revokeApiToken needs.',
+    inputFields: (t) => ({
+      tokenId: t.string({ required: true, description: 'The token\'s id (the id half of its Basic credentials).' }),
+    }),
+  },
+  {
+    description:
+      'Revokes an API token (admin): from now on its credentials are refused. The built-in admin token set by ADMIN_TOKEN cannot be revoked here; change the variable instead.',
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
+      const tokenId = input.tokenId.trim();
+      if (tokenId === adminClientId && ctx.auth.adminToken !== undefined) {
+        throw invalidField('input.tokenId', 'the built-in admin token comes from ADMIN_TOKEN; unset or change that variable to retire it');
+      }
+      const { count } = await ctx.prisma.apiClient.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: ctx.now() } });
+      const apiClient = await ctx.prisma.apiClient.findUnique({ where: { id: tokenId } });
+      if (!apiClient) throw codedError('NOT_FOUND', `No API token with id ${JSON.stringify(tokenId)}`, { field: 'input.tokenId' });
+      if (count === 0) throw codedError('API_TOKEN_ALREADY_REVOKED', `API token ${JSON.stringify(tokenId)} was revoked at ${apiClient.revokedAt!.toISOString()}`);
+      return { apiClient };
+    },
+  },
+  {
+    description: 'The revoked token.',
+    outputFields: (t) => ({
+      apiClient: t.field({ type: ApiClientType, description: 'The token, with revokedAt set.', resolve: (p) => p.apiClient }),
     }),
   },
 );

@@ -1,6 +1,8 @@
 // "Sign out other devices" from two devices of one account at the same moment: whichever commits
-// first wins, and the other finds its signer signed out. The account always keeps a session.
+// first wins, and the other finds its signer signed out. The account always keeps a session. And
+// challenges do not pile up: capped while open, purged after use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeChallenges } from '../../src/revocation/service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { confirmMutation, createBrowserSession, createIdentity, requestRevocation, type BrowserSession } from '../support/sessions.js';
@@ -62,5 +64,32 @@ describe.each(databaseTargets)('concurrent signed revocations on $name', (target
       await Promise.all([confirm(laptop, revokePhone), confirm(phone, revokeLaptop)]);
       expect(await activeSessions(identityId)).toBe(1);
     }
+  });
+});
+
+describe('challenges', () => {
+  let t: TestApp;
+  let clock = Date.now();
+  beforeAll(async () => {
+    t = await createTestApp(databaseTargets[0]!, { now: () => new Date(clock), env: { MAX_OPEN_CHALLENGES: '3' } });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('are capped per identity while open, and purged once used or expired past the retention', async () => {
+    const identityId = await createIdentity(t);
+    const [laptop, phone] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+    for (let i = 0; i < 3; i++) await requestRevocation(t, phone.id, laptop.authorization);
+    const fourth = await t.graphql('mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId } } }', { id: phone.id }, { authorization: laptop.authorization });
+    expect(fourth.errors?.[0]?.extensions?.code).toBe('TOO_MANY_CHALLENGES');
+    // Once they expire, new ones may be had; the old ones stay until the retention has passed.
+    clock += 6 * 60_000;
+    await requestRevocation(t, phone.id, laptop.authorization);
+    expect(await t.db.prisma.challenge.count()).toBe(4);
+    expect(await purgeChallenges(t.db.prisma, new Date(clock), 24 * 3_600_000)).toBe(0);
+    expect(await purgeChallenges(t.db.prisma, new Date(clock + 25 * 3_600_000), 24 * 3_600_000, 2)).toBe(2);
+    expect(await purgeChallenges(t.db.prisma, new Date(clock + 25 * 3_600_000), 24 * 3_600_000)).toBe(2);
+    expect(await t.db.prisma.challenge.count()).toBe(0);
   });
 });

@@ -1,0 +1,50 @@
+// npm run token:create -- [--name <what it is for>] [--scope admin|read]
+// Creates an API token on the configured database (DATABASE_URL, or the embedded one in DATA_DIR)
+// and prints its secret once: how an operator gets in on PostgreSQL without ADMIN_TOKEN.
+import { parseArgs } from 'node:util';
+import { createApiToken } from '../auth/api-tokens.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { applyMigrations } from '../db/migrations.js';
+
+const usage = 'usage: npm run token:create -- [--name <what it is for>] [--scope admin|read]';
+
+class UsageError extends Error {}
+
+async function run(args: string[]): Promise<string> {
+  let values: { name?: string; scope?: string };
+  try {
+    ({ values } = parseArgs({ args, options: { name: { type: 'string' }, scope: { type: 'string', default: 'admin' } }, strict: true }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${usage}`);
+  }
+  const scope = values.scope?.toUpperCase();
+  if (scope !== 'ADMIN' && scope !== 'READ') throw new UsageError(`--scope must be admin or read, got ${JSON.stringify(values.scope)}\n${usage}`);
+  const name = values.name?.trim();
+  if (name !== undefined && (name === '' || name.length > 1024)) throw new UsageError(`--name must be 1 to 1024 characters\n${usage}`);
+  const db = await openDatabase(loadConfig().database);
+  try {
+    await applyMigrations(db.adapterFactory);
+    const token = await createApiToken(db.prisma, { name, scope });
+    return [
+      `created ${scope} API token ${token.apiClient.id}${name ? ` (${name})` : ''} on ${db.description}`,
+      `secret (shown this once): ${token.secret}`,
+      `header: Authorization: ${token.authorization}`,
+    ].join('\n');
+  } finally {
+    await db.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (message) => {
+    console.log(message);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(error.message);
+    else if (error instanceof ConfigError) console.error(`sessiongraph: ${error.message}`);
+    else console.error(`token:create failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+// API tokens: listed without their secrets, and revoked for good.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { pgliteTarget } from '../support/databases.js';
+
+describe('API tokens', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(pgliteTarget);
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('lists tokens without secrets, revokes one, and refuses its credentials from then on', async () => {
+    const created = await t.graphql<{ createApiToken: { apiClient: { tokenId: string }; secret: string; authorization: string } }>(
+      'mutation { createApiToken(input: { name: "reporting", scope: READ }) { apiClient { tokenId } secret authorization } }',
+    );
+    const { tokenId } = created.data!.createApiToken.apiClient;
+    const { secret, authorization } = created.data!.createApiToken;
+    expect((await t.graphql('{ viewer { apiClient { tokenId } } }', {}, { authorization })).errors).toBeUndefined();
+
+    const listed = await t.graphql<{ apiTokens: { tokenId: string; name: string; scope: string; revokedAt: string | null }[] }>(
+      '{ apiTokens { tokenId name scope revokedAt } }',
+    );
+    expect(listed.data!.apiTokens).toContainEqual({ tokenId, name: 'reporting', scope: 'READ', revokedAt: null });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    // A read token may not list or revoke.
+    expect((await t.graphql('{ apiTokens { tokenId } }', {}, { authorization })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const revoke = `mutation ($id: String!) { revokeApiToken(input: { tokenId: $id }) { apiClient { tokenId revokedAt } } }`;
+    const revoked = await t.graphql<{ revokeApiToken: { apiClient: { revokedAt: string } } }>(revoke, { id: tokenId });
+    expect(revoked.data!.revokeApiToken.apiClient.revokedAt).toEqual(expect.any(String));
+    const refused = await t.graphql('{ viewer { apiClient { tokenId } } }', {}, { authorization });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.graphql(revoke, { id: tokenId })).errors?.[0]?.extensions?.code).toBe('API_TOKEN_ALREADY_REVOKED');
+    expect((await t.graphql(revoke, { id: 'sgk_missing' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await t.graphql(revoke, { id: 'admin' })).errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input.tokenId' } });
+    const active = await t.graphql<{ apiTokens: { tokenId: string }[] }>('{ apiTokens(includeRevoked: false) { tokenId } }');
+    expect(active.data!.apiTokens.map((a) => a.tokenId)).not.toContain(tokenId);
+  });
+});
