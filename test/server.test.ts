@@ -212,3 +212,46 @@ describe('graceful stop', () => {
     }
   });
 });
+
+describe('the real HTTP server under abuse', () => {
+  it('answers a chunked body over the limit with 413 and closes the connection at once', async () => {
+    const database = await pgliteTarget.open();
+    const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: testConfig({ MAX_REQUEST_BODY_BYTES: '2048' }), rateLimits: memoryStore() });
+    const running = await startHttpServer(app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1000 });
+    try {
+      const port = (running.server.address() as { port: number }).port;
+      const started = Date.now();
+      const outcome = await new Promise<{ status: number; connection?: string; closedMs: number }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => req.socket?.once('close', () => resolve({ status: res.statusCode!, connection: res.headers.connection, closedMs: Date.now() - started })));
+        });
+        // Keeps sending, as an attacker would, well past the limit.
+        req.write(`{"query":"{ __typename }","variables":{"pad":"${'x'.repeat(4096)}`);
+      });
+      expect(outcome).toMatchObject({ status: 413, connection: 'close' });
+      expect(outcome.closedMs).toBeLessThan(2000);
+    } finally {
+      await running.stop();
+      await database.dispose();
+    }
+  });
+
+  it('logs a 500 with the request id it answered with', async () => {
+    const database = await pgliteTarget.open();
+    const logs: Record<string, unknown>[] = [];
+    const app = createApp({ db: database.db, logger: createLogger('debug', (line) => logs.push(JSON.parse(line))), config: testConfig(), rateLimits: memoryStore() });
+    // The database goes away: authenticating a session then fails outside any resolver.
+    await database.dispose();
+    const response = await app.fetch('http://sessiongraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sgt_whatever', 'x-request-id': 'trace-500' },
+      body: JSON.stringify({ query: '{ viewer { session { id } } }' }),
+    });
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toMatch(/at .*\.(ts|js)/);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'unexpected error', requestId: 'trace-500', error: expect.objectContaining({ stack: expect.any(String) }) }));
+  });
+});
