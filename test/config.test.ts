@@ -12,6 +12,13 @@ function problem(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('reads TRUST_PROXY as no proxy, a number of hops, or the proxies\' networks', () => {
+    expect(loadConfig({}).trustProxy).toEqual({ kind: 'none' });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toEqual({ kind: 'hops', hops: 1 });
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toEqual({ kind: 'hops', hops: 2 });
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy).toEqual({ kind: 'addresses', list: ['10.0.0.0/8', '::1'] });
+  });
+
   it('defaults to the embedded database in ./.data on port 4000', () => {
     const config = loadConfig({});
     expect(config.port).toBe(4000);
@@ -43,6 +50,10 @@ describe('loadConfig', () => {
     [{ PORT: '-1' }, 'PORT', /got "-1"/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of debug, info, warn, error/],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV', /expected one of development, production, test/],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', /"maybe" is none of these/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /"10.0.0.0\/33" is none of these/],
+    [{ TRUST_PROXY: '50' }, 'TRUST_PROXY', /at most 20 proxy hops/],
+    [{ MAX_LIST_LENGTH: '0' }, 'MAX_LIST_LENGTH', /from 1 to 100000/],
     [{ DATABASE_URL: 'postgres://x@h/db', DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /from 1 to 1000/],
   ])('refuses %j naming %s', (env, variable, message) => {
     const error = problem(env);
