@@ -8,7 +8,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import type { Context } from './context.js';
 import type PrismaTypes from './generated/prisma/pothos-types.js';
 import { getDatamodel } from './generated/prisma/pothos-types.js';
-import { decodeGlobalId, decodeGlobalIdLeniently, encodeGlobalId, malformedIdTypename } from './schema/global-id.js';
+import { decodeGlobalId, decodeGlobalIdLeniently, encodeGlobalId, malformedIdTypename } from './domain/global-id.js';
 import { loadNodes } from './schema/node-loading.js';
 
 export const builder = new SchemaBuilder<{

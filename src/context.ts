@@ -2,7 +2,7 @@
 import type { Caller } from './auth/caller.js';
 import type { AuthConfig } from './config.js';
 import type { PrismaClient } from './generated/prisma/client.js';
-import type { Limiter } from './http/rate-limits.js';
+import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 

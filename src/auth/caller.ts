@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
 import type { Loaders } from '../loaders.js';
-import { effectiveStatus } from '../schema/session-status.js';
+import { effectiveStatus } from '../domain/session-status.js';
 import { secretMatches, sha256 } from './secrets.js';
 
 export type Caller =

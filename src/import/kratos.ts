@@ -1,7 +1,7 @@
 // Kratos' `GET /admin/identities/:id/sessions` response: a list of sessions, each embedding its
 // identity (with credentials keyed by type) and devices. A single session object is accepted too.
 import type { CredentialType } from '../generated/prisma/enums.js';
-import type { StoredAuthenticationMethod } from '../schema/authentication-method.js';
+import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 import { RecordReader } from './record-reader.js';
 

@@ -7,7 +7,7 @@ import type {
   SessionStatus,
   Vendor,
 } from '../generated/prisma/enums.js';
-import type { StoredAuthenticationMethod } from '../schema/authentication-method.js';
+import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 
 export type Json = Record<string, unknown>;
 

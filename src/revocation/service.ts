@@ -8,8 +8,8 @@ import { verifyP256, verifyP256AnyEncoding } from '../crypto/signature.js';
 import { codedError } from '../errors.js';
 import type { Challenge, Credential, Prisma, PrismaClient, Session } from '../generated/prisma/client.js';
 import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
-import { encodeGlobalId } from '../schema/global-id.js';
-import { effectiveStatus, effectiveStatusWhere } from '../schema/session-status.js';
+import { encodeGlobalId } from '../domain/global-id.js';
+import { effectiveStatus, effectiveStatusWhere } from '../domain/session-status.js';
 import { challengePayload } from './payload.js';
 import { parseSignature } from './signature-input.js';
 

@@ -2,10 +2,10 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { codedError } from '../errors.js';
-import { decodeGlobalId } from './global-id.js';
+import { decodeGlobalId } from '../domain/global-id.js';
 import { future, invalidField, optionalText } from './input.js';
 import { SessionNode } from './session.js';
-import { effectiveStatus } from './session-status.js';
+import { effectiveStatus } from '../domain/session-status.js';
 
 builder.relayMutationField(
   'adminRevokeSession',

@@ -1,17 +1,8 @@
 // Kratos' authentication_methods live in one JSONB column of the session (they are only ever read
 // with it), stored with our enum names: [{ method, aal, completedAt, provider, organization }].
 import { builder } from '../builder.js';
-import type { AuthenticatorAssuranceLevel, CredentialType } from '../generated/prisma/enums.js';
+import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
-
-export interface StoredAuthenticationMethod {
-  method: CredentialType;
-  aal?: AuthenticatorAssuranceLevel | null;
-  /** ISO 8601. */
-  completedAt?: string | null;
-  provider?: string | null;
-  organization?: string | null;
-}
 
 export const AuthenticationMethodType = builder.objectRef<StoredAuthenticationMethod>('AuthenticationMethod').implement({
   description: 'One step of how a session was authenticated (Kratos `authentication_methods`).',

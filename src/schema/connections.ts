@@ -8,9 +8,9 @@ import type { Context } from '../context.js';
 import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
 import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
-import { decodeGlobalId } from './global-id.js';
+import { decodeGlobalId } from '../domain/global-id.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
-import { effectiveStatusWhere } from './session-status.js';
+import { effectiveStatusWhere } from '../domain/session-status.js';
 
 export interface SessionFilter {
   identityId?: string | null;

@@ -5,7 +5,7 @@
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { DeviceNode } from './device.js';
-import { decodeGlobalId, type NodeType } from './global-id.js';
+import { decodeGlobalId, type NodeType } from '../domain/global-id.js';
 import { IdentityNode } from './identity.js';
 import { loadNodes } from './node-loading.js';
 import { SessionNode } from './session.js';

@@ -3,7 +3,7 @@
 // not see comes back null, exactly like an id that does not exist.
 import { brandWithType } from '@pothos/core';
 import type { Context } from '../context.js';
-import { decodeGlobalId, malformedIdTypename, type NodeType } from './global-id.js';
+import { decodeGlobalId, malformedIdTypename, type NodeType } from '../domain/global-id.js';
 import { loadVisible } from './node-visibility.js';
 
 export interface DecodedId {

@@ -2,7 +2,7 @@
 import { builder } from '../builder.js';
 import { IdentityFilterInput, SessionFilterInput, identityPage, identityWhere, sessionPage, sessionWhere } from './connections.js';
 import { visibleIdentity } from '../auth/guards.js';
-import { decodeGlobalId } from './global-id.js';
+import { decodeGlobalId } from '../domain/global-id.js';
 import { IdentityConnection, IdentityNode } from './identity.js';
 import { SessionConnection, SessionNode } from './session.js';
 

@@ -8,7 +8,7 @@ import type { Challenge } from '../generated/prisma/client.js';
 import { confirmChallenge, createChallenge } from '../revocation/service.js';
 import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
 import { CredentialNode } from './credential.js';
-import { decodeGlobalId } from './global-id.js';
+import { decodeGlobalId } from '../domain/global-id.js';
 import { SessionNode } from './session.js';
 
 /** Signed operations are for admin API clients and sessions; a read-only token may not start one. */

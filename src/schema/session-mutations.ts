@@ -4,13 +4,13 @@ import { sha256, newSecret } from '../auth/secrets.js';
 import { builder } from '../builder.js';
 import { sessionKeys } from '../crypto/session-keys.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { StoredAuthenticationMethod } from './authentication-method.js';
+import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import { DeviceNode } from './device.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
-import { decodeGlobalId } from './global-id.js';
+import { decodeGlobalId } from '../domain/global-id.js';
 import { future, invalidField, optionalJsonObject, optionalText, p256PublicKey } from './input.js';
 import { SessionNode } from './session.js';
-import { effectiveStatus } from './session-status.js';
+import { effectiveStatus } from '../domain/session-status.js';
 
 const AuthenticationMethodInput = builder.inputType('AuthenticationMethodInput', {
   description: 'One step of how a session was authenticated.',

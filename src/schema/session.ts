@@ -1,9 +1,9 @@
 import { seesAdminData } from '../auth/guards.js';
 import { builder } from '../builder.js';
-import { encodeGlobalId } from './global-id.js';
+import { encodeGlobalId } from '../domain/global-id.js';
 import { AuthenticationMethodType, storedAuthenticationMethods } from './authentication-method.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum, VendorEnum } from './enums.js';
-import { effectiveStatus } from './session-status.js';
+import { effectiveStatus } from '../domain/session-status.js';
 
 export const SessionNode = builder.prismaNode('Session', {
   description: 'A signed-in session of an identity on one client or device.',
