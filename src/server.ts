@@ -3,7 +3,7 @@
 // `yoga.fetch`; `startHttpServer` puts it on a port and knows how to stop gracefully.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
@@ -182,23 +182,40 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
 export interface RunningServer {
   server: Server;
   url: string;
-  /** Stops accepting connections, waits for in-flight requests (up to the timeout), then resolves. */
+  /**
+   * Lets every request already sent finish (up to the timeout) — those in progress, and those
+   * the server has not read yet — then stops listening and closes the connections.
+   */
   stop(): Promise<void>;
 }
+
+/** How long a stopping server must have had no request before it stops listening. */
+const quietMs = 300;
 
 export async function startHttpServer(
   app: App,
   options: { host: string; port: number; shutdownTimeoutMs: number },
 ): Promise<RunningServer> {
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  // Requests in progress per connection. One with none may still carry a request we have not read:
+  // closing it at once would reset the client.
+  const connections = new Map<Socket, { active: number }>();
+  let stopping = false;
+  let lastRequestAt = 0;
   const server = createServer((req, res) => {
-    inFlight++;
+    const state = connections.get(req.socket);
+    if (state) state.active++;
+    lastRequestAt = Date.now();
+    if (stopping) res.setHeader('connection', 'close');
     res.on('close', () => {
-      inFlight--;
-      if (inFlight === 0) drained?.();
+      if (!state) return;
+      state.active--;
+      if (stopping && state.active === 0) req.socket.destroySoon();
     });
     void app(req, res);
+  });
+  server.on('connection', (socket) => {
+    connections.set(socket, { active: 0 });
+    socket.on('close', () => connections.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -214,23 +231,34 @@ export async function startHttpServer(
   });
   const address = server.address() as AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
     stop: () =>
-      (stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections with no request in progress would hold close() open forever.
-        server.closeIdleConnections();
-        const finish = () => {
-          clearTimeout(timer);
+      (stopped ??= new Promise<void>((resolve) => {
+        stopping = true;
+        lastRequestAt = Date.now();
+        // Requests clients already sent may still wait in the kernel's accept queue or unread on a
+        // connection: closing the listener now would reset them. So the server keeps answering
+        // (with Connection: close) until it has been quiet for a moment, then stops listening and
+        // lets the idle connections go.
+        const quiet = setInterval(() => {
+          const busy = [...connections.values()].some((state) => state.active > 0);
+          if (busy || Date.now() - lastRequestAt < quietMs) return;
+          clearInterval(quiet);
+          server.close(() => {
+            clearTimeout(deadline);
+            resolve();
+          });
+          for (const [socket, state] of connections) if (state.active === 0) socket.destroy();
+        }, 50);
+        const deadline = setTimeout(() => {
+          clearInterval(quiet);
+          server.close(() => resolve());
           server.closeAllConnections();
-        };
-        const timer = setTimeout(finish, options.shutdownTimeoutMs);
-        timer.unref();
-        if (inFlight === 0) finish();
-        else drained = finish;
+        }, options.shutdownTimeoutMs);
+        deadline.unref();
       })),
   };
 }

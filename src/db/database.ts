@@ -9,7 +9,7 @@ import pg from 'pg';
 import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { readTemplate } from './pglite-template.js';
+import { copyTemplateTo, readTemplate } from './pglite-template.js';
 
 export interface Database {
   readonly prisma: PrismaClient;
@@ -61,8 +61,13 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
   try {
     const directory = inMemory ? undefined : join(dataDir, 'pglite');
     const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
-    const template = fresh && options.fromTemplate !== false ? await readTemplate() : undefined;
-    pglite = await PGlite.create(directory, template ? { loadDataDir: template } : {});
+    const useTemplate = fresh && options.fromTemplate !== false;
+    if (directory && useTemplate && (await copyTemplateTo(directory))) {
+      pglite = await PGlite.create(directory);
+    } else {
+      const template = useTemplate ? await readTemplate() : undefined;
+      pglite = await PGlite.create(directory, template ? { loadDataDir: template } : {});
+    }
   } catch (error) {
     lock?.release();
     throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);

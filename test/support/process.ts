@@ -50,9 +50,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` on a free port and resolves once it logs that it is ready. */
+/** The compiled server as `npm start` runs it (`npm test` builds it first): no transpiler in the process. */
+export const serverEntry = ['--max-semi-space-size=8', '--max-old-space-size=192', 'dist/main.js'];
+
+/** Starts the compiled server on a free port and resolves once it logs that it is ready. */
 export function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, serverEntry, {
     cwd: projectRoot,
     env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env }),
   });
