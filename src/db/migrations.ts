@@ -116,14 +116,32 @@ export async function applyMigrations(
   // Most starts have nothing to apply: asking _prisma_migrations is cheaper than starting the engine.
   const applied = await appliedMigrations(adapterFactory);
   if (applied && history.migrationDirectories.every((m) => applied.has(m.path))) return [];
+  // PGlite is one process's (the data directory is locked); its one connection must stay free for the engine.
+  if (adapterFactory.adapterName !== '@prisma/adapter-pg') return migrate(adapterFactory, history);
+  // Several instances starting together on one PostgreSQL: one applies, the others wait for it
+  // and then find nothing left to do. The lock lives in a transaction held open meanwhile.
+  const adapter = await adapterFactory.connect();
+  const lock = await adapter.startTransaction();
+  try {
+    await lock.queryRaw({ sql: `SELECT 1 AS locked FROM pg_advisory_xact_lock(${migrationLockKey})`, args: [], argTypes: [] });
+    const appliedNow = await appliedMigrations(adapterFactory);
+    if (appliedNow && history.migrationDirectories.every((m) => appliedNow.has(m.path))) return [];
+    return await migrate(adapterFactory, history);
+  } finally {
+    await lock.commit().catch(() => lock.rollback());
+    await adapter.dispose();
+  }
+}
+
+function migrate(adapterFactory: SqlMigrationAwareDriverAdapterFactory, history: MigrationList): Promise<string[]> {
   return withEngine(adapterFactory, async (engine) => {
-    const result = await engine.applyMigrations({
-      migrationsList: history,
-      filters: noExternalObjects,
-    });
+    const result = await engine.applyMigrations({ migrationsList: history, filters: noExternalObjects });
     return result.appliedMigrationNames;
   });
 }
+
+/** An arbitrary advisory lock key of sessiongraph's ("sgmigr" in ASCII), held while migrating. */
+const migrationLockKey = 0x73676d69677200n.toString();
 
 /**
  * The SQL that takes a database built from the migration history to the datamodel in

@@ -1,0 +1,110 @@
+// Two server processes on one PostgreSQL (and one Redis when there is one), as a scaled-out
+// deployment runs them: they migrate once between them, agree on every signed confirmation, share
+// rate limits, and a session revoked through one is refused by the other at once.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from './support/app.js';
+import { createPostgresDatabase } from './support/databases.js';
+import { startServer, type ServerProcess } from './support/process.js';
+import { confirmMutation, createBrowserSession, createIdentity } from './support/sessions.js';
+
+const adminToken = 'scale-out-admin-token-0123456789';
+const admin = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
+const redisUrl = process.env.TEST_REDIS_URL;
+
+type Answer = { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, unknown> }[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The pieces of TestApp the session helpers use, against a running server. */
+function client(server: ServerProcess): TestApp {
+  const graphql = async (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: admin, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...((await response.json()) as Answer) };
+  };
+  return { graphql } as unknown as TestApp;
+}
+
+describe.runIf(process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const env = {
+      DATABASE_URL: database.url,
+      ADMIN_TOKEN: adminToken,
+      RATE_LIMIT_AUTH_FAILURES: '3',
+      RATE_LIMIT_CONFIRMATIONS: '1000',
+      // Each test below claims an address of its own: counts in a shared Redis outlive one run.
+      TRUST_PROXY: '1',
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    };
+    // Started together on an empty database: both try to migrate at once.
+    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+  });
+
+  it('apply the migrations once between them', async () => {
+    const applied = [a, b].filter((server) => server.logs.some((line) => line.msg === 'migrations applied'));
+    expect(applied).toHaveLength(1);
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ migration_name: string; count: string }>(
+        'SELECT migration_name, count(*) FROM _prisma_migrations GROUP BY migration_name',
+      );
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((row) => row.count === '1')).toBe(true);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('let exactly one of 50 confirmations of one challenge win, across both', async () => {
+    const [onA, onB] = [client(a), client(b)];
+    const identityId = await createIdentity(onA);
+    const [laptop, phone] = [await createBrowserSession(onA, identityId), await createBrowserSession(onA, identityId)];
+    const requested = await onA.graphql<{ revokeSession: { challenge: { requestId: string; payloadToSign: string } } }>(
+      'mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }',
+      { id: phone.id },
+      { authorization: laptop.authorization },
+    );
+    const { requestId, payloadToSign } = requested.data!.revokeSession.challenge;
+    const signature = await laptop.sign(payloadToSign);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? onA : onB).graphql(confirmMutation, { input: { requestId, signature } }, { authorization: laptop.authorization })),
+    );
+    expect(answers.filter((answer) => !answer.errors)).toHaveLength(1);
+    expect(new Set(answers.flatMap((answer) => answer.errors?.map((e) => e.extensions?.code) ?? []))).toEqual(new Set(['CHALLENGE_CONSUMED']));
+  });
+
+  it('refuse a session on one instance the moment it is revoked through the other', async () => {
+    const [onA, onB] = [client(a), client(b)];
+    const session = await createBrowserSession(onA, await createIdentity(onA));
+    const viewer = '{ viewer { session { id } } }';
+    const asDevice = { authorization: session.authorization, 'x-forwarded-for': `203.0.113.${randomBytes(1)[0]}` };
+    expect((await onB.graphql(viewer, {}, asDevice)).errors).toBeUndefined();
+    const revoked = await onA.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id, reason: "test" }) { session { status } } }', { id: session.id });
+    expect(revoked.errors).toBeUndefined();
+    const refused = (await onB.graphql(viewer, {}, asDevice)) as Answer & { status: number };
+    expect(refused.status).toBe(401);
+  });
+
+  it.runIf(redisUrl)('share rate limits through Redis', async () => {
+    const tokenId = `sgk_${randomBytes(6).toString('hex')}`;
+    const address = `198.51.100.${randomBytes(1)[0]}`;
+    const guess = async (server: ServerProcess) => {
+      const headers = { authorization: `Basic ${Buffer.from(`${tokenId}:wrong-${randomBytes(4).toString('hex')}`).toString('base64')}`, 'x-forwarded-for': address };
+      return ((await client(server).graphql('{ __typename }', {}, headers)) as { status: number }).status;
+    };
+    const statuses = [await guess(a), await guess(a), await guess(a), await guess(b)];
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+});
