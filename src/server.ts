@@ -7,9 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
-import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config } from './config.js';
 import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
@@ -17,6 +16,7 @@ import type { Database } from './db/database.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
+import { graphiqlPagePlugin, renderGraphiqlPage } from './http/graphiql-page.js';
 import { inputChecksPlugin } from './http/input-checks.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { createLimiter } from './limiter.js';
@@ -87,10 +87,6 @@ export interface ServerContext {
 
 export type App = YogaServerInstance<ServerContext, Context>;
 
-let graphiqlHtml: string | undefined;
-function graphiqlPage(options?: GraphiQLOptions): string {
-  return (graphiqlHtml ??= renderGraphiQL(options));
-}
 
 export function createApp({ db, logger, config, rateLimits, now = () => new Date() }: AppDependencies): App {
   const log = requestLog(logger);
@@ -123,7 +119,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // GraphiQL with its assets inlined (9 MB, rendered once): it works with no network.
-    renderGraphiQL: graphiqlPage,
+    renderGraphiQL: renderGraphiqlPage,
     graphiql: config.graphiql ? { title: 'sessiongraph', defaultQuery: exampleQuery } : false,
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
     logging: false,
@@ -164,6 +160,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       };
     },
     plugins: [
+      ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
       routesPlugin(db, rateLimits, logger),
       requestParsingPlugin(limits.maxRequestBodyBytes),

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { createApp, startHttpServer } from '../src/server.js';
@@ -137,6 +138,27 @@ describe.each(databaseTargets)('server on $name', (target) => {
     expect(references.filter((ref) => /^(https?:)?\/\//.test(ref!))).toEqual([]);
     expect(html).not.toMatch(/@import\s+url\(\s*["']?(https?:)?\/\//);
     expect(html).not.toMatch(/unpkg\.com|jsdelivr\.net|cdnjs/);
+  });
+
+  it('sends GraphiQL compressed when the browser accepts it, and lets it revalidate', async () => {
+    const page = (headers: Record<string, string>) => t.app.fetch('http://sessiongraph.test/graphql', { headers: { accept: 'text/html', ...headers } });
+    const plain = await page({});
+    const html = await plain.text();
+    expect(plain.headers.get('etag')).toMatch(/^"[\w-]+"$/);
+    expect(plain.headers.get('cache-control')).toBe('no-cache');
+    expect(plain.headers.get('x-request-id')).toEqual(expect.any(String));
+    for (const [encoding, decode] of [['br', brotliDecompressSync], ['gzip', gunzipSync]] as const) {
+      const response = await page({ 'accept-encoding': `${encoding}, deflate` });
+      expect(response.headers.get('content-encoding')).toBe(encoding);
+      expect(response.headers.get('vary')).toBe('Accept-Encoding');
+      // The fetch API would undo the encoding; read the bytes as sent.
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(body.length).toBeLessThan(html.length / 3);
+      expect(decode(body).toString()).toBe(html);
+    }
+    const again = await page({ 'if-none-match': plain.headers.get('etag')!, 'accept-encoding': 'gzip' });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
   });
 
   it('answers /healthz and /readyz, and sends / to GraphiQL', async () => {
