@@ -1,0 +1,44 @@
+// npm run demo's sample: every vendor, every status, devices and methods, a signed revocation with
+// its signer — and loading it twice adds nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSignerEmail, loadDemo } from '../../src/demo/load.js';
+import { createTestApp, testConfig, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+
+describe.each(databaseTargets)('the demo sample on $name', (target) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(target);
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('covers the three vendors and every status, with a signed revocation, idempotently', async () => {
+    const first = await loadDemo(t.db, testConfig());
+    expect(first.signedRevocation).toBe(true);
+    const counts = async () => ({
+      identities: await t.db.prisma.identity.count(),
+      sessions: await t.db.prisma.session.count(),
+      devices: await t.db.prisma.device.count(),
+    });
+    const before = await counts();
+    const second = await loadDemo(t.db, testConfig());
+    expect(second.signedRevocation).toBe(false);
+    expect(await counts()).toEqual(before);
+
+    const read = await t.graphql<{ sessions: { edges: { node: { status: string; externalSource: string | null; devices: unknown[]; authenticationMethods: unknown[] } }[] } }>(
+      '{ sessions(first: 100) { edges { node { status externalSource devices { userAgent } authenticationMethods { method } } } } }',
+    );
+    const nodes = read.data!.sessions.edges.map((e) => e.node);
+    expect(new Set(nodes.map((n) => n.status))).toEqual(new Set(['ACTIVE', 'REVOKED', 'ENDED', 'EXPIRED', 'REMOVED', 'ABANDONED', 'REPLACED', 'PENDING']));
+    expect(new Set(nodes.map((n) => n.externalSource))).toEqual(new Set(['GRID', 'KRATOS', 'CLERK', null]));
+    expect(nodes.some((n) => n.devices.length > 1)).toBe(true);
+    expect(nodes.some((n) => n.authenticationMethods.length > 1)).toBe(true);
+
+    const signer = await t.db.prisma.identity.findFirstOrThrow({ where: { traits: { path: ['email'], equals: demoSignerEmail } }, include: { sessions: true } });
+    const revoked = signer.sessions.find((s) => s.status === 'REVOKED')!;
+    const laptop = signer.sessions.find((s) => s.status === 'ACTIVE')!;
+    expect(revoked.revokedBySessionId).toBe(laptop.id);
+  });
+});
