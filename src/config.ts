@@ -31,6 +31,10 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Where rate-limit counters live: this process (unset) or a Redis shared by all instances. */
   redisUrl?: string;
+  /** Serve /metrics on this port of its own, without credentials (unset: on the main port, to API tokens). */
+  metricsPort?: number;
+  /** The address the metrics port listens on. */
+  metricsHost: string;
 }
 
 /**
@@ -243,5 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
     batchLimit: integer(env, 'BATCH_LIMIT', 0, 0, 100),
     trustProxy: trustProxy(env.TRUST_PROXY),
     redisUrl: redisUrl(env.REDIS_URL),
+    metricsPort: env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    metricsHost: env.METRICS_HOST?.trim() || '127.0.0.1',
   };
 }

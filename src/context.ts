@@ -5,6 +5,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 export interface Context {
   prisma: PrismaClient;
@@ -16,6 +17,7 @@ export interface Context {
   caller: Caller | null;
   auth: AuthConfig;
   limiter: Limiter;
+  metrics: Metrics;
   /** The most a connection returns per page (MAX_PAGE_SIZE). */
   maxPageSize: number;
   /** The clock; tests move it. */

@@ -10,6 +10,7 @@
 import { GraphQLError } from 'graphql';
 import type { Caller } from './auth/caller.js';
 import type { LimitsConfig } from './config.js';
+import type { Metrics } from './metrics.js';
 import type { RateLimitStore } from './rate-limit.js';
 
 export function rateLimited(what: string, resetMs: number): GraphQLError {
@@ -33,7 +34,15 @@ export interface Limiter {
   confirmation(caller: Caller): Promise<void>;
 }
 
-export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 'rateLimitWindowMs' | 'authFailuresPerWindow' | 'confirmationsPerWindow'>): Limiter {
+export function createLimiter(
+  store: RateLimitStore,
+  limits: Pick<LimitsConfig, 'rateLimitWindowMs' | 'authFailuresPerWindow' | 'confirmationsPerWindow'>,
+  metrics?: Metrics,
+): Limiter {
+  const refused = (limit: string, what: string, resetMs: number) => {
+    metrics?.rateLimitRefusals.inc({ limit });
+    return rateLimited(what, resetMs);
+  };
   // Marking a known address is a store write: once an hour per token and address is plenty.
   const marked = new Map<string, number>();
   const known = (tokenId: string, address: string) => `auth:known:${tokenId}:${address}`;
@@ -43,7 +52,7 @@ export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 
       const { count, resetMs } = await store.peek(`auth:token:${tokenId}`);
       if (count < limits.authFailuresPerWindow) return;
       if ((await store.peek(known(tokenId, address))).count > 0) return;
-      throw rateLimited('failed authentications for this API token', resetMs);
+      throw refused('api_token_guesses', 'failed authentications for this API token', resetMs);
     },
     async authenticationFailed(address, tokenId, error) {
       const [byAddress, byToken] = await Promise.all([
@@ -52,7 +61,7 @@ export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 
       ]);
       const over = [byAddress, byToken].filter((c) => c && c.count > limits.authFailuresPerWindow);
       if (over.length === 0) return error;
-      return rateLimited('failed authentications', Math.max(...over.map((c) => c!.resetMs)));
+      return refused('failed_authentications', 'failed authentications', Math.max(...over.map((c) => c!.resetMs)));
     },
     async authenticated(address, tokenId) {
       const key = known(tokenId, address);
@@ -65,7 +74,7 @@ export function createLimiter(store: RateLimitStore, limits: Pick<LimitsConfig, 
     async confirmation(caller) {
       const key = caller.kind === 'session' ? `confirm:session:${caller.sessionId}` : `confirm:client:${caller.clientId}`;
       const { count, resetMs } = await store.hit(key, limits.rateLimitWindowMs);
-      if (count > limits.confirmationsPerWindow) throw rateLimited('signature confirmations', resetMs);
+      if (count > limits.confirmationsPerWindow) throw refused('confirmations', 'signature confirmations', resetMs);
     },
   };
 }

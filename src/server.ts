@@ -20,6 +20,8 @@ import { graphiqlPagePlugin, renderGraphiqlPage } from './http/graphiql-page.js'
 import { inputChecksPlugin } from './http/input-checks.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { createLimiter } from './limiter.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { metricsPlugin } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
 import { routesPlugin } from './http/routes.js';
 import { subgraphSchemaAccessPlugin } from './http/schema-access.js';
@@ -73,11 +75,13 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy'>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
   now?: () => Date;
+  /** Where this server counts (new ones by default). */
+  metrics?: Metrics;
 }
 
 /** What Node's HTTP server hands Yoga with each request. */
@@ -88,9 +92,10 @@ export interface ServerContext {
 export type App = YogaServerInstance<ServerContext, Context>;
 
 
-export function createApp({ db, logger, config, rateLimits, now = () => new Date() }: AppDependencies): App {
+export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics() }: AppDependencies): App {
   const log = requestLog(logger);
-  const limiter = createLimiter(rateLimits, config.limits);
+  const limiter = createLimiter(rateLimits, config.limits, metrics);
+  metrics.watchPool(() => db.poolStats());
   const clientAddress = clientAddressResolver(config.trustProxy);
   const production = config.env === 'production';
   const { limits } = config;
@@ -155,6 +160,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         caller,
         auth: config.auth,
         limiter,
+        metrics,
         maxPageSize: limits.maxPageSize,
         now,
       };
@@ -162,6 +168,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     plugins: [
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
+      metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),
       routesPlugin(db, rateLimits, logger),
       requestParsingPlugin(limits.maxRequestBodyBytes),
       csrfPreventionPlugin(),

@@ -1,13 +1,35 @@
 // The server process: configuration → database (migrated) → GraphQL server, and a graceful stop on
 // SIGTERM/SIGINT. A startup problem is one line on stderr and exit code 1.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
 import { createLogger } from './logger.js';
 import { startMaintenance } from './maintenance.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { openRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import type { RunningServer } from './server.js';
+
+/** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
+async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new ConfigError('METRICS_PORT', error.code === 'EADDRINUSE' ? `${port} is already in use` : error.message)));
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
 
 function fail(message: string): never {
   process.stderr.write(`sessiongraph: ${message}\n`);
@@ -23,17 +45,21 @@ async function main(): Promise<void> {
   const serverModule = import('./server.js');
   serverModule.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
 
-  const db: Database = await openDatabase(config.database);
+  const metrics = createMetrics();
+  const db: Database = await openDatabase(config.database, { onQuery: (_sql, ms) => metrics.statementDuration.observe(ms / 1000) });
   let rateLimits: RateLimitStore | undefined;
   let running: RunningServer;
+  let metricsServer: Server | undefined;
   try {
     const { createApp, startHttpServer } = await serverModule;
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
-    running = await startHttpServer(createApp({ db, logger, config, rateLimits }), config);
+    running = await startHttpServer(createApp({ db, logger, config, rateLimits, metrics }), config);
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
+    metricsServer?.close();
     await rateLimits?.close();
     await db.close();
     throw error;
@@ -41,6 +67,7 @@ async function main(): Promise<void> {
   const maintenance = startMaintenance(db, config, logger);
   logger.info('sessiongraph ready', {
     url: `${running.url}/graphql`,
+    ...(metricsServer ? { metrics: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics` } : {}),
     database: db.description,
     startupMs: Math.round(performance.now() - startedAt),
   });
@@ -51,6 +78,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info('shutting down', { signal });
     await running.stop();
+    metricsServer?.close();
     await maintenance.stop();
     await rateLimits.close();
     await db.close();

@@ -19,13 +19,15 @@ export interface Database {
   readonly description: string;
   /** Resolves when the database answers a query. */
   ping(): Promise<void>;
+  /** The connection pool's use (PostgreSQL); undefined on the embedded database. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Finishes pending work and closes the database; safe to call twice. */
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  /** Called with the SQL of every statement Prisma sends (tests count them). */
-  onQuery?: (sql: string) => void;
+  /** Called with the SQL and duration of every statement Prisma sends (tests count them; metrics time them). */
+  onQuery?: (sql: string, durationMs: number) => void;
   /** A new embedded database starts from the migrated template when one exists (default true). */
   fromTemplate?: boolean;
 }
@@ -42,7 +44,7 @@ function createClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: D
   if (!options.onQuery) return new PrismaClient({ adapter, omit }) as unknown as PrismaClient;
   const client = new PrismaClient({ adapter, omit, log: [{ emit: 'event', level: 'query' }] });
   const onQuery = options.onQuery;
-  client.$on('query', (event) => onQuery(event.query));
+  client.$on('query', (event) => onQuery(event.query, event.duration));
   return client as unknown as PrismaClient;
 }
 
@@ -81,6 +83,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     async ping() {
       await pglite.query('SELECT 1');
     },
+    poolStats: () => undefined,
     close: once(async () => {
       await prisma.$disconnect();
       // close() checkpoints and flushes the WASM file system, so the directory is consistent.
@@ -137,6 +140,7 @@ async function openPostgres(
     async ping() {
       await pool.query('SELECT 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: once(async () => {
       await prisma.$disconnect();
       await pool.end();

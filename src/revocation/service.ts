@@ -2,6 +2,7 @@
 // else; step two checks a signature over that challenge, made by an active session of the same
 // identity, and then consumes the challenge and performs the operation in one transaction.
 import { randomBytes } from 'node:crypto';
+import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import { mayActFor } from '../auth/guards.js';
 import { verifyP256, verifyP256AnyEncoding } from '../crypto/signature.js';
@@ -44,7 +45,7 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
         `This account has ${open} open challenges (MAX_OPEN_CHALLENGES); confirm one or wait until they expire`,
       );
     }
-    return tx.challenge.create({
+    const created = await tx.challenge.create({
       data: {
         requestId,
         identityId: request.identityId,
@@ -56,6 +57,8 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
         expiresAt,
       },
     });
+    ctx.metrics.challenges.inc({ operation: request.operation, outcome: 'issued' });
+    return created;
   });
 }
 
@@ -147,12 +150,13 @@ async function perform(
   }
 }
 
-export async function confirmChallenge(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation> {
+async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }): Promise<ConfirmedOperation> {
   const challenge = await ctx.prisma.challenge.findUnique({ where: { requestId } });
   // Another identity's challenge reads exactly like one that does not exist.
   if (!challenge || !mayActFor(ctx, challenge.identityId)) {
     throw codedError('CHALLENGE_NOT_FOUND', 'No challenge with this requestId');
   }
+  found.operation = challenge.operation;
   if (challenge.consumedAt) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
   if (challenge.expiresAt <= ctx.now()) throw codedError('CHALLENGE_EXPIRED', 'This challenge has expired; request a new one');
 
@@ -174,4 +178,21 @@ export async function confirmChallenge(ctx: Context, requestId: string, signatur
     if (!stillActive || stillActive.identity.state !== 'ACTIVE' || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
     return perform(tx, challenge, signer, now);
   });
+}
+
+/** Step two: checks the signature and performs the operation; counted in the metrics either way. */
+export async function confirmChallenge(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation> {
+  const found: { operation?: ChallengeOperation } = {};
+  try {
+    const confirmed = await confirm(ctx, requestId, signature, found);
+    ctx.metrics.challenges.inc({ operation: confirmed.operation, outcome: 'confirmed' });
+    if (confirmed.revokedSessions.length > 0) {
+      ctx.metrics.revocations.inc({ kind: confirmed.operation === 'REVOKE_OTHER_SESSIONS' ? 'signed_other_sessions' : 'signed' }, confirmed.revokedSessions.length);
+    }
+    return confirmed;
+  } catch (error) {
+    const code = error instanceof GraphQLError ? String(error.extensions.code ?? 'UNKNOWN') : 'INTERNAL_SERVER_ERROR';
+    ctx.metrics.challenges.inc({ operation: found.operation ?? 'UNKNOWN', outcome: code });
+    throw error;
+  }
 }

@@ -29,6 +29,7 @@ builder.relayMutationField(
       const session = await ctx.prisma.session.findUnique({ where: { id } });
       if (!session) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
       if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
+      ctx.metrics.revocations.inc({ kind: 'admin' });
       return { session };
     },
   },
@@ -65,6 +66,9 @@ builder.relayMutationField(
         });
         const revokedSessions = await tx.session.findMany({ where: { id: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
         return { revokedSessions };
+      }).then((result) => {
+        ctx.metrics.revocations.inc({ kind: 'admin' }, result.revokedSessions.length);
+        return result;
       });
     },
   },

@@ -1,0 +1,54 @@
+// Counts every request and GraphQL operation into the metrics, and serves them at /metrics in
+// Prometheus' text format — to API tokens only, unless METRICS_PORT gives them a port of their own
+// (then /metrics here does not exist, and that port serves them to whoever can reach it).
+import { getOperationAST, GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { authenticate, unauthenticated } from '../auth/caller.js';
+import type { Database } from '../db/database.js';
+import type { Metrics } from '../metrics.js';
+
+const routes = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+
+export function metricsPlugin(metrics: Metrics, options: { db: Database; adminToken?: string; serve: boolean }): Plugin {
+  const started = new WeakMap<object, number>();
+  const error = (e: GraphQLError) =>
+    new Response(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.extensions.code } }] }), {
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="sessiongraph"' },
+    });
+  return {
+    async onRequest({ url, request, endResponse }) {
+      if (!options.serve || url.pathname !== '/metrics') return;
+      try {
+        const caller = await authenticate(request.headers.get('authorization'), { prisma: options.db.prisma, adminToken: options.adminToken, now: new Date() });
+        if (caller?.kind !== 'apiClient') throw unauthenticated('Metrics need an API token: Authorization: Basic base64(<token id>:<secret>)');
+      } catch (e) {
+        if (e instanceof GraphQLError) return endResponse(error(e));
+        throw e;
+      }
+      endResponse(new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+    },
+    onResponse({ request, response }) {
+      const path = new URL(request.url).pathname;
+      metrics.httpRequests.inc({ method: request.method, route: routes.has(path) ? path : 'other', status: String(response.status) });
+    },
+    onExecute({ args }) {
+      started.set(args, performance.now());
+      return {
+        onExecuteDone({ args: done }) {
+          const operation = getOperationAST(done.document, done.operationName);
+          const seconds = (performance.now() - (started.get(args) ?? performance.now())) / 1000;
+          metrics.operationDuration.observe({ operation: metrics.operationLabel(operation?.name?.value), type: operation?.operation ?? 'unknown' }, seconds);
+        },
+      };
+    },
+    onResultProcess({ result }) {
+      const results = Array.isArray(result) ? result : [result];
+      for (const one of results) {
+        for (const e of (one as { errors?: readonly GraphQLError[] }).errors ?? []) {
+          metrics.errors.inc({ code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+        }
+      }
+    },
+  };
+}
