@@ -3,13 +3,12 @@
 // and prints its secret once: how an operator gets in on PostgreSQL without ADMIN_TOKEN.
 import { parseArgs } from 'node:util';
 import { createApiToken } from '../auth/api-tokens.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrations.js';
+import { UsageError, runCommand } from './command.js';
 
 const usage = 'usage: npm run token:create -- [--name <what it is for>] [--scope admin|read]';
-
-class UsageError extends Error {}
 
 async function run(args: string[]): Promise<string> {
   let values: { name?: string; scope?: string };
@@ -36,15 +35,4 @@ async function run(args: string[]): Promise<string> {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (message) => {
-    console.log(message);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) console.error(error.message);
-    else if (error instanceof ConfigError) console.error(`sessiongraph: ${error.message}`);
-    else console.error(`token:create failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runCommand(() => run(process.argv.slice(2)), 'token:create failed:');

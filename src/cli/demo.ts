@@ -1,9 +1,10 @@
 // npm run demo: loads the demo sample into the configured database (DATABASE_URL, or the embedded
 // one in DATA_DIR; stop an embedded server first). Safe to run again.
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrations.js';
 import { loadDemo } from '../demo/load.js';
+import { runCommand } from './command.js';
 
 async function run(): Promise<string> {
   const config = loadConfig();
@@ -25,14 +26,4 @@ async function run(): Promise<string> {
   }
 }
 
-run().then(
-  (message) => {
-    console.log(message);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    if (error instanceof ConfigError) console.error(`sessiongraph: ${error.message}`);
-    else console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runCommand(run, 'demo failed:');

@@ -3,16 +3,15 @@
 // database in DATA_DIR), all or nothing, matching records by the vendor's ids.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrations.js';
 import type { Vendor } from '../generated/prisma/enums.js';
 import { ImportError, importDocument } from '../import/index.js';
+import { UsageError, runCommand } from './command.js';
 
 const usage = 'usage: npm run import -- --from grid|kratos|clerk <file.json>';
 const vendors: Record<string, Vendor> = { grid: 'GRID', kratos: 'KRATOS', clerk: 'CLERK' };
-
-class UsageError extends Error {}
 
 async function run(argv: string[]): Promise<string> {
   let parsed;
@@ -52,16 +51,6 @@ async function run(argv: string[]): Promise<string> {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (message) => {
-    console.log(message);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    if (error instanceof ImportError) console.error(`import refused, nothing written: ${error.message}`);
-    else if (error instanceof UsageError) console.error(error.message);
-    else if (error instanceof ConfigError) console.error(`sessiongraph: ${error.message}`);
-    else console.error(`import failed, nothing written: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
+runCommand(() => run(process.argv.slice(2)), 'import failed, nothing written:', (error) =>
+  error instanceof ImportError ? `import refused, nothing written: ${error.message}` : undefined,
 );

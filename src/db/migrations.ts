@@ -128,7 +128,17 @@ export async function applyMigrations(
     if (appliedNow && history.migrationDirectories.every((m) => appliedNow.has(m.path))) return [];
     return await migrate(adapterFactory, history);
   } finally {
-    await lock.commit().catch(() => lock.rollback());
+    // The adapter's commit() only hands the connection back: the COMMIT is ours to send, or the
+    // pool would lend out a connection still inside this transaction.
+    await lock
+      .executeRaw({ sql: 'COMMIT', args: [], argTypes: [] })
+      .then(
+        () => lock.commit(),
+        async () => {
+          await lock.executeRaw({ sql: 'ROLLBACK', args: [], argTypes: [] }).catch(() => {});
+          await lock.rollback();
+        },
+      );
     await adapter.dispose();
   }
 }
