@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   serverModule.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
 
   const metrics = createMetrics();
-  const db: Database = await openDatabase(config.database, { onQuery: (_sql, ms) => metrics.statementDuration.observe(ms / 1000) });
+  const db: Database = await openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
   let rateLimits: RateLimitStore | undefined;
   let running: RunningServer;
   let metricsServer: Server | undefined;

@@ -58,7 +58,7 @@ export const pgliteTarget: DatabaseTarget = {
     // Unmigrated means truly empty: not the migrated template new databases start from.
     const db = await openDatabase(
       { kind: 'pglite', dataDir: 'memory://' },
-      { onQuery: (sql, ms) => (queries.push(sql), onQuery?.(sql, ms)), fromTemplate: migrate },
+      { onQuery: (sql) => (queries.push(sql), onQuery?.(sql)), fromTemplate: migrate },
     );
     return prepare(db, queries, migrate, () => db.close());
   },
@@ -71,7 +71,7 @@ export const postgresTarget: DatabaseTarget = {
     const created = await createPostgresDatabase();
     const db = await openDatabase(
       { kind: 'postgres', url: created.url, poolSize: 5, connectTimeoutMs: 5000 },
-      { onQuery: (sql, ms) => (queries.push(sql), onQuery?.(sql, ms)) },
+      { onQuery: (sql) => (queries.push(sql), onQuery?.(sql)) },
     );
     return prepare(db, queries, migrate, async () => {
       await db.close();
