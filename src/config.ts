@@ -64,6 +64,23 @@ export interface LimitsConfig {
   confirmationsPerWindow: number;
 }
 
+/** Session tokens (JWTs) and the keys that sign them. */
+export interface TokenConfig {
+  /** Seals the signing keys' private halves in the database; generated into DATA_DIR on the embedded database. */
+  keySecret?: string;
+  /** `iss` of every session token. */
+  issuer: string;
+  /** Lifetime of a session token made without a template. */
+  lifetimeSeconds: number;
+  /** Clock skew allowed when checking a token made without a template. */
+  clockSkewSeconds: number;
+  /** The longest a template may let a token live. */
+  maxLifetimeSeconds: number;
+  algorithm: 'RS256' | 'ES256';
+  /** Check on every request that a token's session is still active (one indexed lookup). */
+  strictRevocation: boolean;
+}
+
 export interface AuthConfig {
   /** Secret of the built-in `admin` API client; when unset, the embedded database generates one. */
   adminToken?: string;
@@ -75,6 +92,7 @@ export interface AuthConfig {
   challengeRetentionMs: number;
   /** Who the signed payloads are for: a signature made for another server is worthless here. */
   audience: string;
+  tokens: TokenConfig;
 }
 
 /** A configuration problem: `variable` names the environment variable at fault. */
@@ -192,6 +210,12 @@ function redisUrl(raw: string | undefined): string | undefined {
   return value;
 }
 
+function tokenKeySecret(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 32) throw new ConfigError('TOKEN_KEY_SECRET', 'must be at least 32 characters (a long random string)');
+  return raw;
+}
+
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters (a long random string)');
@@ -227,6 +251,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxOpenChallenges: integer(env, 'MAX_OPEN_CHALLENGES', 20, 1, 10_000),
       challengeRetentionMs: integer(env, 'CHALLENGE_RETENTION_HOURS', 24, 0, 8760) * 3_600_000,
       audience: env.AUDIENCE?.trim() || 'sessiongraph',
+      tokens: {
+        keySecret: tokenKeySecret(env.TOKEN_KEY_SECRET),
+        issuer: env.TOKEN_ISSUER?.trim() || 'sessiongraph',
+        lifetimeSeconds: integer(env, 'SESSION_TOKEN_LIFETIME_SECONDS', 60, 1, 86_400),
+        clockSkewSeconds: integer(env, 'SESSION_TOKEN_CLOCK_SKEW_SECONDS', 5, 0, 300),
+        maxLifetimeSeconds: integer(env, 'MAX_SESSION_TOKEN_LIFETIME_SECONDS', 86_400, 1, 2_592_000),
+        algorithm: oneOf(env, 'SESSION_TOKEN_ALGORITHM', ['RS256', 'ES256'], 'RS256'),
+        strictRevocation: flag(env, 'STRICT_TOKEN_REVOCATION', false),
+      },
     },
     limits: {
       maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),

@@ -6,6 +6,7 @@ import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { SessionTokens } from './tokens/session-tokens.js';
 
 export interface Context {
   prisma: PrismaClient;
@@ -18,6 +19,8 @@ export interface Context {
   auth: AuthConfig;
   limiter: Limiter;
   metrics: Metrics;
+  /** Session tokens (JWTs); undefined when no TOKEN_KEY_SECRET is configured. */
+  tokens?: SessionTokens;
   /** The most a connection returns per page (MAX_PAGE_SIZE). */
   maxPageSize: number;
   /** The clock; tests move it. */

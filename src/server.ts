@@ -9,7 +9,9 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, type Config, type TokenConfig } from './config.js';
+import { KeyStore } from './tokens/keys.js';
+import { SessionTokens } from './tokens/session-tokens.js';
 import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import type { Database } from './db/database.js';
@@ -92,11 +94,20 @@ export interface ServerContext {
 export type App = YogaServerInstance<ServerContext, Context>;
 
 
+/** Session tokens over this database, when a key secret is configured. */
+function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): SessionTokens | undefined {
+  if (!settings.keySecret) return undefined;
+  // A retired key stays published while a token it signed may still pass, skew included.
+  const keys = new KeyStore(db.prisma, settings.keySecret, (settings.maxLifetimeSeconds + 300) * 1000, now);
+  return new SessionTokens(db.prisma, keys, settings);
+}
+
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics() }: AppDependencies): App {
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics);
   metrics.watchPool(() => db.poolStats());
   const clientAddress = clientAddressResolver(config.trustProxy);
+  const tokens = sessionTokens(db, config.auth.tokens, now);
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -142,6 +153,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
           prisma: db.prisma,
           loaders,
           adminToken: config.auth.adminToken,
+          tokens,
           now: now(),
         });
       } catch (error) {
@@ -161,6 +173,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         auth: config.auth,
         limiter,
         metrics,
+        tokens,
         maxPageSize: limits.maxPageSize,
         now,
       };
@@ -169,7 +182,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
       metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),
-      routesPlugin(db, rateLimits, logger),
+      routesPlugin(db, rateLimits, logger, tokens?.keys),
       requestParsingPlugin(limits.maxRequestBodyBytes),
       csrfPreventionPlugin(),
       ...armor.plugins,

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureAdminToken } from './auth/admin-token.js';
+import { resolveTokenKeySecret } from './tokens/key-secret.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
+    // Settled once here (generated on the embedded database if need be), then read like any setting.
+    config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
     running = await startHttpServer(createApp({ db, logger, config, rateLimits, metrics }), config);
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);

@@ -6,6 +6,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
 import type { Loaders } from '../loaders.js';
 import { effectiveStatus } from '../domain/session-status.js';
+import { looksLikeJwt, TokenRefusal, type SessionTokens } from '../tokens/session-tokens.js';
 import { secretMatches, sha256 } from './secrets.js';
 
 export type Caller =
@@ -29,6 +30,8 @@ export interface AuthenticateOptions {
   loaders?: Loaders;
   /** ADMIN_TOKEN, when configured: the admin client's secret, never stored. */
   adminToken?: string;
+  /** Session tokens (JWTs), when configured: a Bearer JWT is checked against their keys. */
+  tokens?: SessionTokens;
   now: Date;
 }
 
@@ -53,7 +56,37 @@ async function apiClient(id: string, secret: string, { prisma, adminToken, now }
   return { kind: 'apiClient', clientId: id, scope: client.scope };
 }
 
-async function session(token: string, { prisma, loaders, now }: AuthenticateOptions): Promise<Caller> {
+/**
+ * A session token (JWT) made by this server: signature, key, issuer and times are checked here,
+ * without the database. With strict revocation the session must also still be active (one
+ * indexed lookup); without it, a revocation takes effect when the token expires (a minute by default).
+ */
+async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: AuthenticateOptions): Promise<Caller> {
+  if (!tokens) throw unauthenticated('Session tokens (JWTs) are not enabled on this server (TOKEN_KEY_SECRET)');
+  let verified;
+  try {
+    verified = await tokens.verify(jwt, now);
+  } catch (error) {
+    if (error instanceof TokenRefusal) throw unauthenticated(error.message);
+    throw error;
+  }
+  if (!tokens.settings.strictRevocation && verified.identityId) {
+    return { kind: 'session', sessionId: verified.sessionId, identityId: verified.identityId };
+  }
+  const found = await prisma.session.findUnique({ where: { id: verified.sessionId }, include: { identity: true } });
+  if (!found) throw unauthenticated('Invalid or expired session token');
+  if (tokens.settings.strictRevocation && (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE')) {
+    throw unauthenticated('The session of this token is no longer active');
+  }
+  const { identity, ...sessionRow } = found;
+  loaders?.session.prime(sessionRow.id, sessionRow);
+  loaders?.identity.prime(identity.id, identity);
+  return { kind: 'session', sessionId: found.id, identityId: found.identityId };
+}
+
+async function session(token: string, options: AuthenticateOptions): Promise<Caller> {
+  if (looksLikeJwt(token)) return sessionJwt(token, options);
+  const { prisma, loaders, now } = options;
   // The identity comes in the same statement: almost every session request reads it next.
   const found = await prisma.session.findUnique({ where: { tokenHash: Uint8Array.from(sha256(token)) }, include: { identity: true } });
   // As in Kratos, an inactive identity's sessions do not authenticate, whatever their own status.

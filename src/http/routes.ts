@@ -1,18 +1,23 @@
 // The routes beside /graphql: / sends people to GraphiQL, /healthz says the process is up, /readyz
-// that the database answers too. /readyz tells a caller only `ok`, `degraded` (serving, but rate
+// that the database answers too, /.well-known/jwks.json publishes the session tokens' keys. /readyz tells a caller only `ok`, `degraded` (serving, but rate
 // limits count per instance because Redis is away) or `unavailable` (503); the reasons go to the log.
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { RateLimitStore } from '../rate-limit.js';
+import type { KeyStore } from '../tokens/keys.js';
 
-export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: Logger): Plugin {
+export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: Logger, keys: KeyStore | undefined): Plugin {
   return {
     async onRequest({ url, endResponse }) {
       if (url.pathname === '/') {
         endResponse(new Response(null, { status: 302, headers: { location: '/graphql' } }));
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
+      } else if (url.pathname === '/.well-known/jwks.json') {
+        // Verifiers cache it; a rotated key is published well before its first token can arrive.
+        const jwks = keys ? await keys.jwks() : { keys: [] };
+        endResponse(Response.json(jwks, { headers: { 'cache-control': 'public, max-age=300' } }));
       } else if (url.pathname === '/readyz') {
         try {
           await db.ping();

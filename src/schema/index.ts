@@ -17,6 +17,7 @@ import './revocation-mutations.js';
 import './admin-session-mutations.js';
 import './api-client.js';
 import './viewer.js';
+import './session-tokens.js';
 import './entities.js';
 
 // A federation subgraph schema (with _service and _entities) that also serves clients directly.

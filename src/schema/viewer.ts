@@ -5,7 +5,7 @@ import { ApiClientType } from './api-client.js';
 import { IdentityNode } from './identity.js';
 import { SessionNode } from './session.js';
 
-const ViewerType = builder.objectRef<{ sessionId?: string; identityId?: string; apiClientId?: string }>('Viewer').implement({
+export const ViewerType = builder.objectRef<{ sessionId?: string; identityId?: string; apiClientId?: string }>('Viewer').implement({
   description: 'The caller of this request.',
   fields: (t) => ({
     // Both were loaded with the session token; the loaders hand them over without another query.

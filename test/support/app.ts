@@ -24,9 +24,12 @@ export interface TestApp extends TestDatabase {
 export const testAdminToken = 'test-admin-token-0123456789';
 export const adminAuthorization = `Basic ${Buffer.from(`admin:${testAdminToken}`).toString('base64')}`;
 
+/** The secret test apps seal their token signing keys with. */
+export const testTokenKeySecret = 'test-token-key-secret-0123456789abcdef';
+
 /** The configuration a test app runs with: the real loader, over a test environment. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', ADMIN_TOKEN: testAdminToken, AUDIENCE: 'sessiongraph-test', ...env });
+  return loadConfig({ NODE_ENV: 'test', ADMIN_TOKEN: testAdminToken, AUDIENCE: 'sessiongraph-test', TOKEN_KEY_SECRET: testTokenKeySecret, ...env });
 }
 
 export interface TestAppOptions {

@@ -1,0 +1,197 @@
+// Session tokens as a backend sees them: verified by jose against our JWKS, never by asking us;
+// and as sessiongraph sees them coming back: every way a token can be wrong is refused.
+import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { memoryStore } from '../../src/rate-limit.js';
+import { createApp } from '../../src/server.js';
+import { createTestApp, testConfig, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+import { createBrowserSession, createIdentity, type BrowserSession } from '../support/sessions.js';
+
+const mint = `mutation ($input: CreateSessionTokenInput!) { createSessionToken(input: $input) { token { object jwt issuedAt expiresAt template } } }`;
+const whoami = '{ viewer { session { id } } }';
+type Minted = { createSessionToken: { token: { object: string; jwt: string; issuedAt: string; expiresAt: string; template: string | null } } };
+
+describe.each(databaseTargets)('session tokens on $name', (target) => {
+  let t: TestApp;
+  let clock = Date.now();
+  let identityId: string;
+  let me: BrowserSession;
+  beforeAll(async () => {
+    t = await createTestApp(target, { now: () => new Date(clock), env: { TOKEN_ISSUER: 'https://auth.example.test', RATE_LIMIT_AUTH_FAILURES: '100000' } });
+    identityId = await createIdentity(t, { email: 'ada@example.com', name: { first: 'Ada' } });
+    me = await createBrowserSession(t, identityId);
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  const jwks = async () => (await (await t.app.fetch('http://sessiongraph.test/.well-known/jwks.json')).json()) as JSONWebKeySet;
+  async function tokenFor(session: BrowserSession, input: Record<string, unknown> = {}, authorization = session.authorization) {
+    const result = await t.graphql<Minted>(mint, { input: { sessionId: session.id, ...input } }, { authorization });
+    expect(result.errors).toBeUndefined();
+    return result.data!.createSessionToken.token.jwt;
+  }
+  const asBearer = (jwt: string) => t.graphql<{ viewer: { session: { id: string } } }>(whoami, {}, { authorization: `Bearer ${jwt}` });
+
+  it("makes Clerk's default session token, which jose verifies against the JWKS", async () => {
+    const result = await t.graphql<Minted>(mint, { input: { sessionId: me.id, authorizedParty: 'https://app.example.test' } }, { authorization: me.authorization });
+    const token = result.data!.createSessionToken.token;
+    expect(token).toMatchObject({ object: 'token', template: null });
+    const set = await jwks();
+    expect(set.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.stringMatching(/^sgjwk_/) });
+    expect(set.keys[0]).not.toHaveProperty('d');
+    const { payload, protectedHeader } = await jwtVerify(token.jwt, createLocalJWKSet(set), { issuer: 'https://auth.example.test', currentDate: new Date(clock) });
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'JWT' });
+    expect(payload).toEqual({
+      sid: me.id,
+      sub: identityId,
+      iat: Math.floor(clock / 1000),
+      nbf: Math.floor(clock / 1000),
+      exp: Math.floor(clock / 1000) + 60,
+      iss: 'https://auth.example.test',
+      azp: 'https://app.example.test',
+      v: 2,
+    });
+    const headers = await t.app.fetch('http://sessiongraph.test/.well-known/jwks.json');
+    expect(headers.headers.get('cache-control')).toBe('public, max-age=300');
+  });
+
+  it('accepts a token as the session it stands for, and refuses expired, early, foreign, tampered and unsigned ones', async () => {
+    const jwt = await tokenFor(me);
+    expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
+    // Expired: past exp plus the 5 s default skew.
+    clock += 66_000;
+    expect((await asBearer(jwt)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // Not yet valid: a clock behind the issuer's by more than the skew.
+    const later = await tokenFor(me);
+    clock -= 30_000;
+    expect((await asBearer(later)).errors?.[0]?.message).toMatch(/not valid yet/);
+    clock += 30_000;
+    // Signed by a key we never published, under one of our kids.
+    const { privateKey } = await generateKeyPair('RS256');
+    const forged = await new SignJWT(decodeJwt(later)).setProtectedHeader({ alg: 'RS256', kid: decodeProtectedHeader(later).kid! }).sign(privateKey);
+    expect((await asBearer(forged)).errors?.[0]?.message).toMatch(/signature does not verify/);
+    // Tampered: another session's id in the payload.
+    const [head, body, signature] = later.split('.');
+    const tampered = Buffer.from(JSON.stringify({ ...decodeJwt(later), sid: 'Session:00000000-0000-7000-8000-000000000000' })).toString('base64url');
+    expect((await asBearer(`${head}.${tampered}.${signature}`)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body).not.toBe(tampered);
+    // alg: none, no signature.
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: decodeProtectedHeader(later).kid })).toString('base64url')}.${body}.`;
+    expect((await asBearer(none)).errors?.[0]?.message).toMatch(/must be signed with one of RS256, ES256/);
+  });
+
+  it('refuses a token made for another issuer, even one signed with our own keys', async () => {
+    // A second server on the same database and secret (so the same keys), with another TOKEN_ISSUER.
+    const rateLimits = memoryStore();
+    const other = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ TOKEN_ISSUER: 'https://other.example.test' }), rateLimits, now: () => new Date(clock) });
+    try {
+      const response = await other.fetch('http://other.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: me.authorization },
+        body: JSON.stringify({ query: mint, variables: { input: { sessionId: me.id } } }),
+      });
+      const jwt = ((await response.json()) as { data: Minted }).data.createSessionToken.token.jwt;
+      expect(decodeJwt(jwt).iss).toBe('https://other.example.test');
+      expect((await asBearer(jwt)).errors?.[0]?.message).toMatch(/iss claim is not this server's/);
+    } finally {
+      await rateLimits.close();
+    }
+  });
+
+  it('keeps old tokens valid across a rotation until they expire, then drops the old key from the JWKS', async () => {
+    const before = await tokenFor(me);
+    const oldKid = decodeProtectedHeader(before).kid;
+    const rotated = await t.graphql<{ rotateSigningKey: { key: { kid: string } } }>('mutation { rotateSigningKey(input: { algorithm: RS256 }) { key { kid } } }');
+    const newKid = rotated.data!.rotateSigningKey.key.kid;
+    expect(newKid).not.toBe(oldKid);
+    const after = await tokenFor(me);
+    expect(decodeProtectedHeader(after).kid).toBe(newKid);
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+    expect((await asBearer(before)).data?.viewer.session.id).toBe(me.id);
+    await jwtVerify(before, createLocalJWKSet(await jwks()), { currentDate: new Date(clock) });
+    // Past the longest a token may live, the retired key leaves the set.
+    clock += (86_400 + 301) * 1000;
+    try {
+      expect((await jwks()).keys.map((k) => k.kid)).not.toContain(oldKid);
+      const keys = await t.graphql<{ signingKeys: { kid: string; retiredAt: string | null }[] }>('{ signingKeys { kid retiredAt } }');
+      expect(keys.data!.signingKeys.find((k) => k.kid === oldKid)?.retiredAt).toEqual(expect.any(String));
+    } finally {
+      clock -= (86_400 + 301) * 1000; // the sessions of the tests below live a day
+    }
+  });
+
+  it('resolves template placeholders, signs ES256 when asked, and never lets a template override a default', async () => {
+    const created = await t.graphql(
+      `mutation ($claims: JSON!) { createJwtTemplate(input: { name: "backend", claims: $claims, lifetimeSeconds: 300, allowedClockSkewSeconds: 10, algorithm: ES256 }) { template { name lifetimeSeconds algorithm } } }`,
+      { claims: { email: '{{identity.traits.email}}', greeting: 'Hello {{identity.traits.name.first}}!', plan: '{{identity.metadataPublic.plan}}', session: { id: '{{session.id}}', status: '{{session.status}}' }, fixed: 42 } },
+    );
+    expect(created.errors).toBeUndefined();
+    // Kratos' tokenize_as: the calling session, as a token, in the same query as viewer.
+    const viewer = await t.graphql<{ viewer: { session: { id: string }; sessionToken: { jwt: string; template: string } } }>(
+      '{ viewer { session { id } sessionToken(template: "backend") { jwt template } } }',
+      {},
+      { authorization: me.authorization },
+    );
+    expect(viewer.errors).toBeUndefined();
+    const { jwt } = viewer.data!.viewer.sessionToken;
+    const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(await jwks()), { currentDate: new Date(clock) });
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload).toMatchObject({ email: 'ada@example.com', greeting: 'Hello Ada!', plan: null, session: { id: me.id, status: 'ACTIVE' }, fixed: 42, sid: me.id, sub: identityId, tpl: 'backend' });
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
+
+    const refusals = await Promise.all([
+      t.graphql('mutation { createJwtTemplate(input: { name: "bad", claims: { sub: "someone-else" } }) { template { name } } }'),
+      t.graphql('mutation { createJwtTemplate(input: { name: "bad", claims: { x: "{{secrets.admin}}" } }) { template { name } } }'),
+      t.graphql('mutation { createJwtTemplate(input: { name: "bad name!", claims: {} }) { template { name } } }'),
+      t.graphql('mutation { createJwtTemplate(input: { name: "bad", claims: {}, lifetimeSeconds: 0 }) { template { name } } }'),
+      t.graphql('mutation { createJwtTemplate(input: { name: "backend", claims: {} }) { template { name } } }'),
+    ]);
+    expect(refusals.map((r) => r.errors?.[0]?.extensions?.field)).toEqual(['input.claims.sub', 'input.claims.x', 'input.name', 'input.lifetimeSeconds', 'input.name']);
+    expect(refusals.every((r) => r.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT')).toBe(true);
+    const listed = await t.graphql<{ jwtTemplates: { name: string }[] }>('{ jwtTemplates { name } }');
+    expect(listed.data!.jwtTemplates.map((x) => x.name)).toEqual(['backend']);
+  });
+
+  it('mints only for active sessions, and a session only for itself', async () => {
+    const other = await createBrowserSession(t, identityId);
+    const forOther = await t.graphql(mint, { input: { sessionId: other.id } }, { authorization: me.authorization });
+    expect(forOther.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: other.id });
+    const revoked = await t.graphql(mint, { input: { sessionId: other.id } });
+    expect(revoked.errors?.[0]?.extensions?.code).toBe('SESSION_NOT_ACTIVE');
+  });
+
+  it("answers Clerk's verify for backends, with a code for every way a token fails", async () => {
+    const verify = `query ($token: String!) { verifySessionToken(token: $token) { session { id status } expiresAt } }`;
+    const jwt = await tokenFor(me);
+    expect((await t.graphql<{ verifySessionToken: { session: { id: string } } }>(verify, { token: jwt })).data?.verifySessionToken.session.id).toBe(me.id);
+    expect((await t.graphql<{ verifySessionToken: { session: { id: string } } }>(verify, { token: me.token })).data?.verifySessionToken.session.id).toBe(me.id);
+    expect((await t.graphql(verify, { token: 'sgt_nothing' })).errors?.[0]?.extensions?.code).toBe('TOKEN_INVALID');
+    expect((await t.graphql(verify, { token: jwt }, { authorization: me.authorization })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    clock += 70_000;
+    expect((await t.graphql(verify, { token: jwt })).errors?.[0]?.extensions?.code).toBe('TOKEN_EXPIRED');
+    const fresh = await tokenFor(me);
+    const session = await createBrowserSession(t, identityId);
+    const theirs = await tokenFor(session);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: session.id });
+    expect((await t.graphql(verify, { token: theirs })).errors?.[0]?.extensions?.code).toBe('SESSION_NOT_ACTIVE');
+    expect((await t.graphql(verify, { token: fresh })).errors).toBeUndefined();
+    // Without strict revocation, the revoked session's token still works until it expires...
+    expect((await asBearer(theirs)).data?.viewer.session.id).toBe(session.id);
+    // ...with it, not at all.
+    const strict = await createTestApp(target, { now: () => new Date(clock), env: { STRICT_TOKEN_REVOCATION: 'true', TOKEN_ISSUER: 'https://auth.example.test' } });
+    try {
+      const s = await createBrowserSession(strict, await createIdentity(strict));
+      const token = (await strict.graphql<Minted>(mint, { input: { sessionId: s.id } })).data!.createSessionToken.token.jwt;
+      expect((await strict.graphql(whoami, {}, { authorization: `Bearer ${token}` })).errors).toBeUndefined();
+      await strict.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: s.id });
+      expect((await strict.graphql(whoami, {}, { authorization: `Bearer ${token}` })).errors?.[0]?.message).toMatch(/no longer active/);
+    } finally {
+      await strict.dispose();
+    }
+  });
+});
