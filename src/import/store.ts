@@ -2,6 +2,7 @@
 // the vendor's own ids, so importing the same file again updates rows instead of adding new ones.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Vendor } from '../generated/prisma/enums.js';
+import { vendorUuid } from '../domain/vendor-ids.js';
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 
 type Tx = Prisma.TransactionClient;
@@ -18,6 +19,17 @@ export interface ImportSummary {
 const json = (value: unknown) => value as Prisma.InputJsonValue;
 const optionalJson = (value: unknown) => (value === undefined ? undefined : (value as Prisma.InputJsonValue));
 
+// A new record takes the vendor's uuid as ours when no row has it yet (else a new one, as usual).
+async function freeIdentityId(tx: Tx, source: Vendor, externalId: string): Promise<string | undefined> {
+  const candidate = vendorUuid(source, externalId);
+  return candidate && !(await tx.identity.findUnique({ where: { id: candidate }, select: { id: true } })) ? candidate : undefined;
+}
+
+async function freeSessionId(tx: Tx, source: Vendor, externalId: string): Promise<string | undefined> {
+  const candidate = vendorUuid(source, externalId);
+  return candidate && !(await tx.session.findUnique({ where: { id: candidate }, select: { id: true } })) ? candidate : undefined;
+}
+
 async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity, summary: ImportSummary): Promise<string> {
   const key = { externalSource_externalId: { externalSource: source, externalId: identity.externalId } };
   const existing = await tx.identity.findUnique({ where: key, select: { id: true } });
@@ -26,7 +38,7 @@ async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity,
     // The vendor only names the identity: create it once, never overwrite what is known.
     if (existing) return existing.id;
     summary.identitiesCreated++;
-    const created = await tx.identity.create({ data: { externalSource: source, externalId: identity.externalId } });
+    const created = await tx.identity.create({ data: { id: await freeIdentityId(tx, source, identity.externalId), externalSource: source, externalId: identity.externalId } });
     return created.id;
   }
   const data = {
@@ -48,7 +60,7 @@ async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity,
     id = (await tx.identity.update({ where: { id: existing.id }, data })).id;
   } else {
     summary.identitiesCreated++;
-    id = (await tx.identity.create({ data: { ...data, externalSource: source, externalId: identity.externalId } })).id;
+    id = (await tx.identity.create({ data: { ...data, id: await freeIdentityId(tx, source, identity.externalId), externalSource: source, externalId: identity.externalId } })).id;
   }
   for (const credential of details.credentials) {
     const found = await tx.credential.findFirst({ where: { identityId: id, externalId: credential.externalId }, select: { id: true } });
@@ -107,7 +119,7 @@ async function storeSession(
     id = (await tx.session.update({ where: { id: existing.id }, data })).id;
   } else {
     summary.sessionsCreated++;
-    id = (await tx.session.create({ data: { ...data, externalSource: source, externalId } })).id;
+    id = (await tx.session.create({ data: { ...data, id: await freeSessionId(tx, source, externalId), externalSource: source, externalId } })).id;
   }
   for (const device of devices) {
     const found = await tx.device.findFirst({

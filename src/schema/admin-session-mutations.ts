@@ -2,7 +2,7 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { codedError } from '../errors.js';
-import { decodeGlobalId } from '../domain/global-id.js';
+import { resolveId } from '../domain/vendor-ids.js';
 import { future, invalidField, optionalText } from './input.js';
 import { SessionNode } from './session.js';
 import { effectiveStatus } from '../domain/session-status.js';
@@ -12,7 +12,7 @@ builder.relayMutationField(
   {
     description: 'What adminRevokeSession needs.',
     inputFields: (t) => ({
-      sessionId: t.id({ required: true, description: 'The session to revoke (`Session:<uuid>`).' }),
+      sessionId: t.id({ required: true, description: 'The session to revoke (`Session:<uuid>`, or an imported session\'s vendor id).' }),
       reason: t.string({ required: false, description: 'Why, for the record.' }),
     }),
   },
@@ -20,7 +20,7 @@ builder.relayMutationField(
     description: 'Revokes a session at once, without a signature (admin).',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const reason = optionalText(input.reason, 'input.reason');
       const { count } = await ctx.prisma.session.updateMany({
         where: { id, status: 'ACTIVE' },
@@ -44,7 +44,7 @@ builder.relayMutationField(
   {
     description: 'What revokeIdentitySessions needs.',
     inputFields: (t) => ({
-      identityId: t.id({ required: true, description: 'Whose sessions to revoke (`Identity:<uuid>`).' }),
+      identityId: t.id({ required: true, description: 'Whose sessions to revoke (`Identity:<uuid>`, or an imported identity\'s vendor id).' }),
       reason: t.string({ required: false, description: 'Why, for the record.' }),
     }),
   },
@@ -52,7 +52,7 @@ builder.relayMutationField(
     description: 'Revokes every active session of an identity, without a signature (admin; Kratos "delete identity sessions").',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const identityId = decodeGlobalId(String(input.identityId), 'Identity').id;
+      const identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
       const reason = optionalText(input.reason, 'input.reason');
       if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) {
         throw codedError('NOT_FOUND', `No Identity ${input.identityId}`);
@@ -86,7 +86,7 @@ builder.relayMutationField(
   {
     description: 'What extendSession needs.',
     inputFields: (t) => ({
-      sessionId: t.id({ required: true, description: 'The session to extend (`Session:<uuid>`).' }),
+      sessionId: t.id({ required: true, description: 'The session to extend (`Session:<uuid>`, or an imported session\'s vendor id).' }),
       until: t.field({ type: 'DateTime', required: true, description: 'Its new expiry, in the future.' }),
     }),
   },
@@ -94,7 +94,7 @@ builder.relayMutationField(
     description: 'Moves an active session\'s expiry (admin; Kratos "extend session").',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const now = ctx.now();
       const until = future(input.until, 'input.until', now)!;
       const session = await ctx.prisma.session.findUnique({ where: { id } });

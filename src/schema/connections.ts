@@ -8,7 +8,6 @@ import type { Context } from '../context.js';
 import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
 import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
-import { decodeGlobalId } from '../domain/global-id.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
 import { effectiveStatusWhere } from '../domain/session-status.js';
 
@@ -25,7 +24,7 @@ export interface SessionFilter {
 export const SessionFilterInput = builder.inputType('SessionFilter', {
   description: 'Narrows a list of sessions; all given conditions must hold.',
   fields: (t) => ({
-    identityId: t.id({ required: false, description: 'Only sessions of this identity (`Identity:<uuid>`).' }),
+    identityId: t.id({ required: false, description: 'Only sessions of this identity (`Identity:<uuid>`, or an imported identity\'s vendor id: Clerk `user_…`, Kratos uuid, Grid `InternalAccount:<uuid>`).' }),
     clientId: t.string({ required: false, description: 'Only sessions in this client (Clerk `client_id`).' }),
     status: t.field({ type: [SessionStatusEnum], required: false, description: 'Only sessions whose status (as `Session.status` reads it now) is one of these.' }),
     active: t.boolean({ required: false, description: 'Only sessions that authenticate now (true) or do not (false); Kratos `active`.' }),
@@ -54,9 +53,10 @@ export const IdentityFilterInput = builder.inputType('IdentityFilter', {
   }),
 });
 
-export function sessionWhere(filter: SessionFilter, ctx: Context, now: Date): Prisma.SessionWhereInput {
+/** `identityUuid`: the filter's identityId, already resolved to ours (it may have been a vendor's). */
+export function sessionWhere(filter: Omit<SessionFilter, 'identityId'> & { identityUuid?: string }, ctx: Context, now: Date): Prisma.SessionWhereInput {
   const and: Prisma.SessionWhereInput[] = [];
-  if (filter.identityId) and.push({ identityId: decodeGlobalId(filter.identityId, 'Identity').id });
+  if (filter.identityUuid) and.push({ identityId: filter.identityUuid });
   if (filter.clientId != null) and.push({ clientId: filter.clientId });
   // Enum lists are sets: [ACTIVE × 500] is one condition, not 500.
   if (filter.type) and.push({ type: { in: [...new Set(filter.type)] } });

@@ -9,6 +9,7 @@ import { confirmChallenge, createChallenge } from '../revocation/service.js';
 import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
 import { CredentialNode } from './credential.js';
 import { decodeGlobalId } from '../domain/global-id.js';
+import { resolveId } from '../domain/vendor-ids.js';
 import { SessionNode } from './session.js';
 
 /** Signed operations are for admin API clients and sessions; a read-only token may not start one. */
@@ -35,14 +36,14 @@ builder.relayMutationField(
   'revokeSession',
   {
     description: 'What revokeSession needs.',
-    inputFields: (t) => ({ sessionId: t.id({ required: true, description: 'The session to sign out (`Session:<uuid>`).' }) }),
+    inputFields: (t) => ({ sessionId: t.id({ required: true, description: 'The session to sign out (`Session:<uuid>`, or an imported session\'s vendor id).' }) }),
   },
   {
     description:
       'Step one of signing a session out: returns a challenge to sign with the key of any active session of the same account (the target itself included), then call confirmRevocation. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
       const caller = requireSigner(ctx);
-      const id = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const session = await ctx.prisma.session.findUnique({ where: { id } });
       if (!session || (caller.kind === 'session' && caller.identityId !== session.identityId)) throw notFound(String(input.sessionId));
       if (session.status !== 'ACTIVE') throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
@@ -78,11 +79,11 @@ builder.relayMutationField(
       const keepGlobalId = input.keepSessionId ? String(input.keepSessionId) : undefined;
       let keepId: string;
       if (caller.kind === 'session') {
-        keepId = keepGlobalId ? decodeGlobalId(keepGlobalId, 'Session').id : caller.sessionId;
+        keepId = keepGlobalId ? await resolveId(ctx.prisma, keepGlobalId, 'Session') : caller.sessionId;
         if (keepId !== caller.sessionId) throw forbidden('A session can only keep itself: omit keepSessionId or pass your own session');
       } else {
         if (!keepGlobalId) throw codedError('BAD_USER_INPUT', 'input.keepSessionId: an admin must name the session to keep', { field: 'input.keepSessionId' });
-        keepId = decodeGlobalId(keepGlobalId, 'Session').id;
+        keepId = await resolveId(ctx.prisma, keepGlobalId, 'Session');
       }
       const keep = await ctx.prisma.session.findUnique({ where: { id: keepId } });
       if (!keep) throw notFound(keepGlobalId ?? `Session:${keepId}`);

@@ -7,7 +7,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import { DeviceNode } from './device.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
-import { decodeGlobalId } from '../domain/global-id.js';
+import { resolveId } from '../domain/vendor-ids.js';
 import { future, invalidField, optionalJsonObject, optionalText, p256PublicKey } from './input.js';
 import { SessionNode } from './session.js';
 import { effectiveStatus } from '../domain/session-status.js';
@@ -54,7 +54,7 @@ builder.relayMutationField(
   {
     description: 'What createSession needs.',
     inputFields: (t) => ({
-      identityId: t.id({ required: true, description: 'Whose session it is (`Identity:<uuid>`).' }),
+      identityId: t.id({ required: true, description: 'Whose session it is (`Identity:<uuid>`, or an imported identity\'s vendor id).' }),
       type: t.field({ type: CredentialTypeEnum, required: true, description: 'Type of the credential that signed the identity in.' }),
       nickname: t.string({ required: false, description: 'A name for the session shown to its owner.' }),
       expiresAt: t.field({ type: 'DateTime', required: false, description: 'When the session expires (in the future); none when omitted.' }),
@@ -73,7 +73,7 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       const now = ctx.now();
-      const identityId = decodeGlobalId(String(input.identityId), 'Identity').id;
+      const identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
       const id = uuidv7();
       const keys = input.clientPublicKey
         ? sessionKeys(p256PublicKey(input.clientPublicKey, 'input.clientPublicKey'), `Session:${id}`)
@@ -141,7 +141,7 @@ builder.relayMutationField(
   {
     description: 'What recordSessionActivity needs.',
     inputFields: (t) => ({
-      sessionId: t.id({ required: true, description: 'The session that was used (`Session:<uuid>`).' }),
+      sessionId: t.id({ required: true, description: 'The session that was used (`Session:<uuid>`, or an imported session\'s vendor id).' }),
       userAgent: t.string({ required: false, description: 'The User-Agent of the request that used it.' }),
       ipAddress: t.string({ required: false, description: 'The IP address the request came from.' }),
       location: t.string({ required: false, description: 'Where that address is, as a place name.' }),
@@ -153,7 +153,7 @@ builder.relayMutationField(
       'Records that an active session was just used (Kratos/Clerk "touch"): sets its last active time and upserts the device by user agent and IP address (admin).',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      const sessionId = decodeGlobalId(String(input.sessionId), 'Session').id;
+      const sessionId = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const device = deviceData(input, 'input');
       const organizationId = optionalText(input.organizationId, 'input.organizationId');
       return ctx.prisma.$transaction(async (tx) => {

@@ -5,7 +5,7 @@ import { requireAdmin, requireCaller, visibleIdentity } from '../auth/guards.js'
 import { sha256 } from '../auth/secrets.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import { decodeGlobalId } from '../domain/global-id.js';
+import { resolveId } from '../domain/vendor-ids.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { codedError } from '../errors.js';
 import type { JwtTemplate, SigningKey } from '../generated/prisma/client.js';
@@ -102,7 +102,7 @@ builder.relayMutationField(
   {
     description: 'What createSessionToken needs.',
     inputFields: (t) => ({
-      sessionId: t.id({ required: true, description: 'The session (`Session:<uuid>`); a session caller may name only itself.' }),
+      sessionId: t.id({ required: true, description: 'The session (`Session:<uuid>` or an imported session\'s vendor id); a session caller may name only itself.' }),
       template: t.string({ required: false, description: 'A JWT template\'s name: its claims are added. Without it, Clerk\'s default session token.' }),
       authorizedParty: t.string({ required: false, description: 'The origin the token is for (`azp`).' }),
     }),
@@ -110,7 +110,7 @@ builder.relayMutationField(
   {
     description: 'Makes a short-lived session token (a JWT) for an active session: an admin for any session, a session for itself.',
     resolve: async (_root, { input }, ctx) => ({
-      token: await issueFor(ctx, decodeGlobalId(String(input.sessionId), 'Session').id, input.template, input.authorizedParty),
+      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty),
     }),
   },
   {
