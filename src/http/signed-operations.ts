@@ -4,7 +4,7 @@
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-export const signedMutations = new Set(['revokeSession', 'confirmRevocation', 'revokeOtherSessions', 'revokeCredential']);
+export const signedMutations = new Set(['revokeSession', 'confirmRevocation', 'confirmChallenge', 'revokeOtherSessions', 'revokeCredential', 'addCredential']);
 
 /** How many times the executed operation selects a signed mutation (fragments included). */
 function signedSelections(document: DocumentNode, operationName: string | null | undefined): number {

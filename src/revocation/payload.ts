@@ -17,6 +17,8 @@ export interface ChallengeFacts {
   issuedAt: Date;
   expiresAt: Date;
   audience: string;
+  /** ADD_CREDENTIAL: what is added, so the signature covers exactly that credential. */
+  credential?: { type: string; identifiers: string[]; nickname: string | null };
 }
 
 export function canonicalJson(value: unknown): string {
@@ -42,6 +44,7 @@ export function challengePayload(facts: ChallengeFacts): string {
     issuedAt: facts.issuedAt.toISOString(),
     expiresAt: facts.expiresAt.toISOString(),
     audience: facts.audience,
+    credential: facts.credential,
   };
   return Buffer.from(canonicalJson(document), 'utf8').toString('base64');
 }

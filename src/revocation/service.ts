@@ -20,6 +20,8 @@ export interface ChallengeRequest {
   targetId: string;
   targetType: 'Session' | 'Credential';
   credentialType: CredentialType | null;
+  /** ADD_CREDENTIAL: the credential's identifiers and nickname. */
+  newCredential?: { identifiers: string[]; nickname: string | null };
 }
 
 export async function createChallenge(ctx: Context, request: ChallengeRequest): Promise<Challenge> {
@@ -34,6 +36,7 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
     issuedAt,
     expiresAt,
     audience: ctx.auth.audience,
+    credential: request.newCredential && { type: request.credentialType!, ...request.newCredential },
   });
   return ctx.prisma.$transaction(async (tx) => {
     // Counted under the identity's lock, so concurrent requests cannot overshoot the cap together.
@@ -52,6 +55,7 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
         operation: request.operation,
         targetId: request.targetId,
         credentialType: request.credentialType,
+        operationData: request.newCredential,
         payloadToSign,
         createdAt: issuedAt,
         expiresAt,
@@ -143,6 +147,13 @@ async function perform(
       const { count } = await tx.credential.updateMany({ where: { id: challenge.targetId, revokedAt: null }, data: { revokedAt: now } });
       if (count === 0) throw codedError('CREDENTIAL_ALREADY_REVOKED', `Credential ${encodeGlobalId('Credential', challenge.targetId)} is already revoked`);
       const credential = await tx.credential.findUniqueOrThrow({ where: { id: challenge.targetId } });
+      return { operation: challenge.operation, session: signer, revokedSessions: [], credential };
+    }
+    case 'ADD_CREDENTIAL': {
+      const { identifiers, nickname } = challenge.operationData as { identifiers: string[]; nickname: string | null };
+      const credential = await tx.credential.create({
+        data: { id: challenge.targetId, identityId: challenge.identityId, type: challenge.credentialType!, identifiers, nickname },
+      });
       return { operation: challenge.operation, session: signer, revokedSessions: [], credential };
     }
     default:

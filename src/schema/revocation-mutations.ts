@@ -1,13 +1,17 @@
-// Signed revocation, in two steps: revokeSession / revokeOtherSessions / revokeCredential hand out
-// a Challenge and change nothing; confirmRevocation checks the signature over it and acts.
+// Signed operations, in two steps: revokeSession / revokeOtherSessions / revokeCredential /
+// addCredential hand out a Challenge and change nothing; confirmChallenge (or its older name
+// confirmRevocation) checks the signature over it and acts.
 import { forbidden, requireCaller } from '../auth/guards.js';
 import { builder, type SchemaTypes } from '../builder.js';
 import type { Context } from '../context.js';
 import { codedError } from '../errors.js';
 import type { Challenge } from '../generated/prisma/client.js';
-import { confirmChallenge, createChallenge } from '../revocation/service.js';
+import { confirmChallenge, createChallenge, type ConfirmedOperation } from '../revocation/service.js';
+import { uuidv7 } from 'uuidv7';
 import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
 import { CredentialNode } from './credential.js';
+import { CredentialTypeEnum } from './enums.js';
+import { invalidField, nonEmpty, optionalText } from './input.js';
 import { decodeGlobalId } from '../domain/global-id.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { SessionNode } from './session.js';
@@ -131,41 +135,106 @@ builder.relayMutationField(
 );
 
 builder.relayMutationField(
-  'confirmRevocation',
+  'addCredential',
   {
-    description: 'What confirmRevocation needs.',
+    description: 'What addCredential needs (Grid\'s POST /auth/credentials).',
     inputFields: (t) => ({
-      requestId: t.string({ required: true, description: 'The challenge\'s requestId.' }),
-      signature: t.string({
-        required: true,
-        description:
-          'ECDSA P-256/SHA-256 signature over the decoded payloadToSign: base64 or base64url of r||s (64 bytes, as WebCrypto makes it) or DER; or a stamp, base64url JSON {publicKey, scheme, signature}.',
-      }),
+      type: t.field({ type: CredentialTypeEnum, required: true, description: 'The kind of credential (Grid: OAUTH, EMAIL_OTP, PASSKEY).' }),
+      identifiers: t.stringList({ required: true, description: 'What identifies it: an email address, an OAuth subject, a passkey id (1 to 20).' }),
+      nickname: t.string({ required: false, description: 'A name to show for it.' }),
+      identityId: t.id({ required: false, description: 'Whose credential it is: an admin must say; a session adds to its own identity.' }),
     }),
   },
   {
     description:
-      'Step two: verifies the signature against the stored challenge and performs the operation, once. Errors: CHALLENGE_NOT_FOUND, CHALLENGE_EXPIRED, CHALLENGE_CONSUMED, INVALID_SIGNATURE, SESSION_ALREADY_REVOKED, CREDENTIAL_ALREADY_REVOKED.',
+      'Step one of adding a credential: returns a challenge (its type is the credential\'s) to sign with the key of an active session of the same account, then call confirmChallenge. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
-      await ctx.limiter.confirmation(requireSigner(ctx));
-      return confirmChallenge(ctx, input.requestId, input.signature);
+      const caller = requireSigner(ctx);
+      let identityId: string;
+      if (caller.kind === 'session') {
+        identityId = caller.identityId;
+        if (input.identityId != null && (await resolveId(ctx.prisma, input.identityId, 'Identity')) !== identityId) throw notFound(String(input.identityId));
+      } else {
+        if (input.identityId == null) throw invalidField('input.identityId', 'an admin must say whose credential this is');
+        identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
+        if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) throw notFound(String(input.identityId));
+      }
+      if (input.identifiers.length < 1 || input.identifiers.length > 20) throw invalidField('input.identifiers', 'give 1 to 20 identifiers');
+      const identifiers = input.identifiers.map((value, i) => nonEmpty(value, `input.identifiers[${i}]`, 255));
+      const nickname = optionalText(input.nickname, 'input.nickname') ?? null;
+      const existing = await ctx.prisma.credential.findFirst({
+        where: { identityId, type: input.type, revokedAt: null, identifiers: { hasSome: identifiers } },
+        select: { id: true },
+      });
+      if (existing) throw codedError('CREDENTIAL_EXISTS', `This account already has an active ${input.type} credential with one of these identifiers`, { field: 'input.identifiers' });
+      const challenge = await createChallenge(ctx, {
+        operation: 'ADD_CREDENTIAL',
+        identityId,
+        targetId: uuidv7(),
+        targetType: 'Credential',
+        credentialType: input.type,
+        newCredential: { identifiers, nickname },
+      });
+      return { challenge };
     },
   },
-  {
-    description: 'What the confirmed challenge did.',
-    outputFields: (t) => ({
-      operation: t.field({ type: ChallengeOperationEnum, description: 'The operation performed.', resolve: (p) => p.operation }),
-      session: t.field({
-        type: SessionNode,
-        description: 'REVOKE_SESSION: the revoked session. Otherwise: the session that signed.',
-        resolve: (p) => p.session,
-      }),
-      revokedSessions: t.field({
-        type: [SessionNode],
-        description: 'Every session this revoked (REVOKE_OTHER_SESSIONS: all but the signer).',
-        resolve: (p) => p.revokedSessions,
-      }),
-      credential: t.field({ type: CredentialNode, nullable: true, description: 'REVOKE_CREDENTIAL: the revoked credential.', resolve: (p) => p.credential }),
-    }),
-  },
+  challengePayload,
 );
+
+// One confirmation for every signed operation; confirmRevocation is the same under the name it had
+// before credentials could be added, and stays.
+const confirmInput = {
+  description: 'What confirmChallenge (and confirmRevocation) needs.',
+  inputFields: (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, 'InputObject'>) => ({
+    requestId: t.string({ required: true, description: 'The challenge\'s requestId.' }),
+    signature: t.string({
+      required: true,
+      description:
+        'ECDSA P-256/SHA-256 signature over the decoded payloadToSign: base64 or base64url of r||s (64 bytes, as WebCrypto makes it) or DER; or a stamp, base64url JSON {publicKey, scheme, signature}.',
+    }),
+  }),
+};
+
+const confirmOutput = {
+  description: 'What the confirmed challenge did.',
+  outputFields: (t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, ConfirmedOperation>) => ({
+    operation: t.field({ type: ChallengeOperationEnum, description: 'The operation performed.', resolve: (p) => p.operation }),
+    session: t.field({
+      type: SessionNode,
+      description: 'REVOKE_SESSION: the revoked session. Otherwise: the session that signed.',
+      resolve: (p) => p.session,
+    }),
+    revokedSessions: t.field({
+      type: [SessionNode],
+      description: 'Every session this revoked (REVOKE_OTHER_SESSIONS: all but the signer).',
+      resolve: (p) => p.revokedSessions,
+    }),
+    credential: t.field({
+      type: CredentialNode,
+      nullable: true,
+      description: 'REVOKE_CREDENTIAL: the revoked credential; ADD_CREDENTIAL: the new one.',
+      resolve: (p) => p.credential,
+    }),
+  }),
+};
+
+const confirmErrors =
+  'Errors: CHALLENGE_NOT_FOUND, CHALLENGE_EXPIRED, CHALLENGE_CONSUMED, INVALID_SIGNATURE, SESSION_ALREADY_REVOKED, CREDENTIAL_ALREADY_REVOKED.';
+
+for (const [name, description] of [
+  ['confirmChallenge', `Step two of every signed operation (revocations and addCredential): verifies the signature against the stored challenge and performs the operation, once. ${confirmErrors}`],
+  ['confirmRevocation', `The same as confirmChallenge, under the name it had before credentials could be added; it confirms every operation. ${confirmErrors}`],
+] as const) {
+  builder.relayMutationField(
+    name,
+    { ...confirmInput, name: name === 'confirmChallenge' ? 'ConfirmChallengeInput' : 'ConfirmRevocationInput' },
+    {
+      description,
+      resolve: async (_root, { input }, ctx) => {
+        await ctx.limiter.confirmation(requireSigner(ctx));
+        return confirmChallenge(ctx, input.requestId, input.signature);
+      },
+    },
+    { ...confirmOutput, name: name === 'confirmChallenge' ? 'ConfirmChallengePayload' : 'ConfirmRevocationPayload' },
+  );
+}

@@ -60,4 +60,20 @@ describe.each(databaseTargets)('vendor ids on $name', (target) => {
     expect(strict.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await session('not an id')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it("puts the vendor's id in sub for a template whose subject source is EXTERNAL_ID", async () => {
+    const created = await t.graphql('mutation { createJwtTemplate(input: { name: "vendor-sub", claims: {}, subjectSource: EXTERNAL_ID }) { template { name } } }');
+    expect(created.errors).toBeUndefined();
+    const minted = await t.graphql<{ createSessionToken: { token: { jwt: string } } }>(
+      'mutation { createSessionToken(input: { sessionId: "sess_2pQmW8xYzA1bC3dE4fG5hI6jK7" }) { token { jwt } } }',
+    );
+    // Revoked above: only an active session gets a token.
+    expect(minted.errors?.[0]?.extensions?.code).toBe('SESSION_NOT_ACTIVE');
+    const kratos = await t.graphql<{ createSessionToken: { token: { jwt: string } } }>(
+      'mutation { createSessionToken(input: { sessionId: "4a1c2e3f-5b6d-4e7f-8a9b-0c1d2e3f4a5b", template: "vendor-sub" }) { token { jwt } } }',
+    );
+    expect(kratos.errors).toBeUndefined();
+    const claims = JSON.parse(Buffer.from(kratos.data!.createSessionToken.token.jwt.split('.')[1]!, 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ sub: '7f3b5d0e-2a61-4c1e-9a8b-5d2f0c4e6a11', sid: 'Session:4a1c2e3f-5b6d-4e7f-8a9b-0c1d2e3f4a5b', tpl: 'vendor-sub' });
+  });
 });
