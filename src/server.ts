@@ -2,7 +2,7 @@
 // readiness at /readyz, one JSON log line per request. `createApp` is what tests drive through
 // `yoga.fetch`; `startHttpServer` puts it on a port and knows how to stop gracefully.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
@@ -14,7 +14,7 @@ import { KeyStore } from './tokens/keys.js';
 import { SessionTokens } from './tokens/session-tokens.js';
 import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
-import type { Database } from './db/database.js';
+import { DatabaseOpening, type Database } from './db/database.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -196,6 +196,23 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   });
 }
 
+/**
+ * A database that is not open yet: what an app answering only schema requests runs on while the
+ * real one opens. Any use is refused with `refusal()` — for an anonymous caller, the same error
+ * reading data would get anyway.
+ */
+export function unopenedDatabase(refusal: () => Error): Database {
+  const prisma = new Proxy({}, { get: () => { throw refusal(); } }) as Database['prisma'];
+  return {
+    prisma,
+    adapterFactory: new Proxy({}, { get: () => { throw refusal(); } }) as Database['adapterFactory'],
+    description: 'opening',
+    ping: () => Promise.reject(new DatabaseOpening()),
+    poolStats: () => undefined,
+    close: () => Promise.resolve(),
+  };
+}
+
 export interface RunningServer {
   server: Server;
   url: string;
@@ -209,8 +226,11 @@ export interface RunningServer {
 /** How long a stopping server must have had no request before it stops listening. */
 const quietMs = 300;
 
+/** What answers a request: an app, or something that picks one. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
 export async function startHttpServer(
-  app: App,
+  app: RequestHandler,
   options: { host: string; port: number; shutdownTimeoutMs: number },
 ): Promise<RunningServer> {
   // Requests in progress per connection. One with none may still carry a request we have not read:

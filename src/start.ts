@@ -10,8 +10,9 @@ import { applyMigrations } from './db/migrations.js';
 import { createLogger } from './logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { openRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import type { RunningServer } from './server.js';
+import { authenticationRequired } from './auth/guards.js';
+import { memoryStore, openRateLimitStore, type RateLimitStore } from './rate-limit.js';
+import type { RequestHandler, RunningServer } from './server.js';
 
 /** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
 async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
@@ -42,34 +43,58 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const startedAt = performance.now();
 
-  // Building the schema takes a moment: let it happen while the database opens.
-  const serverModule = import('./server.js');
-  serverModule.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
-
+  // The database opens while the schema is built; the server listens as soon as the schema is
+  // ready. Until the database is open, requests without credentials — which can read nothing but
+  // the schema — are answered by an app on a database that refuses every use (as it would refuse
+  // an anonymous caller anyway); requests with credentials, the JWKS and the metrics wait.
   const metrics = createMetrics();
-  const db: Database = await openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
+  const opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
+  opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+  const { createApp, startHttpServer, unopenedDatabase } = await import('./server.js');
+  const schemaOnly = createApp({
+    db: unopenedDatabase(authenticationRequired),
+    logger,
+    config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
+    rateLimits: memoryStore(),
+    metrics,
+  });
+  let app: RequestHandler | undefined;
+  let opened!: () => void;
+  const whenOpen = new Promise<void>((resolve) => (opened = resolve));
+  const waitsForDatabase = (url = '') => /^\/(\.well-known\/jwks\.json|metrics)\b/.test(url);
+  let running: RunningServer | undefined;
+  let db: Database | undefined;
   let rateLimits: RateLimitStore | undefined;
-  let running: RunningServer;
   let metricsServer: Server | undefined;
   try {
-    const { createApp, startHttpServer } = await serverModule;
+    running = await startHttpServer((req, res) => {
+      if (app) return app(req, res);
+      if (!req.headers.authorization && !waitsForDatabase(req.url)) return schemaOnly(req, res);
+      return whenOpen.then(() => app!(req, res));
+    }, config);
+    logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
+    db = await opening;
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     await ensureAdminToken(db.prisma, config, logger);
     // Settled once here (generated on the embedded database if need be), then read like any setting.
     config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
-    running = await startHttpServer(createApp({ db, logger, config, rateLimits, metrics }), config);
+    app = createApp({ db, logger, config, rateLimits, metrics });
+    opened();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
     metricsServer?.close();
+    await running?.stop();
     await rateLimits?.close();
-    await db.close();
+    await (db ?? (await opening.catch(() => undefined)))?.close();
     throw error;
   }
   const maintenance = startMaintenance(db, config, logger);
+  // What shutdown closes (settled now; the closure below would not see them narrowed).
+  const live = { running, db, rateLimits };
   logger.info('sessiongraph ready', {
-    url: `${running.url}/graphql`,
+    url: `${live.running.url}/graphql`,
     ...(metricsServer ? { metrics: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics` } : {}),
     database: db.description,
     startupMs: Math.round(performance.now() - startedAt),
@@ -80,11 +105,11 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down', { signal });
-    await running.stop();
+    await live.running.stop();
     metricsServer?.close();
     await maintenance.stop();
-    await rateLimits.close();
-    await db.close();
+    await live.rateLimits.close();
+    await live.db.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -24,6 +24,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       }
       expect(results.statementsPerRequest).toEqual({ securityPage: 2, activePage: 1, nodes: 3, entities: 3 });
       expect(results.coldStartMs).toBeGreaterThan(0);
+      expect(results.coldStartDataMs).toBeGreaterThanOrEqual(results.coldStartMs as number);
       expect(results.serverMemory.peakRssMB).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -47,6 +47,9 @@ describe('the embedded server process', () => {
     const dataDir = await tempDir();
     const first = await startServer({ DATA_DIR: dataDir });
     expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    // It listened (answering schema requests) before its database was open, then was ready.
+    const order = first.logs.map((l) => l.msg).filter((msg) => msg === 'sessiongraph listening' || msg === 'sessiongraph ready');
+    expect(order).toEqual(['sessiongraph listening', 'sessiongraph ready']);
 
     // No ADMIN_TOKEN: an admin token was generated into DATA_DIR/admin-token (0600), only its path logged.
     const tokenFile = join(dataDir, 'admin-token');

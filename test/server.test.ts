@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { createApp, startHttpServer } from '../src/server.js';
+import { authenticationRequired } from '../src/auth/guards.js';
+import { createApp, startHttpServer, unopenedDatabase } from '../src/server.js';
 import { memoryStore } from '../src/rate-limit.js';
 import { createTestApp, testConfig, type TestApp } from './support/app.js';
 import { databaseTargets, pgliteTarget } from './support/databases.js';
@@ -275,5 +276,28 @@ describe('the real HTTP server under abuse', () => {
     expect(response.status).toBe(500);
     expect(await response.text()).not.toMatch(/at .*\.(ts|js)/);
     expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'unexpected error', requestId: 'trace-500', error: expect.objectContaining({ stack: expect.any(String) }) }));
+  });
+});
+
+describe('while the database opens', () => {
+  it('answers schema requests, refuses data as to any anonymous caller, and says it is not ready', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const app = createApp({
+      db: unopenedDatabase(authenticationRequired),
+      logger: createLogger('debug', (line) => logs.push(JSON.parse(line))),
+      config: testConfig({ TOKEN_KEY_SECRET: '' }),
+      rateLimits: memoryStore(),
+    });
+    const ask = async (query: string) =>
+      (await app.fetch('http://sessiongraph.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json();
+    expect(await ask('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    expect((await ask('{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    for (const query of ['{ identity(id: "user_someone") { id } }', '{ sessions { totalCount } }', '{ node(id: "Session:00000000-0000-7000-8000-000000000000") { id } }']) {
+      const refused = await ask(query);
+      expect(refused.errors?.[0]?.extensions?.code, query).toBe('UNAUTHENTICATED');
+    }
+    const ready = await app.fetch('http://sessiongraph.test/readyz');
+    expect([ready.status, await ready.json()]).toEqual([503, { status: 'unavailable' }]);
+    expect(logs.filter((line) => line.level === 'error')).toEqual([]);
   });
 });

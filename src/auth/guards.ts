@@ -7,12 +7,15 @@ export function forbidden(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 }
 
+/** What a request without credentials gets when it asks for more than the schema. */
+export function authenticationRequired(): GraphQLError {
+  return new GraphQLError('Authentication required: send "Authorization: Basic …" (API token) or "Bearer …" (session token)', {
+    extensions: { code: 'UNAUTHENTICATED' },
+  });
+}
+
 export function requireCaller(ctx: Context): Caller {
-  if (!ctx.caller) {
-    throw new GraphQLError('Authentication required: send "Authorization: Basic …" (API token) or "Bearer …" (session token)', {
-      extensions: { code: 'UNAUTHENTICATED' },
-    });
-  }
+  if (!ctx.caller) throw authenticationRequired();
   return ctx.caller;
 }
 

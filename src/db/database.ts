@@ -25,6 +25,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The database is still being opened (the server answers schema requests meanwhile). */
+export class DatabaseOpening extends Error {
+  constructor() {
+    super('the database is still opening');
+  }
+}
+
 export interface DatabaseOptions {
   /** Called with the SQL of every statement Prisma sends (tests count them; it costs Prisma a query log). */
   onQuery?: (sql: string) => void;

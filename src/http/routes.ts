@@ -2,7 +2,7 @@
 // that the database answers too, /.well-known/jwks.json publishes the session tokens' keys. /readyz tells a caller only `ok`, `degraded` (serving, but rate
 // limits count per instance because Redis is away) or `unavailable` (503); the reasons go to the log.
 import type { Plugin } from 'graphql-yoga';
-import type { Database } from '../db/database.js';
+import { DatabaseOpening, type Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { RateLimitStore } from '../rate-limit.js';
 import type { KeyStore } from '../tokens/keys.js';
@@ -22,7 +22,8 @@ export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: L
         try {
           await db.ping();
         } catch (error) {
-          logger.error('not ready: the database does not answer', { error: (error as Error).message });
+          // Still opening at start: not ready, and nothing wrong.
+          if (!(error instanceof DatabaseOpening)) logger.error('not ready: the database does not answer', { error: (error as Error).message });
           endResponse(Response.json({ status: 'unavailable' }, { status: 503 }));
           return;
         }
