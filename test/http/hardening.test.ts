@@ -25,9 +25,11 @@ async function post(t: TestApp, body: unknown, headers: Record<string, string> =
   const response = await t.app.fetch('http://sessiongraph.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: adminAuthorization, ...headers },
-    body: JSON.stringify(body),
+    // A string goes as it is (bodies that are not JSON); anything else as JSON.
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
 }
 
 describe('query limits', () => {
@@ -209,6 +211,40 @@ describe('production mode', () => {
     } finally {
       await open.dispose();
     }
+  });
+
+  it('hands the subgraph schema only to API tokens', async () => {
+    const anonymous = await post(t, { query: '{ _service { sdl } }' }, { authorization: '' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).not.toMatch(/type Session/);
+    const viaFragment = await post(t, { query: '{ ...F } fragment F on Query { _service { sdl } }' }, { authorization: '' });
+    expect(viaFragment.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    const gateway = await post(t, { query: '{ _service { sdl } }' });
+    expect(gateway.text).toMatch(/type Session/);
+    const open = await createTestApp(pgliteTarget, { env: { NODE_ENV: 'production', INTROSPECTION: 'true' } });
+    try {
+      expect((await post(open, { query: '{ _service { sdl } }' }, { authorization: '' })).text).toMatch(/type Session/);
+    } finally {
+      await open.dispose();
+    }
+  });
+
+  it('names no enum values to guessers, codes limit refusals, and echoes no parser internals', async () => {
+    const enumGuess = await post(t, { query: '{ sessions(filter: { status: ACTIV }) { totalCount } }' });
+    expect(enumGuess.text).not.toMatch(/Did you mean|ACTIVE/);
+    expect(enumGuess.body.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const deep = await post(t, { query: `{ viewer { identity { sessions { edges { node { identity { sessions { edges { node { identity { sessions { edges { node { id } } } } } } } } } } } } } }` });
+    expect(deep.body.errors?.[0]).toMatchObject({ message: 'Query exceeds the depth limit (MAX_DEPTH)', extensions: { code: 'QUERY_LIMIT_EXCEEDED' } });
+    const tokens = await post(t, { query: `{ ${Array.from({ length: 2100 }, () => '__typename').join(' ')} }` });
+    expect(tokens.body.errors?.[0]).toMatchObject({ message: 'Query exceeds the token limit (MAX_TOKENS)', extensions: { code: 'QUERY_LIMIT_EXCEEDED' } });
+    const badJson = await post(t, '{bad');
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+
+  it('tells anonymous /readyz callers only whether it is ready', async () => {
+    const ready = await t.app.fetch('http://sessiongraph.test/readyz');
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok' }]);
   });
 
   it('never shows a client a stack, SQL or internal message', async () => {
