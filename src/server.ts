@@ -93,7 +93,6 @@ export interface ServerContext {
 
 export type App = YogaServerInstance<ServerContext, Context>;
 
-
 /** Session tokens over this database, when a key secret is configured. */
 function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): SessionTokens | undefined {
   if (!settings.keySecret) return undefined;
