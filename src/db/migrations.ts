@@ -31,8 +31,8 @@ const noExternalObjects = { externalTables: [], externalEnums: [] };
 
 let engineModule: Promise<SchemaEngineModule> | undefined;
 
-// The package's main entry imports the .wasm file as an ES module, which Node 20 cannot do without
-// flags; instantiating the bytes ourselves works everywhere. Compiled once per process.
+// The package's main entry imports the .wasm file as an ES module, which needs Node's WebAssembly
+// module integration; instantiating the bytes ourselves works on any Node. Compiled once per process.
 function loadEngineModule(): Promise<SchemaEngineModule> {
   engineModule ??= (async () => {
     const runtime = await import('@prisma/schema-engine-wasm/schema_engine_bg');
