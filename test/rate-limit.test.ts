@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clientAddressResolver } from '../src/http/client-address.js';
 import { createLogger, type LogFields } from '../src/logger.js';
 import { memoryStore, openRateLimitStore, redisStore, type RateLimitStore } from '../src/rate-limit.js';
 import { createApp } from '../src/server.js';
@@ -206,5 +207,18 @@ describe('client addresses and who a failure locks out', () => {
     // A correct guess from a new address is not even checked now.
     expect(await send(admin, '198.51.100.99')).toBe(429);
     expect(await send(admin, '192.0.2.10')).toBe(200);
+  });
+});
+
+describe('the client address resolver', () => {
+  it('treats an IPv4-mapped IPv6 address as the IPv4 address, and walks IPv6 proxies too', () => {
+    const request = (forwardedFor?: string) => new Request('http://sessiongraph.test/', { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });
+    const socket = (remoteAddress: string) => ({ socket: { remoteAddress } }) as never;
+    expect(clientAddressResolver({ kind: 'none' })(request('1.1.1.1'), socket('::ffff:10.0.0.7'))).toBe('10.0.0.7');
+    const byNetworks = clientAddressResolver({ kind: 'addresses', list: ['fd00::/8', '10.0.0.0/8'] });
+    expect(byNetworks(request('2001:db8::1, 10.1.1.1'), socket('fd00::5'))).toBe('2001:db8::1');
+    // A client that forges the whole header still ends at the first address no trusted proxy vouches for.
+    expect(byNetworks(request('10.9.9.9, 203.0.113.5'), socket('fd00::5'))).toBe('203.0.113.5');
+    expect(clientAddressResolver({ kind: 'hops', hops: 2 })(request('6.6.6.6, 198.51.100.1, 10.0.0.2'), socket('10.0.0.3'))).toBe('198.51.100.1');
   });
 });
