@@ -3,8 +3,8 @@
 // drives both over loopback with autocannon, and reports throughput, latency (µs), GraphQL errors,
 // SQL statements per request, the server's memory and its cold start on an empty embedded database.
 // Writes a markdown table to stdout and bench/results/latest.json.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createHistogram } from 'node:perf_hooks';
@@ -154,10 +154,46 @@ interface Measured {
   p99Ms: number;
   requests: number;
   errors: number;
+  /** CPU time (user + system) the measured server spent per request: steadier than req/s on shared cores. */
+  cpuMsPerRequest?: number;
+  /** CPU time every PostgreSQL process spent per request. */
+  postgresCpuMsPerRequest?: number;
+}
+
+// ---------------------------------------------------------------- CPU time, from /proc (Linux)
+
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** utime + stime of a process, in ms; 0 when it is gone. */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of every PostgreSQL process on this machine (the bench's server is local), in ms. */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') total += cpuMsOf(Number(entry));
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return total;
 }
 
 interface LoadSpec {
   port: number;
+  /** The server's process, to count its CPU time. */
+  pid?: number;
   path: string;
   headers?: Record<string, string>;
   /** The i-th request's JSON body (and extra headers). */
@@ -173,6 +209,8 @@ async function load(spec: LoadSpec): Promise<Measured> {
   const histogram = createHistogram();
   let errors = 0;
   let sent = 0;
+  const cpuBefore = spec.pid ? cpuMsOf(spec.pid) : 0;
+  const postgresBefore = postgresCpuMs();
   const started = performance.now();
   let finish!: (result: autocannon.Result) => void;
   let fail!: (error: unknown) => void;
@@ -209,7 +247,10 @@ async function load(spec: LoadSpec): Promise<Measured> {
     histogram.record(Math.max(1, Math.round(responseTime * 1000))),
   );
   const result = await finished;
+  const perRequest = (ms: number) => Math.round((ms / Math.max(1, result.requests.total)) * 1000) / 1000;
   return {
+    ...(spec.pid ? { cpuMsPerRequest: perRequest(cpuMsOf(spec.pid) - cpuBefore) } : {}),
+    postgresCpuMsPerRequest: perRequest(postgresCpuMs() - postgresBefore),
     // Our own clock: autocannon's duration is whole seconds, too coarse for short, fixed-amount runs.
     requestsPerSecond: Math.round(result.requests.total / ((performance.now() - started) / 1000)),
     p50Ms: histogram.count ? histogram.percentile(50) / 1000 : 0,
@@ -316,29 +357,30 @@ async function main() {
   const scenarios: Record<string, { ours: Measured; raw?: Measured; p99At80PercentMs?: number }> = {};
   try {
     log('1. security page (session caller)');
-    const security: LoadSpec = { port: server.port, path: '/graphql', body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${token(i)}` } }) };
+    const security: LoadSpec = { port: server.port, pid: server.process.pid, path: '/graphql', body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${token(i)}` } }) };
     const securityOurs = await warmAndMeasure(security);
-    const securityRaw = await warmAndMeasure({ port: raw.port, path: '/security', body: (i) => ({ body: { token: token(i) } }) });
+    const securityRaw = await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/security', body: (i) => ({ body: { token: token(i) } }) });
     const at80 = await load({ ...security, overallRate: Math.max(1, Math.floor(securityOurs.requestsPerSecond * 0.8)) });
     scenarios.securityPage = { ours: securityOurs, raw: securityRaw, p99At80PercentMs: at80.p99Ms };
 
     log('2. admin: a page of active sessions deep into the list');
     const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().slice(3).split(/:(.+)/) as [string, string];
     scenarios.activePage = {
-      ours: await warmAndMeasure({ port: server.port, path: '/graphql', headers: { authorization: admin }, body: () => ({ body: { query: activePage, variables: { after: cursor } } }) }),
-      raw: await warmAndMeasure({ port: raw.port, path: '/sessions', body: () => ({ body: { cursor: { createdAt: new Date(Number(createdAt)).toISOString(), id } } }) }),
+      ours: await warmAndMeasure({ port: server.port, pid: server.process.pid, path: '/graphql', headers: { authorization: admin }, body: () => ({ body: { query: activePage, variables: { after: cursor } } }) }),
+      raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/sessions', body: () => ({ body: { cursor: { createdAt: new Date(Number(createdAt)).toISOString(), id } } }) }),
     };
 
     log('3. nodes(ids:) with 100 mixed ids');
     scenarios.nodes = {
-      ours: await warmAndMeasure({ port: server.port, path: '/graphql', headers: { authorization: admin }, body: (i) => ({ body: { query: nodesQuery, variables: { ids: globalIds(mixedIds(population, i)) } } }) }),
-      raw: await warmAndMeasure({ port: raw.port, path: '/nodes', body: (i) => ({ body: { ids: mixedIds(population, i) } }) }),
+      ours: await warmAndMeasure({ port: server.port, pid: server.process.pid, path: '/graphql', headers: { authorization: admin }, body: (i) => ({ body: { query: nodesQuery, variables: { ids: globalIds(mixedIds(population, i)) } } }) }),
+      raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/nodes', body: (i) => ({ body: { ids: mixedIds(population, i) } }) }),
     };
 
     log('4. _entities with 100 representations');
     scenarios.entities = {
       ours: await warmAndMeasure({
         port: server.port,
+        pid: server.process.pid,
         path: '/graphql',
         headers: { authorization: admin },
         body: (i) => ({ body: { query: entitiesQuery, variables: { reps: globalIds(mixedIds(population, i)).map((gid) => ({ __typename: gid.split(':')[0], id: gid })) } } }),
@@ -351,6 +393,7 @@ async function main() {
     const targets = [...byTarget.keys()];
     const revoke = await load({
       port: server.port,
+      pid: server.process.pid,
       path: '/graphql',
       headers: { authorization: admin },
       amount: targets.length,
@@ -369,6 +412,7 @@ async function main() {
     }));
     const confirm = await load({
       port: server.port,
+      pid: server.process.pid,
       path: '/graphql',
       headers: { authorization: admin },
       amount: signed.length,
@@ -402,6 +446,7 @@ async function main() {
       scenarios.securityPagePglite = {
         ours: await warmAndMeasure({
           port: pgliteServer.port,
+          pid: pgliteServer.process.pid,
           path: '/graphql',
           body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${small.tokens[i % small.tokens.length]}` } }),
         }),
@@ -450,15 +495,16 @@ function table(results: Record<string, unknown>, scenarios: Record<string, { our
     nodes: String(statements.nodes),
     entities: String(statements.entities),
   };
+  const ms = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));
   const rows = Object.entries(scenarios).map(([name, s]) =>
-    `| ${name} | ${s.ours.requestsPerSecond} | ${s.ours.p50Ms.toFixed(2)} | ${s.ours.p99Ms.toFixed(2)} | ${s.ours.errors} | ${sql[name] ?? ''} | ${s.raw?.requestsPerSecond ?? ''} | ${s.raw ? (s.ours.requestsPerSecond / s.raw.requestsPerSecond).toFixed(2) : ''} |`,
+    `| ${name} | ${s.ours.requestsPerSecond} | ${ms(s.ours.cpuMsPerRequest)} | ${ms(s.ours.postgresCpuMsPerRequest)} | ${s.ours.p50Ms.toFixed(2)} | ${s.ours.p99Ms.toFixed(2)} | ${s.ours.errors} | ${sql[name] ?? ''} | ${s.raw?.requestsPerSecond ?? ''} | ${ms(s.raw?.cpuMsPerRequest)} | ${ms(s.raw?.postgresCpuMsPerRequest)} | ${s.raw ? (s.ours.requestsPerSecond / s.raw.requestsPerSecond).toFixed(2) : ''} |`,
   );
   const memory = results.serverMemory as Record<string, number>;
   return [
     `## sessiongraph benchmark (${results.mode}, ${(results.machine as { cpus: number }).cpus} cores, ${(results.population as { sessions: number }).sessions} sessions)`,
     '',
-    '| scenario | req/s | p50 ms | p99 ms | errors | SQL/request | raw SQL req/s | ratio |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | CPU ms/req | PostgreSQL CPU ms/req | p50 ms | p99 ms | errors | SQL/request | raw SQL req/s | raw CPU ms/req | raw PostgreSQL CPU ms/req | ratio (req/s) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
