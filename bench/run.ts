@@ -4,6 +4,7 @@
 // SQL statements per request, the server's memory and its cold start on an empty embedded database.
 // Writes a markdown table to stdout and bench/results/latest.json.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,6 +41,11 @@ const securityPage = `{ viewer { identity { id traits sessions(first: 50) { edge
   id status type nickname createdAt expiresAt lastActiveAt aal
   devices { id userAgent ipAddress location lastSeenAt }
   authenticationMethods { method aal completedAt } } } } } } }`;
+// The security page in PostGraphile's schema (Amber preset): the same rows, by identity (no auth).
+const peerSecurityPage = `query ($id: UUID!) { identityByRowId(rowId: $id) { rowId traits
+  sessionsByIdentityId(first: 50, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { node {
+    rowId status type nickname createdAt expiresAt lastActiveAt aal authenticationMethods
+    devicesBySessionId(orderBy: [LAST_SEEN_AT_DESC, ROW_ID_DESC]) { nodes { rowId userAgent ipAddress location lastSeenAt } } } } } } }`;
 const activePage = `query ($after: String) { sessions(first: 50, after: $after, filter: { active: true }) {
   edges { cursor node { id status type clientId createdAt expiresAt identity { id } } } pageInfo { endCursor } } }`;
 const nodesQuery = `query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Identity { traits state } ... on Session { status type } ... on Device { userAgent } } }`;
@@ -175,19 +181,26 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-/** CPU time of every PostgreSQL process on this machine (the bench's server is local), in ms. */
-function postgresCpuMs(): number {
-  let total = 0;
+/** CPU time of each PostgreSQL process on this machine (the bench's server is local), in ms by pid. */
+function postgresCpu(): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') total += cpuMsOf(Number(entry));
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') byPid.set(Number(entry), cpuMsOf(Number(entry)));
     } catch {
       // gone between readdir and read
     }
   }
-  return total;
+  return byPid;
+}
+
+/** What PostgreSQL spent since `before`: backends that ended meanwhile are not counted (a slight undercount). */
+function postgresCpuSince(before: Map<number, number>): number {
+  let spent = 0;
+  for (const [pid, ms] of postgresCpu()) spent += ms - (before.get(pid) ?? 0);
+  return spent;
 }
 
 interface LoadSpec {
@@ -210,7 +223,7 @@ async function load(spec: LoadSpec): Promise<Measured> {
   let errors = 0;
   let sent = 0;
   const cpuBefore = spec.pid ? cpuMsOf(spec.pid) : 0;
-  const postgresBefore = postgresCpuMs();
+  const postgresBefore = postgresCpu();
   const started = performance.now();
   let finish!: (result: autocannon.Result) => void;
   let fail!: (error: unknown) => void;
@@ -250,7 +263,7 @@ async function load(spec: LoadSpec): Promise<Measured> {
   const perRequest = (ms: number) => Math.round((ms / Math.max(1, result.requests.total)) * 1000) / 1000;
   return {
     ...(spec.pid ? { cpuMsPerRequest: perRequest(cpuMsOf(spec.pid) - cpuBefore) } : {}),
-    postgresCpuMsPerRequest: perRequest(postgresCpuMs() - postgresBefore),
+    postgresCpuMsPerRequest: perRequest(postgresCpuSince(postgresBefore)),
     // Our own clock: autocannon's duration is whole seconds, too coarse for short, fixed-amount runs.
     requestsPerSecond: Math.round(result.requests.total / ((performance.now() - started) / 1000)),
     p50Ms: histogram.count ? histogram.percentile(50) / 1000 : 0,
@@ -263,6 +276,41 @@ async function load(spec: LoadSpec): Promise<Measured> {
 async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
   await load({ ...spec, durationS: plan.warmupS });
   return load(spec);
+}
+
+// ---------------------------------------------------------------- the peer
+
+/** The identity of each session token (PostGraphile, with no auth, is asked by identity). */
+async function identitiesOfTokens(databaseUrl: string, tokens: string[]): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const hashes = tokens.map((t) => createHash('sha256').update(t).digest());
+    const { rows } = await client.query<{ token_hash: Buffer; identity_id: string }>('SELECT token_hash, identity_id FROM sessions WHERE token_hash = ANY($1)', [hashes]);
+    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.identity_id]));
+    return new Map(tokens.map((t, i) => [t, byHash.get(hashes[i]!.toString('hex'))!]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Before measuring: ours, the raw-SQL baseline and PostGraphile list the same sessions and devices, in the same order. */
+async function sameSecurityPages(ours: number, raw: number, peer: number, tokens: string[], identityOfToken: Map<string, string>): Promise<void> {
+  const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
+  const bare = (id: string) => id.slice(id.indexOf(':') + 1);
+  for (const token of tokens) {
+    const a = await post(ours, '/graphql', { query: securityPage }, { authorization: `Bearer ${token}` });
+    const b = await post(raw, '/security', { token });
+    const c = await post(peer, '/graphql', { query: peerSecurityPage, variables: { id: identityOfToken.get(token) } });
+    const shape = {
+      ours: a.data.viewer.identity.sessions.edges.map((e: any) => [bare(e.node.id), e.node.devices.map((d: any) => bare(d.id))]),
+      raw: b.data.viewer.identity.sessions.map((s: any) => [s.id, s.devices.map((d: any) => d.id)]),
+      peer: c.data.identityByRowId.sessionsByIdentityId.edges.map((e: any) => [e.node.rowId, e.node.devicesBySessionId.nodes.map((d: any) => d.rowId)]),
+    };
+    const [first, ...rest] = Object.values(shape).map((value) => JSON.stringify(value));
+    if (rest.some((other) => other !== first)) throw new Error(`the three servers disagree on the security page: ${JSON.stringify(shape).slice(0, 600)}`);
+  }
 }
 
 // ---------------------------------------------------------------- database
@@ -353,15 +401,26 @@ async function main() {
     }
   });
 
+  const peer = await startChild(['--import', 'tsx', 'bench/postgraphile-server.ts'], { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize), GRAPHILE_ENV: 'production' }, (line) => {
+    try {
+      return JSON.parse(line).port as number;
+    } catch {
+      return undefined;
+    }
+  });
   const token = (i: number) => population.tokens[i % population.tokens.length]!;
-  const scenarios: Record<string, { ours: Measured; raw?: Measured; p99At80PercentMs?: number }> = {};
+  const identityOfToken = await identitiesOfTokens(databaseUrl, population.tokens);
+  const scenarios: Record<string, Scenario> = {};
   try {
     log('1. security page (session caller)');
     const security: LoadSpec = { port: server.port, pid: server.process.pid, path: '/graphql', body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${token(i)}` } }) };
     const securityOurs = await warmAndMeasure(security);
     const securityRaw = await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/security', body: (i) => ({ body: { token: token(i) } }) });
+    const peerSpec: LoadSpec = { port: peer.port, pid: peer.process.pid, path: '/graphql', body: (i) => ({ body: { query: peerSecurityPage, variables: { id: identityOfToken.get(token(i)) } } }) };
+    await sameSecurityPages(server.port, raw.port, peer.port, population.tokens.slice(0, 5), identityOfToken);
+    const securityPeer = await warmAndMeasure(peerSpec);
     const at80 = await load({ ...security, overallRate: Math.max(1, Math.floor(securityOurs.requestsPerSecond * 0.8)) });
-    scenarios.securityPage = { ours: securityOurs, raw: securityRaw, p99At80PercentMs: at80.p99Ms };
+    scenarios.securityPage = { ours: securityOurs, raw: securityRaw, peer: securityPeer, p99At80PercentMs: at80.p99Ms };
 
     log('2. admin: a page of active sessions deep into the list');
     const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().slice(3).split(/:(.+)/) as [string, string];
@@ -422,6 +481,7 @@ async function main() {
     scenarios.revokeSession = { ours: revoke };
     scenarios.confirmRevocation = { ours: confirm };
   } finally {
+    await peer.stop();
     await raw.stop();
     await server.stop();
   }
@@ -488,7 +548,16 @@ async function main() {
   process.stdout.write(table(results, scenarios, statements));
 }
 
-function table(results: Record<string, unknown>, scenarios: Record<string, { ours: Measured; raw?: Measured; p99At80PercentMs?: number }>, statements: Record<string, number>): string {
+interface Scenario {
+  ours: Measured;
+  /** The same reads as hand-written SQL. */
+  raw?: Measured;
+  /** The same page from PostGraphile 5. */
+  peer?: Measured;
+  p99At80PercentMs?: number;
+}
+
+function table(results: Record<string, unknown>, scenarios: Record<string, Scenario>, statements: Record<string, number>): string {
   const sql: Record<string, string> = {
     securityPage: String(statements.securityPage),
     activePage: String(statements.activePage),
@@ -497,14 +566,14 @@ function table(results: Record<string, unknown>, scenarios: Record<string, { our
   };
   const ms = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));
   const rows = Object.entries(scenarios).map(([name, s]) =>
-    `| ${name} | ${s.ours.requestsPerSecond} | ${ms(s.ours.cpuMsPerRequest)} | ${ms(s.ours.postgresCpuMsPerRequest)} | ${s.ours.p50Ms.toFixed(2)} | ${s.ours.p99Ms.toFixed(2)} | ${s.ours.errors} | ${sql[name] ?? ''} | ${s.raw?.requestsPerSecond ?? ''} | ${ms(s.raw?.cpuMsPerRequest)} | ${ms(s.raw?.postgresCpuMsPerRequest)} | ${s.raw ? (s.ours.requestsPerSecond / s.raw.requestsPerSecond).toFixed(2) : ''} |`,
+    `| ${name} | ${s.ours.requestsPerSecond} | ${ms(s.ours.cpuMsPerRequest)} | ${ms(s.ours.postgresCpuMsPerRequest)} | ${s.ours.p50Ms.toFixed(2)} | ${s.ours.p99Ms.toFixed(2)} | ${s.ours.errors} | ${sql[name] ?? ''} | ${s.raw?.requestsPerSecond ?? ''} | ${ms(s.raw?.cpuMsPerRequest)} | ${ms(s.raw?.postgresCpuMsPerRequest)} | ${s.raw ? (s.ours.requestsPerSecond / s.raw.requestsPerSecond).toFixed(2) : ''} | ${s.peer?.requestsPerSecond ?? ''} | ${ms(s.peer?.cpuMsPerRequest)} | ${ms(s.peer?.postgresCpuMsPerRequest)} |`,
   );
   const memory = results.serverMemory as Record<string, number>;
   return [
     `## sessiongraph benchmark (${results.mode}, ${(results.machine as { cpus: number }).cpus} cores, ${(results.population as { sessions: number }).sessions} sessions)`,
     '',
-    '| scenario | req/s | CPU ms/req | PostgreSQL CPU ms/req | p50 ms | p99 ms | errors | SQL/request | raw SQL req/s | raw CPU ms/req | raw PostgreSQL CPU ms/req | ratio (req/s) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | CPU ms/req | PostgreSQL CPU ms/req | p50 ms | p99 ms | errors | SQL/request | raw SQL req/s | raw CPU ms/req | raw PostgreSQL CPU ms/req | ratio (req/s) | PostGraphile req/s | PostGraphile CPU ms/req | PostGraphile PostgreSQL CPU ms/req |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,

@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseTargets, pgliteTarget } from '../support/databases.js';
 import { projectRoot } from '../support/process.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are spoiled field by field
+// Fixtures are spoiled field by field, wherever the vendor put the field.
 type Json = Record<string, any>;
 const fixture = (name: string): Json => JSON.parse(readFileSync(join(projectRoot, 'test/fixtures', name), 'utf8'));
 
