@@ -49,26 +49,36 @@ const omit = {
   credential: { config: true },
 } as const;
 
-/** The statements' time, measured around the driver's own calls: no query log, no copies of parameters. */
+/**
+ * The statements' time, measured around the driver's own calls: no query log, no copies of
+ * parameters. Each wrapped method is made once per object, not on every access.
+ */
 function timed<T extends object>(target: T, observe: (seconds: number) => void): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  const wrap = (property: PropertyKey, method: (...args: unknown[]) => unknown): unknown => {
+    if (property === 'queryRaw' || property === 'executeRaw') {
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await method.apply(target, args);
+        } finally {
+          observe((performance.now() - started) / 1000);
+        }
+      };
+    }
+    // Connections and transactions run statements too.
+    if (property === 'connect' || property === 'startTransaction') {
+      return async (...args: unknown[]) => timed((await method.apply(target, args)) as object, observe);
+    }
+    return method.bind(target);
+  };
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      if (property === 'queryRaw' || property === 'executeRaw') {
-        return async (...args: unknown[]) => {
-          const started = performance.now();
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(object, args);
-          } finally {
-            observe((performance.now() - started) / 1000);
-          }
-        };
-      }
-      if (property === 'connect' || property === 'startTransaction') {
-        return async (...args: unknown[]) => timed((await (value as (...a: unknown[]) => Promise<object>).apply(object, args)) as object, observe);
-      }
-      return (value as (...a: unknown[]) => unknown).bind(object);
+      let method = wrapped.get(property);
+      if (!method) wrapped.set(property, (method = wrap(property, value as (...args: unknown[]) => unknown)));
+      return method;
     },
   });
 }

@@ -10,7 +10,6 @@ import type { Metrics } from '../metrics.js';
 const routes = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 
 export function metricsPlugin(metrics: Metrics, options: { db: Database; adminToken?: string; serve: boolean }): Plugin {
-  const started = new WeakMap<object, number>();
   const error = (e: GraphQLError) =>
     new Response(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.extensions.code } }] }), {
       status: 401,
@@ -32,12 +31,12 @@ export function metricsPlugin(metrics: Metrics, options: { db: Database; adminTo
       const path = new URL(request.url).pathname;
       metrics.httpRequests.inc({ method: request.method, route: routes.has(path) ? path : 'other', status: String(response.status) });
     },
-    onExecute({ args }) {
-      started.set(args, performance.now());
+    onExecute() {
+      const started = performance.now();
       return {
-        onExecuteDone({ args: done }) {
-          const operation = getOperationAST(done.document, done.operationName);
-          const seconds = (performance.now() - (started.get(args) ?? performance.now())) / 1000;
+        onExecuteDone({ args }) {
+          const operation = getOperationAST(args.document, args.operationName);
+          const seconds = (performance.now() - started) / 1000;
           metrics.operationDuration.observe({ operation: metrics.operationLabel(operation?.name?.value), type: operation?.operation ?? 'unknown' }, seconds);
         },
       };

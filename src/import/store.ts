@@ -20,15 +20,16 @@ const json = (value: unknown) => value as Prisma.InputJsonValue;
 const optionalJson = (value: unknown) => (value === undefined ? undefined : (value as Prisma.InputJsonValue));
 
 // A new record takes the vendor's uuid as ours when no row has it yet (else a new one, as usual).
-async function freeIdentityId(tx: Tx, source: Vendor, externalId: string): Promise<string | undefined> {
+async function freeId(source: Vendor, externalId: string, taken: (id: string) => Promise<unknown>): Promise<string | undefined> {
   const candidate = vendorUuid(source, externalId);
-  return candidate && !(await tx.identity.findUnique({ where: { id: candidate }, select: { id: true } })) ? candidate : undefined;
+  return candidate && !(await taken(candidate)) ? candidate : undefined;
 }
 
-async function freeSessionId(tx: Tx, source: Vendor, externalId: string): Promise<string | undefined> {
-  const candidate = vendorUuid(source, externalId);
-  return candidate && !(await tx.session.findUnique({ where: { id: candidate }, select: { id: true } })) ? candidate : undefined;
-}
+const freeIdentityId = (tx: Tx, source: Vendor, externalId: string) =>
+  freeId(source, externalId, (id) => tx.identity.findUnique({ where: { id }, select: { id: true } }));
+
+const freeSessionId = (tx: Tx, source: Vendor, externalId: string) =>
+  freeId(source, externalId, (id) => tx.session.findUnique({ where: { id }, select: { id: true } }));
 
 async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity, summary: ImportSummary): Promise<string> {
   const key = { externalSource_externalId: { externalSource: source, externalId: identity.externalId } };
