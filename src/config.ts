@@ -35,6 +35,27 @@ export interface Config {
   metricsPort?: number;
   /** The address the metrics port listens on. */
   metricsHost: string;
+  events: EventsConfig;
+}
+
+/** The audit trail and the live subscriptions on it. */
+export interface EventsConfig {
+  /** How long events are kept before they are purged. */
+  retentionMs: number;
+  /** At most one activity (and one token-issued) event per session in this interval. */
+  activityIntervalMs: number;
+  /** How often expired and abandoned sessions are looked for, to record their event. */
+  lapseSweepMs: number;
+  /** How often each instance reads new events even without a notification (a safety net). */
+  pollMs: number;
+  /** Live subscriptions one caller (a session or an API token) may hold on one instance. */
+  maxSubscriptionsPerCaller: number;
+  /** Keep-alive: an SSE comment or a WebSocket ping this often. */
+  heartbeatMs: number;
+  /** A WebSocket with no subscription for this long is closed. */
+  idleMs: number;
+  /** Events waiting for one slow subscriber before its stream ends (it resumes from the last id it saw). */
+  maxQueuedEvents: number;
 }
 
 /**
@@ -282,5 +303,15 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redisUrl(env.REDIS_URL),
     metricsPort: env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     metricsHost: env.METRICS_HOST?.trim() || '127.0.0.1',
+    events: {
+      retentionMs: integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
+      activityIntervalMs: integer(env, 'EVENT_ACTIVITY_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,
+      lapseSweepMs: integer(env, 'EVENT_LAPSE_SWEEP_SECONDS', 5, 1, 3600) * 1000,
+      pollMs: integer(env, 'EVENT_POLL_MS', 1000, 50, 60_000),
+      maxSubscriptionsPerCaller: integer(env, 'MAX_SUBSCRIPTIONS_PER_CALLER', 10, 1, 10_000),
+      heartbeatMs: integer(env, 'SUBSCRIPTION_HEARTBEAT_SECONDS', 15, 1, 3600) * 1000,
+      idleMs: integer(env, 'SUBSCRIPTION_IDLE_SECONDS', 300, 1, 86_400) * 1000,
+      maxQueuedEvents: integer(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
+    },
   };
 }

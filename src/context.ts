@@ -1,6 +1,7 @@
 // What every resolver receives. Built per request by the server from the Database it was given.
 import type { Caller } from './auth/caller.js';
-import type { AuthConfig } from './config.js';
+import type { AuthConfig, EventsConfig } from './config.js';
+import type { EventFeed } from './events/feed.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
@@ -25,4 +26,13 @@ export interface Context {
   maxPageSize: number;
   /** The clock; tests move it. */
   now(): Date;
+  /** The client's address, as the request's proxies tell it (events record it for admins). */
+  clientAddress: string;
+  /** Live events: told of commits, serves subscriptions. */
+  events: EventFeed;
+  eventSettings: EventsConfig;
+  /** SSE `Last-Event-ID`: where a reconnecting subscription resumes. */
+  lastEventId?: string;
+  /** The id of the event a subscription delivered last (what the stream's next message carries). */
+  deliveredEventId?: string;
 }

@@ -10,11 +10,13 @@ import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config, type TokenConfig } from './config.js';
+import { EventFeed } from './events/feed.js';
 import { KeyStore } from './tokens/keys.js';
 import { SessionTokens } from './tokens/session-tokens.js';
 import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
+import { eventStreamPlugin } from './http/event-stream.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -77,13 +79,15 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
   now?: () => Date;
   /** Where this server counts (new ones by default). */
   metrics?: Metrics;
+  /** The live event feed (one that hears only this process's commits by default). */
+  events?: EventFeed;
 }
 
 /** What Node's HTTP server hands Yoga with each request. */
@@ -101,7 +105,8 @@ function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): Se
   return new SessionTokens(db.prisma, keys, settings);
 }
 
-export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics() }: AppDependencies): App {
+export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events }: AppDependencies): App {
+  const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics);
   metrics.watchPool(() => db.poolStats());
@@ -175,6 +180,10 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         tokens,
         maxPageSize: limits.maxPageSize,
         now,
+        clientAddress: address,
+        events: feed,
+        eventSettings: config.events,
+        lastEventId: request.headers.get('last-event-id') ?? undefined,
       };
     },
     plugins: [
@@ -189,6 +198,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       errorCodesPlugin({ hideSuggestions: production }),
       inputChecksPlugin(limits),
       signedOperationLimitPlugin(),
+      eventStreamPlugin(config.events.heartbeatMs),
       // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
       useApolloInlineTrace(),
     ],

@@ -4,15 +4,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { resolveTokenKeySecret } from './tokens/key-secret.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { authenticationRequired } from './auth/guards.js';
 import { memoryStore, openRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import type { RequestHandler, RunningServer } from './server.js';
+import type { App, RequestHandler, RunningServer } from './server.js';
+import { EventFeed, type EventSignals } from './events/feed.js';
+import { postgresSignals, redisSignals } from './events/signals.js';
+import { attachWebSockets, type WebSocketEndpoint } from './http/websocket.js';
 
 /** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
 async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
@@ -31,6 +34,13 @@ async function serveMetrics(metrics: Metrics, host: string, port: number): Promi
     server.listen(port, host, () => resolve());
   });
   return server;
+}
+
+/** How instances tell each other of new events: Redis when configured, else LISTEN/NOTIFY on PostgreSQL. */
+function eventSignals(config: Config, logger: Logger): EventSignals | undefined {
+  if (config.redisUrl) return redisSignals(config.redisUrl, logger);
+  if (config.database.kind === 'postgres') return postgresSignals(config.database.url, logger);
+  return undefined; // the embedded database has one instance: its own commits are all there are
 }
 
 function fail(message: string): never {
@@ -59,6 +69,9 @@ async function main(): Promise<void> {
     metrics,
   });
   let app: RequestHandler | undefined;
+  let graphqlApp: App | undefined;
+  let events: EventFeed | undefined;
+  let webSockets: WebSocketEndpoint | undefined;
   let opened!: () => void;
   const whenOpen = new Promise<void>((resolve) => (opened = resolve));
   const waitsForDatabase = (url = '') => /^\/(\.well-known\/jwks\.json|metrics)\b/.test(url);
@@ -72,6 +85,13 @@ async function main(): Promise<void> {
       if (!req.headers.authorization && !waitsForDatabase(req.url)) return schemaOnly(req, res);
       return whenOpen.then(() => app!(req, res));
     }, config);
+    // WebSocket subscriptions authenticate, so they wait for the database like other credentials.
+    webSockets = attachWebSockets(running.server, () => whenOpen.then(() => graphqlApp!), {
+      heartbeatMs: config.events.heartbeatMs,
+      idleMs: config.events.idleMs,
+      maxPayloadBytes: config.limits.maxRequestBodyBytes,
+      production: config.env === 'production',
+    });
     logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
     db = await opening;
     const applied = await applyMigrations(db.adapterFactory);
@@ -80,19 +100,23 @@ async function main(): Promise<void> {
     // Settled once here (generated on the embedded database if need be), then read like any setting.
     config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
-    app = createApp({ db, logger, config, rateLimits, metrics });
+    events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
+    await events.start();
+    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events });
     opened();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
     metricsServer?.close();
+    await events?.close();
+    await webSockets?.close();
     await running?.stop();
     await rateLimits?.close();
     await (db ?? (await opening.catch(() => undefined)))?.close();
     throw error;
   }
-  const maintenance = startMaintenance(db, config, logger);
+  const maintenance = startMaintenance(db, config, logger, events);
   // What shutdown closes (settled now; the closure below would not see them narrowed).
-  const live = { running, db, rateLimits };
+  const live = { running, db, rateLimits, events: events!, webSockets: webSockets! };
   logger.info('sessiongraph ready', {
     url: `${live.running.url}/graphql`,
     ...(metricsServer ? { metrics: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics` } : {}),
@@ -105,6 +129,10 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down', { signal });
+    // Live streams end first (clients resume elsewhere from their last event id), so the
+    // server's wait for requests in progress is not a wait for subscriptions that never end.
+    await live.events.close();
+    await live.webSockets.close();
     await live.running.stop();
     metricsServer?.close();
     await maintenance.stop();

@@ -3,7 +3,7 @@
 import { badUserInput } from '../errors.js';
 
 /** The node types that have global ids. */
-export const nodeTypes = ['Identity', 'Session', 'Device', 'Credential', 'VerifiableAddress', 'RecoveryAddress'] as const;
+export const nodeTypes = ['Identity', 'Session', 'Device', 'Credential', 'VerifiableAddress', 'RecoveryAddress', 'SessionEvent'] as const;
 export type NodeType = (typeof nodeTypes)[number];
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

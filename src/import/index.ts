@@ -6,7 +6,7 @@ import { parseGrid } from './grid.js';
 import { parseKratos } from './kratos.js';
 import type { ImportBatch } from './model.js';
 import { ImportError } from './record-reader.js';
-import { storeBatch, type ImportSummary } from './store.js';
+import { storeBatch, type ImportEvents, type ImportSummary } from './store.js';
 
 export { ImportError };
 export type { ImportSummary } from './store.js';
@@ -31,8 +31,8 @@ function refuseRepeatedSessions(batch: ImportBatch): void {
 }
 
 /** Checks the whole document first (throwing ImportError at the first bad field), then writes it. */
-export async function importDocument(prisma: PrismaClient, source: Vendor, document: unknown): Promise<ImportSummary> {
+export async function importDocument(prisma: PrismaClient, source: Vendor, document: unknown, recording?: ImportEvents): Promise<ImportSummary> {
   const batch = parsers[source](document);
   refuseRepeatedSessions(batch);
-  return storeBatch(prisma, batch);
+  return storeBatch(prisma, batch, recording);
 }

@@ -3,9 +3,24 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Vendor } from '../generated/prisma/enums.js';
 import { vendorUuid } from '../domain/vendor-ids.js';
+import { withEvents, type CommitListener, type EventInput, type EventOrigin } from '../events/record.js';
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 
 type Tx = Prisma.TransactionClient;
+
+/** Who imports, and the events the import writes (one per record it creates or changes). */
+export interface ImportEvents {
+  origin?: EventOrigin;
+  listener?: CommitListener;
+  now?: Date;
+}
+
+/** What storeIdentity and storeSession write into: the summary and the events. */
+interface Writing {
+  summary: ImportSummary;
+  events: EventInput[];
+  event: Pick<EventInput, 'occurredAt'> & EventOrigin;
+}
 
 export interface ImportSummary {
   identitiesCreated: number;
@@ -31,15 +46,17 @@ const freeIdentityId = (tx: Tx, source: Vendor, externalId: string) =>
 const freeSessionId = (tx: Tx, source: Vendor, externalId: string) =>
   freeId(source, externalId, (id) => tx.session.findUnique({ where: { id }, select: { id: true } }));
 
-async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity, summary: ImportSummary): Promise<string> {
+async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity, { summary, events, event }: Writing): Promise<string> {
   const key = { externalSource_externalId: { externalSource: source, externalId: identity.externalId } };
-  const existing = await tx.identity.findUnique({ where: key, select: { id: true } });
+  const existing = await tx.identity.findUnique({ where: key, select: { id: true, state: true } });
   const details = identity.details;
+  const imported = (identityId: string) => events.push({ ...event, type: 'IDENTITY_IMPORTED', identityId, details: { source, externalId: identity.externalId } });
   if (!details) {
     // The vendor only names the identity: create it once, never overwrite what is known.
     if (existing) return existing.id;
     summary.identitiesCreated++;
     const created = await tx.identity.create({ data: { id: await freeIdentityId(tx, source, identity.externalId), externalSource: source, externalId: identity.externalId } });
+    imported(created.id);
     return created.id;
   }
   const data = {
@@ -59,9 +76,13 @@ async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity,
   if (existing) {
     summary.identitiesUpdated++;
     id = (await tx.identity.update({ where: { id: existing.id }, data })).id;
+    if (existing.state !== data.state) {
+      events.push({ ...event, type: 'IDENTITY_STATE_CHANGED', identityId: id, details: { previousState: existing.state, state: data.state, source } });
+    }
   } else {
     summary.identitiesCreated++;
     id = (await tx.identity.create({ data: { ...data, id: await freeIdentityId(tx, source, identity.externalId), externalSource: source, externalId: identity.externalId } })).id;
+    imported(id);
   }
   for (const credential of details.credentials) {
     const found = await tx.credential.findFirst({ where: { identityId: id, externalId: credential.externalId }, select: { id: true } });
@@ -73,8 +94,12 @@ async function storeIdentity(tx: Tx, source: Vendor, identity: ImportedIdentity,
       ...(credential.createdAt ? { createdAt: credential.createdAt } : {}),
       ...(credential.updatedAt ? { updatedAt: credential.updatedAt } : {}),
     };
-    if (found) await tx.credential.update({ where: { id: found.id }, data: values });
-    else await tx.credential.create({ data: { ...values, identityId: id, externalId: credential.externalId } });
+    if (found) {
+      await tx.credential.update({ where: { id: found.id }, data: values });
+    } else {
+      const created = await tx.credential.create({ data: { ...values, identityId: id, externalId: credential.externalId } });
+      events.push({ ...event, type: 'CREDENTIAL_ADDED', identityId: id, credentialId: created.id, details: { type: created.type, source } });
+    }
   }
   for (const address of details.verifiableAddresses) {
     const { externalId, ...values } = address;
@@ -102,7 +127,7 @@ async function storeSession(
   source: Vendor,
   session: ImportedSession,
   identityId: string,
-  summary: ImportSummary,
+  { summary, events, event }: Writing,
 ): Promise<string> {
   const { externalId, identityExternalId: _identity, recordPath: _path, devices, authenticationMethods, actor, vendorExtra, ...fields } = session;
   const data = {
@@ -114,14 +139,16 @@ async function storeSession(
   };
   const key = { externalSource_externalId: { externalSource: source, externalId } };
   const existing = await tx.session.findUnique({ where: key, select: { id: true } });
-  let id: string;
+  let stored: { id: string; status: string };
   if (existing) {
     summary.sessionsUpdated++;
-    id = (await tx.session.update({ where: { id: existing.id }, data })).id;
+    stored = await tx.session.update({ where: { id: existing.id }, data, select: { id: true, status: true } });
   } else {
     summary.sessionsCreated++;
-    id = (await tx.session.create({ data: { ...data, id: await freeSessionId(tx, source, externalId), externalSource: source, externalId } })).id;
+    stored = await tx.session.create({ data: { ...data, id: await freeSessionId(tx, source, externalId), externalSource: source, externalId }, select: { id: true, status: true } });
   }
+  const id = stored.id;
+  events.push({ ...event, type: 'SESSION_IMPORTED', identityId, sessionId: id, details: { source, externalId, status: stored.status, updated: existing !== null } });
   for (const device of devices) {
     const found = await tx.device.findFirst({
       where: device.externalId
@@ -151,12 +178,12 @@ const isConflict = (error: unknown) => conflictCodes.has((error as { code?: stri
 // checks, requests waiting for the database) instead of holding the event loop for the whole import.
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function storeBatch(prisma: PrismaClient, batch: ImportBatch): Promise<ImportSummary> {
+export async function storeBatch(prisma: PrismaClient, batch: ImportBatch, recording: ImportEvents = {}): Promise<ImportSummary> {
   // Identical imports racing each other: the loser finds the winner's rows on its next try and
   // updates them, so all succeed.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await writeBatch(prisma, batch);
+      return await writeBatch(prisma, batch, recording);
     } catch (error) {
       if (!isConflict(error)) throw error;
       if (attempt === 3) throw new ImportConflictError();
@@ -164,17 +191,20 @@ export async function storeBatch(prisma: PrismaClient, batch: ImportBatch): Prom
   }
 }
 
-function writeBatch(prisma: PrismaClient, batch: ImportBatch): Promise<ImportSummary> {
-  return prisma.$transaction(
-    async (tx) => {
+function writeBatch(prisma: PrismaClient, batch: ImportBatch, recording: ImportEvents): Promise<ImportSummary> {
+  return withEvents(
+    prisma,
+    recording.listener,
+    async (tx, events) => {
       const summary: ImportSummary = { identitiesCreated: 0, identitiesUpdated: 0, sessionsCreated: 0, sessionsUpdated: 0, sessionIds: [] };
+      const writing: Writing = { summary, events, event: { ...recording.origin, occurredAt: recording.now ?? new Date() } };
       const identityIds = new Map<string, string>();
       for (const identity of batch.identities) {
-        identityIds.set(identity.externalId, await storeIdentity(tx, batch.source, identity, summary));
+        identityIds.set(identity.externalId, await storeIdentity(tx, batch.source, identity, writing));
         await yieldToEventLoop();
       }
       for (const session of batch.sessions) {
-        summary.sessionIds.push(await storeSession(tx, batch.source, session, identityIds.get(session.identityExternalId)!, summary));
+        summary.sessionIds.push(await storeSession(tx, batch.source, session, identityIds.get(session.identityExternalId)!, writing));
         await yieldToEventLoop();
       }
       return summary;

@@ -11,6 +11,8 @@ import type { Challenge, Credential, Prisma, PrismaClient, Session } from '../ge
 import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
 import { encodeGlobalId } from '../domain/global-id.js';
 import { effectiveStatus, effectiveStatusWhere } from '../domain/session-status.js';
+import { eventOrigin } from '../events/origin.js';
+import { withEvents, type EventInput } from '../events/record.js';
 import { challengePayload } from './payload.js';
 import { parseSignature } from './signature-input.js';
 
@@ -68,7 +70,8 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
 
 /** Serializes signed operations of one identity until the transaction ends (see confirmChallenge). */
 async function lockIdentity(tx: Prisma.TransactionClient, identityId: string): Promise<void> {
-  await tx.$executeRaw`SELECT 1 FROM identities WHERE id = ${identityId}::uuid FOR UPDATE`;
+  // NO KEY UPDATE: serializes these operations, yet lets event inserts check their foreign key.
+  await tx.$executeRaw`SELECT 1 FROM identities WHERE id = ${identityId}::uuid FOR NO KEY UPDATE`;
 }
 
 /**
@@ -122,6 +125,33 @@ async function findSigner(ctx: Context, challenge: Challenge, signature: string)
   return signer;
 }
 
+/** The events a confirmed operation writes (in its transaction). */
+function operationEvents(ctx: Context, identityId: string, signer: Session, done: ConfirmedOperation, now: Date): EventInput[] {
+  const origin = { ...eventOrigin(ctx, signer.id), occurredAt: now, identityId };
+  switch (done.operation) {
+    case 'REVOKE_SESSION':
+    case 'REVOKE_OTHER_SESSIONS': {
+      const revoked: EventInput[] = done.revokedSessions.map((session) => ({ ...origin, type: 'SESSION_REVOKED', sessionId: session.id }));
+      if (done.operation === 'REVOKE_SESSION') return revoked;
+      return [
+        ...revoked,
+        {
+          ...origin,
+          type: 'OTHER_SESSIONS_REVOKED',
+          sessionId: done.session.id,
+          details: { revokedCount: done.revokedSessions.length, revokedSessionIds: done.revokedSessions.map((s) => encodeGlobalId('Session', s.id)) },
+        },
+      ];
+    }
+    case 'REVOKE_CREDENTIAL':
+      return [{ ...origin, type: 'CREDENTIAL_REVOKED', credentialId: done.credential!.id, details: { type: done.credential!.type } }];
+    case 'ADD_CREDENTIAL':
+      return [{ ...origin, type: 'CREDENTIAL_ADDED', credentialId: done.credential!.id, details: { type: done.credential!.type } }];
+    default:
+      return [];
+  }
+}
+
 async function perform(
   tx: Prisma.TransactionClient,
   challenge: Challenge,
@@ -173,7 +203,7 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
 
   const signer = await findSigner(ctx, challenge, signature);
   const now = ctx.now();
-  return ctx.prisma.$transaction(async (tx) => {
+  return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
     // One signed operation per identity at a time: two sessions signing each other out at the same
     // moment would each see the other still active and both succeed, leaving the account with no
     // session. Holding the identity's row until commit makes the second wait and then see the first.
@@ -187,7 +217,9 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
     // The signer may have been revoked (or its identity deactivated) since we checked its signature.
     const stillActive = await tx.session.findUnique({ where: { id: signer.id }, include: { identity: { select: { state: true } } } });
     if (!stillActive || stillActive.identity.state !== 'ACTIVE' || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
-    return perform(tx, challenge, signer, now);
+    const done = await perform(tx, challenge, signer, now);
+    events.push(...operationEvents(ctx, challenge.identityId, signer, done, now));
+    return done;
   });
 }
 

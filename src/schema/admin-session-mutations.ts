@@ -2,6 +2,8 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { codedError } from '../errors.js';
+import { eventOrigin } from '../events/origin.js';
+import { withEvents } from '../events/record.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { future, invalidField, optionalText } from './input.js';
 import { SessionNode } from './session.js';
@@ -22,13 +24,18 @@ builder.relayMutationField(
       requireAdmin(ctx);
       const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const reason = optionalText(input.reason, 'input.reason');
-      const { count } = await ctx.prisma.session.updateMany({
-        where: { id, status: 'ACTIVE' },
-        data: { status: 'REVOKED', revokedAt: ctx.now(), revocationReason: reason },
+      const now = ctx.now();
+      const session = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+        const { count } = await tx.session.updateMany({
+          where: { id, status: 'ACTIVE' },
+          data: { status: 'REVOKED', revokedAt: now, revocationReason: reason },
+        });
+        const found = await tx.session.findUnique({ where: { id } });
+        if (!found) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
+        if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${found.status}`);
+        events.push({ type: 'SESSION_REVOKED', identityId: found.identityId, sessionId: id, reason, ...eventOrigin(ctx), occurredAt: now });
+        return found;
       });
-      const session = await ctx.prisma.session.findUnique({ where: { id } });
-      if (!session) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
-      if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
       ctx.metrics.revocations.inc({ kind: 'admin' });
       return { session };
     },
@@ -58,13 +65,15 @@ builder.relayMutationField(
         throw codedError('NOT_FOUND', `No Identity ${input.identityId}`);
       }
       const now = ctx.now();
-      return ctx.prisma.$transaction(async (tx) => {
+      return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
         const ids = (await tx.session.findMany({ where: { identityId, status: 'ACTIVE' }, select: { id: true } })).map((s) => s.id);
         await tx.session.updateMany({
           where: { id: { in: ids }, status: 'ACTIVE' },
           data: { status: 'REVOKED', revokedAt: now, revocationReason: reason },
         });
         const revokedSessions = await tx.session.findMany({ where: { id: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        const origin = eventOrigin(ctx);
+        for (const session of revokedSessions) events.push({ type: 'SESSION_REVOKED', identityId, sessionId: session.id, reason, ...origin, occurredAt: now });
         return { revokedSessions };
       }).then((result) => {
         ctx.metrics.revocations.inc({ kind: 'admin' }, result.revokedSessions.length);
@@ -101,10 +110,20 @@ builder.relayMutationField(
       if (!session) throw codedError('NOT_FOUND', `No Session ${input.sessionId}`);
       const status = effectiveStatus(session, now);
       if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${input.sessionId} is ${status}; only an active session can be extended`);
-      // Compare-and-set on the status: a revocation that lands first wins.
-      const { count } = await ctx.prisma.session.updateMany({ where: { id, status: 'ACTIVE' }, data: { expiresAt: until } });
-      if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is no longer active`);
-      return { session: await ctx.prisma.session.findUniqueOrThrow({ where: { id } }) };
+      return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+        // Compare-and-set on the status: a revocation that lands first wins.
+        const { count } = await tx.session.updateMany({ where: { id, status: 'ACTIVE' }, data: { expiresAt: until } });
+        if (count === 0) throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is no longer active`);
+        events.push({
+          type: 'SESSION_EXTENDED',
+          identityId: session.identityId,
+          sessionId: id,
+          ...eventOrigin(ctx),
+          details: { previousExpiresAt: session.expiresAt?.toISOString() ?? null, expiresAt: until.toISOString() },
+          occurredAt: now,
+        });
+        return { session: await tx.session.findUniqueOrThrow({ where: { id } }) };
+      });
     },
   },
   {

@@ -1,5 +1,9 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
+import { resolveId } from '../domain/vendor-ids.js';
+import { codedError } from '../errors.js';
+import { eventOrigin } from '../events/origin.js';
+import { withEvents } from '../events/record.js';
 import { IdentityStateEnum } from './enums.js';
 import { IdentityNode } from './identity.js';
 import { addressVia, jsonObject, nonEmpty, optionalJsonObject, optionalText } from './input.js';
@@ -67,13 +71,61 @@ builder.relayMutationField(
           })),
         },
       };
-      return { identity: await ctx.prisma.identity.create({ data }) };
+      const identity = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+        const created = await tx.identity.create({ data });
+        events.push({ type: 'IDENTITY_CREATED', identityId: created.id, ...eventOrigin(ctx), details: { state: created.state }, occurredAt: now });
+        return created;
+      });
+      return { identity };
     },
   },
   {
     description: 'The identity createIdentity created.',
     outputFields: (t) => ({
       identity: t.field({ type: IdentityNode, description: 'The new identity.', resolve: (payload) => payload.identity }),
+    }),
+  },
+);
+
+builder.relayMutationField(
+  'setIdentityState',
+  {
+    description: 'What setIdentityState needs.',
+    inputFields: (t) => ({
+      identityId: t.id({ required: true, description: 'The identity (`Identity:<uuid>`, or an imported identity\'s vendor id).' }),
+      state: t.field({ type: IdentityStateEnum, required: true, description: 'ACTIVE, or INACTIVE to stop every session of it from authenticating.' }),
+    }),
+  },
+  {
+    description:
+      'Activates or deactivates an identity (admin; Kratos PATCH /admin/identities state). An INACTIVE identity\'s sessions stop authenticating at once, and their live subscriptions end. Setting the state it already has changes nothing and records no event.',
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx);
+      const identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
+      const now = ctx.now();
+      const identity = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+        const found = await tx.identity.findUnique({ where: { id: identityId }, select: { state: true } });
+        if (!found) throw codedError('NOT_FOUND', `No Identity ${input.identityId}`);
+        if (found.state === input.state) return tx.identity.findUniqueOrThrow({ where: { id: identityId } });
+        // Compare-and-set: of two concurrent changes, each records the state it actually replaced.
+        const { count } = await tx.identity.updateMany({ where: { id: identityId, state: found.state }, data: { state: input.state, stateChangedAt: now } });
+        if (count === 0) throw codedError('CONFLICT', `Identity ${input.identityId} changed meanwhile; try again`);
+        events.push({
+          type: 'IDENTITY_STATE_CHANGED',
+          identityId,
+          ...eventOrigin(ctx),
+          details: { previousState: found.state, state: input.state },
+          occurredAt: now,
+        });
+        return tx.identity.findUniqueOrThrow({ where: { id: identityId } });
+      });
+      return { identity };
+    },
+  },
+  {
+    description: 'The identity with its new state.',
+    outputFields: (t) => ({
+      identity: t.field({ type: IdentityNode, description: 'The identity.', resolve: (payload) => payload.identity }),
     }),
   },
 );

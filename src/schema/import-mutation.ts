@@ -1,5 +1,6 @@
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
+import { eventOrigin } from '../events/origin.js';
 import { badUserInput, codedError } from '../errors.js';
 import { ImportConflictError, ImportError, importDocument } from '../import/index.js';
 import { VendorEnum } from './enums.js';
@@ -25,7 +26,7 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       try {
-        return await importDocument(ctx.prisma, input.from, input.document);
+        return await importDocument(ctx.prisma, input.from, input.document, { origin: eventOrigin(ctx), listener: ctx.events, now: ctx.now() });
       } catch (error) {
         if (error instanceof ImportConflictError) throw codedError('IMPORT_CONFLICT', error.message);
         if (error instanceof ImportError) {

@@ -18,6 +18,7 @@ import './admin-session-mutations.js';
 import './api-client.js';
 import './viewer.js';
 import './session-tokens.js';
+import './session-event.js';
 import './entities.js';
 
 // A federation subgraph schema (with _service and _entities) that also serves clients directly.

@@ -81,20 +81,24 @@ function pageSize(value: number | null | undefined, argument: 'first' | 'last', 
   return value;
 }
 
-/** Checks the connection arguments and plans the page query. */
-export function planPage(args: ConnectionArgs, maxPageSize: number): PagePlan {
+/** Checks first / last: how many rows the page holds, and whether it is counted from the end. */
+export function pageBounds(args: ConnectionArgs, maxPageSize: number): { size: number; backward: boolean } {
   const first = pageSize(args.first, 'first', maxPageSize);
   const last = pageSize(args.last, 'last', maxPageSize);
   if (first !== undefined && last !== undefined) {
     throw badUserInput('Give "first" or "last", not both', { argument: 'last' });
   }
+  return { size: last ?? first ?? Math.min(defaultPageSize, maxPageSize), backward: last !== undefined };
+}
+
+/** Checks the connection arguments and plans the page query. */
+export function planPage(args: ConnectionArgs, maxPageSize: number): PagePlan {
+  const { size, backward } = pageBounds(args, maxPageSize);
   const after = args.after ? decodeCursor(args.after, 'after') : undefined;
   const before = args.before ? decodeCursor(args.before, 'before') : undefined;
   const where: KeysetWhere[] = [];
   if (after) where.push(beyond(after, 'older'));
   if (before) where.push(beyond(before, 'newer'));
-  const backward = last !== undefined;
-  const size = last ?? first ?? Math.min(defaultPageSize, maxPageSize);
   return {
     where,
     orderBy: backward ? [{ createdAt: 'asc' }, { id: 'asc' }] : [{ createdAt: 'desc' }, { id: 'desc' }],

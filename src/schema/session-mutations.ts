@@ -1,4 +1,7 @@
 import { uuidv7 } from 'uuidv7';
+import { encodeGlobalId } from '../domain/global-id.js';
+import { eventOrigin } from '../events/origin.js';
+import { throttledEventDue, withEvents } from '../events/record.js';
 import { requireAdmin } from '../auth/guards.js';
 import { sha256, newSecret } from '../auth/secrets.js';
 import { builder } from '../builder.js';
@@ -114,7 +117,18 @@ builder.relayMutationField(
       if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) {
         throw invalidField('input.identityId', `no identity ${input.identityId}`);
       }
-      const session = await ctx.prisma.session.create({ data });
+      const session = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+        const created = await tx.session.create({ data });
+        events.push({
+          type: 'SESSION_CREATED',
+          identityId,
+          sessionId: id,
+          ...eventOrigin(ctx),
+          details: { type: input.type, clientId: created.clientId },
+          occurredAt: now,
+        });
+        return created;
+      });
       return { session, sessionToken, encryptedSessionSigningKey: keys?.encryptedSessionSigningKey ?? null };
     },
   },
@@ -156,9 +170,10 @@ builder.relayMutationField(
       const sessionId = await resolveId(ctx.prisma, input.sessionId, 'Session');
       const device = deviceData(input, 'input');
       const organizationId = optionalText(input.organizationId, 'input.organizationId');
-      return ctx.prisma.$transaction(async (tx) => {
+      return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
         // Lock the session row: concurrent touches of one session then agree on a single device row.
-        const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
+        // NO KEY UPDATE, not UPDATE: an event insert's foreign-key check must not wait for it.
+        const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR NO KEY UPDATE`;
         const session = locked.length ? await tx.session.findUnique({ where: { id: sessionId } }) : null;
         if (!session) throw invalidField('input.sessionId', `no session ${input.sessionId}`);
         const status = effectiveStatus(session, ctx.now());
@@ -168,7 +183,15 @@ builder.relayMutationField(
           where: { id: sessionId },
           data: { lastActiveAt: now, ...(organizationId !== undefined ? { lastActiveOrganizationId: organizationId } : {}) },
         });
-        if (device.userAgent === undefined && device.ipAddress === undefined) return { session: touched, device: null };
+        // At most one activity event per session per EVENT_ACTIVITY_INTERVAL_SECONDS.
+        const recordActivity = async (deviceId: string | null) => {
+          if (!(await throttledEventDue(tx, 'SESSION_ACTIVITY_RECORDED', sessionId, now, ctx.eventSettings.activityIntervalMs))) return;
+          events.push({ type: 'SESSION_ACTIVITY_RECORDED', identityId: session.identityId, sessionId, ...eventOrigin(ctx), details: { deviceId }, occurredAt: now });
+        };
+        if (device.userAgent === undefined && device.ipAddress === undefined) {
+          await recordActivity(null);
+          return { session: touched, device: null };
+        }
         const known = await tx.device.findFirst({
           where: { sessionId, userAgent: device.userAgent ?? null, ipAddress: device.ipAddress ?? null },
           orderBy: { lastSeenAt: 'desc' },
@@ -176,6 +199,7 @@ builder.relayMutationField(
         const seen = known
           ? await tx.device.update({ where: { id: known.id }, data: { lastSeenAt: now, location: device.location ?? known.location } })
           : await tx.device.create({ data: { sessionId, ...device, firstSeenAt: now, lastSeenAt: now } });
+        await recordActivity(encodeGlobalId('Device', seen.id));
         return { session: touched, device: seen };
       });
     },

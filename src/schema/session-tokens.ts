@@ -3,6 +3,8 @@
 // check a JWT themselves. The keys are published at /.well-known/jwks.json.
 import { requireAdmin, requireCaller, visibleIdentity } from '../auth/guards.js';
 import { sha256 } from '../auth/secrets.js';
+import { eventOrigin } from '../events/origin.js';
+import { throttledEventDue, withEvents } from '../events/record.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { resolveId } from '../domain/vendor-ids.js';
@@ -94,7 +96,20 @@ async function issueFor(ctx: Context, sessionId: string, templateName: string | 
   }
   const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, 'input.authorizedParty', 2048);
   const { identity, ...session } = found;
-  return tokens.issue({ session, identity, template, authorizedParty: azp, now });
+  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now });
+  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every minute.
+  await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
+    if (!(await throttledEventDue(tx, 'SESSION_TOKEN_ISSUED', session.id, now, ctx.eventSettings.activityIntervalMs))) return;
+    events.push({
+      type: 'SESSION_TOKEN_ISSUED',
+      identityId: identity.id,
+      sessionId: session.id,
+      ...eventOrigin(ctx),
+      details: { template: issued.template, expiresAt: issued.expiresAt.toISOString() },
+      occurredAt: now,
+    });
+  });
+  return issued;
 }
 
 builder.relayMutationField(

@@ -1,0 +1,100 @@
+// Every change to a session, identity or credential writes its event in the same transaction as
+// the change: an event is never lost (the change committed) nor invented (the change rolled back).
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { SessionEventType } from '../generated/prisma/enums.js';
+
+/** The PostgreSQL channel a commit with events notifies (LISTEN/NOTIFY between instances). */
+export const eventChannel = 'sessiongraph_events';
+
+// Arbitrary, fixed: the advisory lock every event writer takes just before inserting.
+const sequenceLockKey = 7_424_323_001;
+
+export interface EventInput {
+  type: SessionEventType;
+  identityId: string;
+  sessionId?: string | null;
+  credentialId?: string | null;
+  actorSessionId?: string | null;
+  actorApiClientId?: string | null;
+  reason?: string | null;
+  ipAddress?: string | null;
+  details?: Record<string, unknown> | null;
+  occurredAt: Date;
+}
+
+/** Who asked for a change: what every event of one request records about its origin. */
+export interface EventOrigin {
+  actorSessionId?: string | null;
+  actorApiClientId?: string | null;
+  ipAddress?: string | null;
+}
+
+type Tx = Prisma.TransactionClient;
+
+/**
+ * Inserts events inside the caller's transaction. Sequence numbers come from a sequence, which
+ * hands them out in insert order, not commit order: a transaction that took 10 could commit after
+ * one that took 11, and a reader resuming "after 11" would never see 10. Holding one advisory
+ * lock from the insert to the commit makes the two orders the same. Writers call this last, so
+ * the lock is held for the commit alone.
+ */
+export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${sequenceLockKey})`);
+  await tx.sessionEvent.createMany({
+    data: events.map((event) => ({
+      type: event.type,
+      identityId: event.identityId,
+      sessionId: event.sessionId ?? null,
+      credentialId: event.credentialId ?? null,
+      actorSessionId: event.actorSessionId ?? null,
+      actorApiClientId: event.actorApiClientId ?? null,
+      reason: event.reason ?? null,
+      ipAddress: event.ipAddress ?? null,
+      details: (event.details ?? undefined) as Prisma.InputJsonValue | undefined,
+      occurredAt: event.occurredAt,
+    })),
+  });
+  // Delivered to listening instances when (and only if) the transaction commits.
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${eventChannel}', '')`);
+}
+
+/** Told after a transaction with events committed, so live subscribers hear of them at once. */
+export interface CommitListener {
+  committed(): void;
+}
+
+/**
+ * Runs `work` in a transaction and records the events it collected at its end, in the same
+ * transaction; tells `listener` once it has committed.
+ */
+export async function withEvents<T>(
+  prisma: PrismaClient,
+  listener: CommitListener | undefined,
+  work: (tx: Tx, events: EventInput[]) => Promise<T>,
+  options?: { timeout?: number; maxWait?: number },
+): Promise<T> {
+  let recorded = false;
+  const result = await prisma.$transaction(async (tx) => {
+    const events: EventInput[] = [];
+    const value = await work(tx, events);
+    await recordEvents(tx, events);
+    recorded = events.length > 0;
+    return value;
+  }, options);
+  if (recorded) listener?.committed();
+  return result;
+}
+
+/**
+ * Whether a throttled event (activity, token issued) of this type is due for the session: none
+ * within `intervalMs` before `now`. One indexed look at the session's newest events.
+ */
+export async function throttledEventDue(tx: Tx, type: SessionEventType, sessionId: string, now: Date, intervalMs: number): Promise<boolean> {
+  if (intervalMs <= 0) return true;
+  const recent = await tx.sessionEvent.findFirst({
+    where: { sessionId, type, occurredAt: { gt: new Date(now.getTime() - intervalMs) } },
+    select: { id: true },
+  });
+  return recent === null;
+}

@@ -1,0 +1,96 @@
+// How one instance hears that another committed events: PostgreSQL LISTEN on the channel every
+// event-writing transaction notifies, or Redis pub/sub when REDIS_URL is set (for deployments whose
+// pooler cannot hold a LISTEN, e.g. PgBouncer in transaction mode). Either way a lost notification
+// only delays an event until the feed's next poll.
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { EventSignals } from './feed.js';
+import { eventChannel } from './record.js';
+
+const reconnectMs = 1000;
+
+/** LISTEN on a connection of its own (a pooled one would be handed back and lose it). */
+export function postgresSignals(url: string, logger: Logger): EventSignals {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  let onSignal = () => {};
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', () => onSignal());
+    next.on('error', (error) => {
+      logger.warn('event notifications lost their connection; reconnecting', { error: error.message });
+      void next.end().catch(() => {});
+      if (client === next) client = undefined;
+      schedule();
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${eventChannel}`);
+    } catch (error) {
+      await next.end().catch(() => {});
+      throw error;
+    }
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
+    client = next;
+    // Whatever was committed while we were not listening.
+    onSignal();
+  };
+  const schedule = () => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().catch(() => schedule());
+    }, reconnectMs);
+    retry.unref();
+  };
+  return {
+    async listen(callback) {
+      onSignal = callback;
+      await connect();
+    },
+    // The transaction's own pg_notify reaches every instance, this one included.
+    publish() {},
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+const redisChannel = 'sessiongraph:events';
+
+/** Redis pub/sub: a subscriber connection of its own, and our commits published on the shared one. */
+export function redisSignals(url: string, logger: Logger): EventSignals {
+  const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const subscriber = new Redis(url, { lazyConnect: true });
+  let warned = false;
+  const warn = (error: Error) => {
+    if (warned) return;
+    warned = true;
+    logger.warn('Redis event notifications failed; events still arrive by polling', { error: error.message });
+  };
+  publisher.on('error', warn);
+  subscriber.on('error', warn);
+  return {
+    async listen(callback) {
+      subscriber.on('message', () => callback());
+      // After a reconnect, anything published meanwhile is read on the next signal or poll.
+      subscriber.on('ready', () => callback());
+      await Promise.all([publisher.connect(), subscriber.connect()]);
+      await subscriber.subscribe(redisChannel);
+    },
+    publish() {
+      publisher.publish(redisChannel, '').catch(warn);
+    },
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
