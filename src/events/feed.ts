@@ -245,10 +245,17 @@ export class EventFeed implements CommitListener {
         `This caller already holds ${held} subscriptions (MAX_SUBSCRIPTIONS_PER_CALLER); end one before starting another`,
       );
     }
-    await this.start();
+    // Counted before the first await: concurrent subscribes must not all see the old count.
     this.perCaller.set(options.callerKey, held + 1);
-    const from = options.afterSequence ?? (await this.maxSequence());
-    const subscription = new Subscription(options, from, this.options.maxQueuedEvents, (ended) => this.forget(ended));
+    let subscription: Subscription;
+    try {
+      await this.start();
+      const from = options.afterSequence ?? (await this.maxSequence());
+      subscription = new Subscription(options, from, this.options.maxQueuedEvents, (ended) => this.forget(ended));
+    } catch (error) {
+      this.release(options.callerKey);
+      throw error;
+    }
     this.subscriptions.add(subscription);
     try {
       // Missed events, page by page; live ones meanwhile wait in the subscription.
@@ -273,11 +280,13 @@ export class EventFeed implements CommitListener {
   }
 
   private forget(subscription: Subscription): void {
-    if (!this.subscriptions.delete(subscription)) return;
-    const key = subscription.options.callerKey;
-    const held = (this.perCaller.get(key) ?? 1) - 1;
-    if (held > 0) this.perCaller.set(key, held);
-    else this.perCaller.delete(key);
+    if (this.subscriptions.delete(subscription)) this.release(subscription.options.callerKey);
+  }
+
+  private release(callerKey: string): void {
+    const held = (this.perCaller.get(callerKey) ?? 1) - 1;
+    if (held > 0) this.perCaller.set(callerKey, held);
+    else this.perCaller.delete(callerKey);
   }
 
   /** Ends every stream (clients resume elsewhere from their last event id) and stops tailing. */

@@ -1,5 +1,6 @@
 // The real Yoga handler over a fresh test database, driven in-process through yoga.fetch.
 import { loadConfig, type Config } from '../../src/config.js';
+import { EventFeed } from '../../src/events/feed.js';
 import { memoryStore } from '../../src/rate-limit.js';
 import { createLogger, type LogFields } from '../../src/logger.js';
 import { createApp, type App } from '../../src/server.js';
@@ -7,6 +8,8 @@ import type { DatabaseTarget, TestDatabase } from './databases.js';
 
 export interface TestApp extends TestDatabase {
   app: App;
+  /** The app's live event feed (tests wait on its subscriptions). */
+  events: EventFeed;
   /** Every log line the app wrote, parsed. */
   logs: LogFields[];
   graphql<T = Record<string, unknown>>(
@@ -44,14 +47,18 @@ export async function createTestApp(target: DatabaseTarget, options: TestAppOpti
   const logs: LogFields[] = [];
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as LogFields));
   const rateLimits = memoryStore();
-  const app = createApp({ db: database.db, logger, config: testConfig(options.env), rateLimits, now: options.now });
+  const config = testConfig(options.env);
+  const events = new EventFeed(database.db.prisma, { ...config.events, logger });
+  const app = createApp({ db: database.db, logger, config, rateLimits, now: options.now, events });
   return {
     ...database,
     async dispose() {
+      await events.close();
       await rateLimits.close();
       await database.dispose();
     },
     app,
+    events,
     logs,
     // As the admin unless the test passes its own Authorization (or an empty one: anonymous).
     async graphql(query, variables, headers = {}) {
