@@ -26,6 +26,8 @@ export interface Metrics {
   revocations: Counter<'kind'>;
   /** Reports a PostgreSQL pool's use at every scrape. */
   watchPool(stats: () => PoolStats | undefined): void;
+  /** Reports the live subscriptions this instance holds at every scrape. */
+  watchSubscriptions(count: () => number): void;
 }
 
 export function createMetrics(): Metrics {
@@ -33,6 +35,15 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'sessiongraph_' });
   const seen = new Set<string>();
   let pool: (() => PoolStats | undefined) | undefined;
+  let subscriptions: (() => number) | undefined;
+  new Gauge({
+    name: 'sessiongraph_subscriptions',
+    help: 'Live event subscriptions (SSE and WebSocket) this instance holds.',
+    registers: [registry],
+    collect() {
+      this.set(subscriptions?.() ?? 0);
+    },
+  });
   new Gauge({
     name: 'sessiongraph_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on the embedded database.',
@@ -81,6 +92,9 @@ export function createMetrics(): Metrics {
     revocations: new Counter({ name: 'sessiongraph_revocations_total', help: 'Sessions revoked, by how.', labelNames: ['kind'], registers: [registry] }),
     watchPool(stats) {
       pool = stats;
+    },
+    watchSubscriptions(count) {
+      subscriptions = count;
     },
   };
 }

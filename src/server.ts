@@ -110,6 +110,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics);
   metrics.watchPool(() => db.poolStats());
+  metrics.watchSubscriptions(() => feed.size);
   const clientAddress = clientAddressResolver(config.trustProxy);
   const tokens = sessionTokens(db, config.auth.tokens, now);
   const production = config.env === 'production';

@@ -2,6 +2,7 @@
 // deployment runs them: they migrate once between them, agree on every signed confirmation, share
 // rate limits, and a session revoked through one is refused by the other at once.
 import { randomBytes } from 'node:crypto';
+import { createClient as createSseClient } from 'graphql-sse';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from './support/app.js';
@@ -41,6 +42,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL',
       RATE_LIMIT_CONFIRMATIONS: '1000',
       // Each test below claims an address of its own: counts in a shared Redis outlive one run.
       TRUST_PROXY: '1',
+      // Only a notification (LISTEN/NOTIFY, or Redis) can bring an event to the other instance in time.
+      EVENT_POLL_MS: '60000',
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     };
     // Started together on an empty database: both try to migrate at once.
@@ -95,6 +98,34 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL',
     expect(revoked.errors).toBeUndefined();
     const refused = (await onB.graphql(viewer, {}, asDevice)) as Answer & { status: number };
     expect(refused.status).toBe(401);
+  });
+
+  it('tell a subscriber on one instance at once that a device was signed out through the other', async () => {
+    const [onA, onB] = [client(a), client(b)];
+    const identityId = await createIdentity(onA);
+    const [laptop, phone] = [await createBrowserSession(onA, identityId), await createBrowserSession(onA, identityId)];
+    // The phone listens on B (GraphQL over SSE) for its own account's revocations.
+    const stream = createSseClient({ url: `${b.url}/graphql`, headers: { authorization: phone.authorization, 'x-forwarded-for': `203.0.113.${randomBytes(1)[0]}` }, retryAttempts: 0 })
+      .iterate<{ sessionEvents: { type: string; session: { id: string } } }>({ query: 'subscription { sessionEvents(types: [SESSION_REVOKED]) { type session { id } } }' });
+    const first = stream.next();
+    const subscriptionsOnB = async () => {
+      const response = await fetch(`${b.url}/metrics`, { headers: { authorization: admin } });
+      return Number(/^sessiongraph_subscriptions (\d+)/m.exec(await response.text())?.[1]);
+    };
+    await expect.poll(subscriptionsOnB).toBe(1);
+    const requested = await onA.graphql<{ revokeSession: { challenge: { requestId: string; payloadToSign: string } } }>(
+      'mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }',
+      { id: phone.id },
+      { authorization: laptop.authorization },
+    );
+    const { requestId, payloadToSign } = requested.data!.revokeSession.challenge;
+    const confirmed = await onA.graphql(confirmMutation, { input: { requestId, signature: await laptop.sign(payloadToSign) } }, { authorization: laptop.authorization });
+    expect(confirmed.errors).toBeUndefined();
+    const committedAt = Date.now();
+    const heard = await first;
+    expect(Date.now() - committedAt).toBeLessThan(1000);
+    expect(heard.value?.data?.sessionEvents).toEqual({ type: 'SESSION_REVOKED', session: { id: phone.id } });
+    expect((await stream.next()).done).toBe(true);
   });
 
   it.runIf(redisUrl)('share rate limits through Redis', async () => {
