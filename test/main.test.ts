@@ -45,7 +45,7 @@ describe('npm start with bad configuration', () => {
 describe('the embedded server process', () => {
   it('migrates an empty data directory, serves, keeps data across a restart and stops cleanly', async () => {
     const dataDir = await tempDir();
-    const first = await startServer({ DATA_DIR: dataDir });
+    const first = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '20000' });
     expect(await graphql(first.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
     // It listened (answering schema requests) before its database was open, then was ready.
     const order = first.logs.map((l) => l.msg).filter((msg) => msg === 'sessiongraph listening' || msg === 'sessiongraph ready');
@@ -67,7 +67,18 @@ describe('the embedded server process', () => {
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`is in use by another process (pid ${first.child.pid})`);
 
+    // A live subscription does not hold the shutdown up: its stream ends (the client resumes
+    // elsewhere with its last event id) and the process stops long before SHUTDOWN_TIMEOUT_MS.
+    const stream = await fetch(`${first.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: admin },
+      body: JSON.stringify({ query: 'subscription { sessionEvents { id } }' }),
+    });
+    const streamed = stream.text();
+    const stopping = Date.now();
     expect(await first.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    expect(await streamed).toContain('event: complete');
     expect(first.logs.at(-1)).toMatchObject({ msg: 'stopped' });
     expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
 

@@ -11,7 +11,13 @@ import { secretMatches, sha256 } from './secrets.js';
 
 export type Caller =
   | { kind: 'apiClient'; clientId: string; scope: ApiClientScope }
-  | { kind: 'session'; sessionId: string; identityId: string };
+  | {
+      kind: 'session';
+      sessionId: string;
+      identityId: string;
+      /** A session token (JWT) stops working at its expiry: what it started (a subscription) ends then. */
+      credentialExpiresAt?: Date;
+    };
 
 export const adminClientId = 'admin';
 
@@ -70,8 +76,9 @@ async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: Authent
     if (error instanceof TokenRefusal) throw unauthenticated(error.message);
     throw error;
   }
+  const credentialExpiresAt = new Date((verified.claims.exp ?? 0) * 1000);
   if (!tokens.settings.strictRevocation && verified.identityId) {
-    return { kind: 'session', sessionId: verified.sessionId, identityId: verified.identityId };
+    return { kind: 'session', sessionId: verified.sessionId, identityId: verified.identityId, credentialExpiresAt };
   }
   const found = await prisma.session.findUnique({ where: { id: verified.sessionId }, include: { identity: true } });
   if (!found) throw unauthenticated('Invalid or expired session token');
@@ -81,7 +88,7 @@ async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: Authent
   const { identity, ...sessionRow } = found;
   loaders?.session.prime(sessionRow.id, sessionRow);
   loaders?.identity.prime(identity.id, identity);
-  return { kind: 'session', sessionId: found.id, identityId: found.identityId };
+  return { kind: 'session', sessionId: found.id, identityId: found.identityId, credentialExpiresAt };
 }
 
 async function session(token: string, options: AuthenticateOptions): Promise<Caller> {

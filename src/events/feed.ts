@@ -26,6 +26,8 @@ export interface SubscribeOptions {
   callerKey: string;
   /** The subscribing session: its stream ends after the event that ends it. */
   sessionId?: string;
+  /** When the subscriber's credential stops working (a session JWT's expiry): the stream ends then. */
+  endsAt?: Date;
 }
 
 export interface FeedOptions {
@@ -131,10 +133,18 @@ class Subscription implements AsyncIterableIterator<FeedItem> {
     if (this.queue.length === 0) this.finish();
   }
 
+  private readonly finishers: (() => void)[] = [];
+
+  /** Runs `callback` when the stream has ended. */
+  onFinish(callback: () => void): void {
+    this.finishers.push(callback);
+  }
+
   private finish(): void {
     if (this.done) return;
     this.done = true;
     this.onEnd(this);
+    for (const callback of this.finishers) callback();
     const resolve = this.waiting;
     this.waiting = undefined;
     resolve?.({ value: undefined, done: true });
@@ -257,6 +267,11 @@ export class EventFeed implements CommitListener {
       throw error;
     }
     this.subscriptions.add(subscription);
+    if (options.endsAt) {
+      const timer = setTimeout(() => subscription.end(), Math.max(0, options.endsAt.getTime() - Date.now()));
+      timer.unref();
+      subscription.onFinish(() => clearTimeout(timer));
+    }
     try {
       // Missed events, page by page; live ones meanwhile wait in the subscription.
       for (;;) {

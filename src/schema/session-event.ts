@@ -190,7 +190,7 @@ builder.subscriptionField('sessionEvents', (t) =>
     nullable: false,
     description:
       'Events as they happen. A session receives its own identity\'s; an API token any one identity\'s, or all. ' +
-      'When the subscribing session is revoked or expires (or its identity is deactivated) it receives that event, then the stream ends. ' +
+      'When the subscribing session is revoked or expires (or its identity is deactivated) it receives that event, then the stream ends; a stream opened with a session token (JWT) ends when that token expires (reconnect with a fresh one and the last event id). ' +
       'Resume: pass the id of the last event seen as `after` (or, over SSE, send it as Last-Event-ID) to receive what was missed first — no gap, no duplicate. ' +
       'Errors: TOO_MANY_SUBSCRIPTIONS (MAX_SUBSCRIPTIONS_PER_CALLER), EVENT_NOT_FOUND (resume point purged), SLOW_CONSUMER (the stream ends; resume from the last id).',
     args: {
@@ -215,6 +215,7 @@ builder.subscriptionField('sessionEvents', (t) =>
         afterSequence,
         callerKey: caller.kind === 'session' ? `session:${caller.sessionId}` : `api:${caller.clientId}`,
         sessionId: caller.kind === 'session' ? caller.sessionId : undefined,
+        endsAt: caller.kind === 'session' ? caller.credentialExpiresAt : undefined,
       });
     },
     resolve: (item: FeedItem, _args, ctx) => {

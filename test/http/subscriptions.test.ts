@@ -54,7 +54,7 @@ describe('subscriptions over HTTP', () => {
   let webSockets: WebSocketEndpoint;
   const wsClients: WsClient[] = [];
   beforeAll(async () => {
-    t = await createTestApp(pgliteTarget, { env: { MAX_SUBSCRIPTIONS_PER_CALLER: '2', SUBSCRIPTION_HEARTBEAT_SECONDS: '1', SUBSCRIPTION_IDLE_SECONDS: '2' } });
+    t = await createTestApp(pgliteTarget, { env: { MAX_SUBSCRIPTIONS_PER_CALLER: '2', SUBSCRIPTION_HEARTBEAT_SECONDS: '1', SUBSCRIPTION_IDLE_SECONDS: '2', SESSION_TOKEN_LIFETIME_SECONDS: '2' } });
     running = await startHttpServer(t.app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000 });
     webSockets = attachWebSockets(running.server, async () => t.app, { heartbeatMs: 1000, idleMs: 2000, maxPayloadBytes: 1_048_576, production: false });
   });
@@ -174,6 +174,19 @@ describe('subscriptions over HTTP', () => {
     expect(((await reads[1]) as IteratorResult<EventResult>).value.data?.sessionEvents.type).toBe('SESSION_CREATED');
     await replacement.return?.();
     await held[1]!.return?.();
+  });
+
+  it('ends a stream opened with a session token (JWT) when the token expires', async () => {
+    const session = await createBrowserSession(t, await createIdentity(t));
+    const minted = await t.graphql<{ createSessionToken: { token: { jwt: string; expiresAt: string } } }>(
+      'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt expiresAt } } }',
+      { id: session.id },
+    );
+    const { jwt, expiresAt } = minted.data!.createSessionToken.token;
+    const stream = sse(`Bearer ${jwt}`).iterate({ query: subscription });
+    const ended = await next(stream, 5000);
+    expect(ended.done).toBe(true);
+    expect(Date.now()).toBeGreaterThanOrEqual(new Date(expiresAt).getTime());
   });
 
   it('closes a WebSocket that holds no subscription for SUBSCRIPTION_IDLE_SECONDS', async () => {
