@@ -36,6 +36,8 @@ export interface Config {
   /** The address the metrics port listens on. */
   metricsHost: string;
   events: EventsConfig;
+  /** Answer plannable queries with one SQL statement (off: every query through the resolvers). */
+  plannedReads: boolean;
 }
 
 /** The audit trail and the live subscriptions on it. */
@@ -303,6 +305,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redisUrl(env.REDIS_URL),
     metricsPort: env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     metricsHost: env.METRICS_HOST?.trim() || '127.0.0.1',
+    plannedReads: flag(env, 'PLANNED_READS', true),
     events: {
       retentionMs: integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
       activityIntervalMs: integer(env, 'EVENT_ACTIVITY_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,

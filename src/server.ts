@@ -17,6 +17,7 @@ import { apiTokenId, authenticate } from './auth/caller.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
 import { eventStreamPlugin } from './http/event-stream.js';
+import { plannedReadsPlugin } from './http/planned-reads.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -79,7 +80,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -202,6 +203,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       eventStreamPlugin(config.events.heartbeatMs),
       // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
       useApolloInlineTrace(),
+      ...(config.plannedReads ? [plannedReadsPlugin()] : []),
     ],
   });
 }

@@ -18,11 +18,11 @@ export const SessionNode = builder.prismaNode('Session', {
     status: t.field({
       type: SessionStatusEnum,
       description: 'Where the session is in its life; EXPIRED or ABANDONED as soon as that time passes.',
-      resolve: (session) => effectiveStatus(session),
+      resolve: (session, _args, ctx) => effectiveStatus(session, ctx.now()),
     }),
     active: t.boolean({
       description: 'Whether the session authenticates now (status ACTIVE; Kratos `active`).',
-      resolve: (session) => effectiveStatus(session) === 'ACTIVE',
+      resolve: (session, _args, ctx) => effectiveStatus(session, ctx.now()) === 'ACTIVE',
     }),
     aal: t.expose('aal', { type: AuthenticatorAssuranceLevelEnum, nullable: true, description: 'Authenticator assurance level reached (Kratos `authenticator_assurance_level`).' }),
     authenticationMethods: t.field({

@@ -1,0 +1,46 @@
+// Runs plannable queries as one statement (schema/planned-reads.ts) instead of through the
+// resolvers. The statement returns the response's `data` as JSON text, which goes out as it came:
+// parsed only if a plugin reads it, never stringified again.
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+import { planQuery, plannableFields } from '../schema/planned-reads.js';
+
+type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
+
+function plannedResult(text: string): SerializableResult {
+  let data: Record<string, unknown> | undefined;
+  return {
+    get data() {
+      return (data ??= JSON.parse(text) as Record<string, unknown>);
+    },
+    stringify(result) {
+      // Another plugin added errors or extensions: serialize the whole result the usual way.
+      if (result.errors?.length || result.extensions) return JSON.stringify({ ...result, data: result.data });
+      return `{"data":${text}}`;
+    },
+  };
+}
+
+export function plannedReadsPlugin(): Plugin<Context> {
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as Context & { request?: Request };
+      if (!ctx.caller) return;
+      // Apollo's inline trace needs the resolvers to time.
+      if (ctx.request?.headers.get('apollo-federation-include-trace')) return;
+      const fields = plannableFields(args.schema, args.document, args.operationName);
+      if (!fields) return;
+      const planned = await planQuery(fields, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
+      if (!planned) return;
+      let rows: { data: string }[];
+      try {
+        rows = await ctx.prisma.$queryRawUnsafe<{ data: string }[]>(planned.sql, ...planned.params);
+      } catch (error) {
+        ctx.logger.warn('a planned read failed; resolving it field by field instead', { error: (error as Error).message, requestId: ctx.requestId });
+        return;
+      }
+      setResultAndStopExecution(plannedResult(rows[0]!.data));
+    },
+  };
+}

@@ -1,0 +1,459 @@
+// Planned reads: a query whose every field is one of the hot reads (the viewer, identities and
+// sessions with their devices and authentication methods, their connections) is compiled from its
+// selection into ONE SQL statement that returns the response's `data` already shaped as JSON —
+// PostGraphile's approach. No resolver runs and no row is mapped in JavaScript; visibility, admin-only
+// fields, effective statuses, keyset cursors and page flags are all computed in SQL, exactly as the
+// resolvers compute them (test/schema/planned-reads.test.ts compares the two on random operations).
+// Anything else — another field, a directive, an argument the resolvers would refuse — is not
+// planned, and the operation runs through the resolvers as before.
+import {
+  getArgumentValues,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Context } from '../context.js';
+import type { SessionStatus } from '../generated/prisma/enums.js';
+import { resolveId } from '../domain/vendor-ids.js';
+import { decodeCursor, pageBounds, type ConnectionArgs, type SortKey } from './pagination.js';
+
+// ---------------------------------------------------------------- the selection, collected once
+
+interface Collected {
+  /** Response key (alias or name). */
+  key: string;
+  name: string;
+  node: FieldNode;
+  def: GraphQLField<unknown, unknown>;
+  /** The fields selected below, when the field is an object or list of objects. */
+  children?: Collected[];
+}
+
+/** Fields each planned type supports; anything else leaves the operation to the resolvers. */
+const supported: Record<string, ReadonlySet<string>> = {
+  Query: new Set(['__typename', 'viewer', 'sessions', 'identity', 'session']),
+  Viewer: new Set(['__typename', 'identity', 'session']),
+  Identity: new Set(['__typename', 'id', 'externalSource', 'externalId', 'schemaId', 'schemaUrl', 'traits', 'state', 'stateChangedAt', 'organizationId', 'metadataPublic', 'metadataAdmin', 'createdAt', 'updatedAt', 'sessions']),
+  Session: new Set(['__typename', 'id', 'externalSource', 'externalId', 'type', 'nickname', 'status', 'active', 'aal', 'authenticationMethods', 'clientId', 'actor', 'lastActiveOrganizationId', 'lastActiveAt', 'issuedAt', 'authenticatedAt', 'createdAt', 'updatedAt', 'expiresAt', 'abandonAt', 'revokedAt', 'revokedBySessionId', 'revocationReason', 'tokenized', 'signingPublicKey', 'devices', 'identity']),
+  Device: new Set(['__typename', 'id', 'externalId', 'ipAddress', 'location', 'userAgent', 'firstSeenAt', 'lastSeenAt', 'session']),
+  AuthenticationMethod: new Set(['__typename', 'method', 'aal', 'completedAt', 'provider', 'organization']),
+  SessionConnection: new Set(['__typename', 'edges', 'pageInfo', 'totalCount']),
+  SessionEdge: new Set(['__typename', 'cursor', 'node']),
+  PageInfo: new Set(['__typename', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor']),
+};
+
+class Unplannable extends Error {}
+
+function namedObjectType(type: unknown): GraphQLObjectType | undefined {
+  let inner = type as { ofType?: unknown; getFields?: unknown };
+  while (inner.ofType) inner = inner.ofType as typeof inner;
+  return typeof inner.getFields === 'function' && 'getInterfaces' in inner ? (inner as unknown as GraphQLObjectType) : undefined;
+}
+
+function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, into: Collected[] = []): Collected[] {
+  const allowed = supported[type.name];
+  if (!allowed) throw new Unplannable();
+  const applies = (condition: string | undefined) =>
+    condition === undefined || condition === type.name || type.getInterfaces().some((i) => i.name === condition);
+  for (const selection of selectionSet.selections) {
+    if (selection.directives?.length) throw new Unplannable(); // @include / @skip: left to graphql-js
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (applies(selection.typeCondition?.name.value)) collect(schema, type, selection.selectionSet, fragments, into);
+      continue;
+    }
+    if (selection.kind === Kind.FRAGMENT_SPREAD) {
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || fragment.directives?.length) throw new Unplannable();
+      if (applies(fragment.typeCondition.name.value)) collect(schema, type, fragment.selectionSet, fragments, into);
+      continue;
+    }
+    const name = selection.name.value;
+    const key = selection.alias?.value ?? name;
+    // A response key selected twice would need graphql-js' field merging: not planned.
+    if (!allowed.has(name) || into.some((field) => field.key === key)) throw new Unplannable();
+    const def = name === '__typename' ? undefined : type.getFields()[name];
+    if (name !== '__typename' && !def) throw new Unplannable();
+    const child = def ? namedObjectType(def.type) : undefined;
+    into.push({
+      key,
+      name,
+      node: selection,
+      def: def as GraphQLField<unknown, unknown>,
+      children: child && selection.selectionSet ? collect(schema, child, selection.selectionSet, fragments) : undefined,
+    });
+  }
+  // json_build_object takes at most 100 arguments.
+  if (into.length > 50) throw new Unplannable();
+  return into;
+}
+
+const collectedPlans = new WeakMap<DocumentNode, Map<string, Collected[] | null>>();
+
+/** The root fields of a plannable query operation, or null (cached per parsed document). */
+export function plannableFields(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Collected[] | null {
+  let byOperation = collectedPlans.get(document);
+  if (!byOperation) collectedPlans.set(document, (byOperation = new Map()));
+  const cacheKey = operationName ?? '';
+  if (byOperation.has(cacheKey)) return byOperation.get(cacheKey)!;
+  let plan: Collected[] | null = null;
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (operation?.operation === 'query' && !operation.directives?.length) {
+    const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+    try {
+      plan = collect(schema, schema.getQueryType()!, operation.selectionSet, fragments);
+    } catch (error) {
+      if (!(error instanceof Unplannable)) throw error;
+    }
+  }
+  byOperation.set(cacheKey, plan);
+  return plan;
+}
+
+// ---------------------------------------------------------------- SQL, built per request
+
+/** Values travel as parameters; only checked enum names and integers are written into the text. */
+class Statement {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+  param(value: unknown, cast: string): string {
+    this.params.push(value);
+    return `$${this.params.length}::${cast}`;
+  }
+  alias(prefix: string): string {
+    return `${prefix}${++this.aliases}`;
+  }
+}
+
+interface Build {
+  sql: Statement;
+  ctx: Context;
+  variables: Record<string, unknown>;
+  /** API callers see admin-only fields; a session sees its own identity only. */
+  admin: boolean;
+  identityId: string | null;
+  readonly now: string;
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const enumLiteral = (value: string) => {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new Unplannable();
+  return `'${value}'`;
+};
+/** A timestamp as the DateTime scalar serializes it (toISOString). */
+const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const globalId = (type: string, column: string) => `(${quote(`${type}:`)} || ${column})`;
+
+/** The session's status as clients read it (domain/session-status.ts: effectiveStatus). */
+function effectiveStatus(s: string, now: string): string {
+  return `(CASE WHEN ${s}.status <> 'ACTIVE' THEN ${s}.status::text
+    WHEN ${s}.expires_at <= ${now} AND ${s}.abandon_at <= ${now} THEN CASE WHEN ${s}.abandon_at < ${s}.expires_at THEN 'ABANDONED' ELSE 'EXPIRED' END
+    WHEN ${s}.expires_at <= ${now} THEN 'EXPIRED' WHEN ${s}.abandon_at <= ${now} THEN 'ABANDONED' ELSE 'ACTIVE' END)`;
+}
+
+/** Sessions that authenticate now, in a form an index can serve (effectiveStatusWhere('ACTIVE')). */
+const activeCondition = (s: string, now: string) =>
+  `(${s}.status = 'ACTIVE' AND (${s}.expires_at IS NULL OR ${s}.expires_at > ${now}) AND (${s}.abandon_at IS NULL OR ${s}.abandon_at > ${now}))`;
+
+function statusConditions(s: string, build: Build, statuses: readonly SessionStatus[] | null | undefined, active: boolean | null | undefined): string[] {
+  const conditions: string[] = [];
+  if (!statuses?.length && active == null) return conditions;
+  const now = build.now;
+  // An empty list is no condition, as the resolvers' Prisma filter reads it.
+  if (statuses?.length) {
+    const each = [...new Set(statuses)].map((status) => (status === 'ACTIVE' ? activeCondition(s, now) : `${effectiveStatus(s, now)} = ${enumLiteral(status)}`));
+    conditions.push(`(${each.join(' OR ')})`);
+  }
+  if (active != null) conditions.push(active ? activeCondition(s, now) : `NOT ${activeCondition(s, now)}`);
+  return conditions;
+}
+
+function args(field: Collected, build: Build): Record<string, unknown> {
+  return getArgumentValues(field.def, field.node, build.variables);
+}
+
+function object(fields: Collected[], value: (field: Collected) => string): string {
+  return `json_build_object(${fields.map((field) => `${quote(field.key)}, ${value(field)}`).join(', ')})`;
+}
+
+function identityObject(fields: Collected[], i: string, build: Build): string {
+  return object(fields, (field) => {
+    switch (field.name) {
+      case '__typename': return quote('Identity');
+      case 'id': return globalId('Identity', `${i}.id`);
+      case 'externalSource': return `${i}.external_source`;
+      case 'externalId': return `${i}.external_id`;
+      case 'schemaId': return `${i}.schema_id`;
+      case 'schemaUrl': return `${i}.schema_url`;
+      case 'traits': return `${i}.traits`;
+      case 'state': return `${i}.state`;
+      case 'stateChangedAt': return isoTime(`${i}.state_changed_at`);
+      case 'organizationId': return `${i}.organization_id`;
+      case 'metadataPublic': return `${i}.metadata_public`;
+      case 'metadataAdmin': return build.admin ? `${i}.metadata_admin` : 'NULL::jsonb';
+      case 'createdAt': return isoTime(`${i}.created_at`);
+      case 'updatedAt': return isoTime(`${i}.updated_at`);
+      case 'sessions': {
+        const a = args(field, build) as ConnectionArgs & { status?: SessionStatus[] | null; active?: boolean | null };
+        return sessionConnection(field.children!, a, [`{s}.identity_id = ${i}.id`], build, { status: a.status, active: a.active });
+      }
+      default: throw new Unplannable();
+    }
+  });
+}
+
+function sessionObject(fields: Collected[], s: string, build: Build): string {
+  return object(fields, (field) => {
+    switch (field.name) {
+      case '__typename': return quote('Session');
+      case 'id': return globalId('Session', `${s}.id`);
+      case 'externalSource': return `${s}.external_source`;
+      case 'externalId': return `${s}.external_id`;
+      case 'type': return `${s}.type`;
+      case 'nickname': return `${s}.nickname`;
+      case 'status': return effectiveStatus(s, build.now);
+      case 'active': return `(${effectiveStatus(s, build.now)} = 'ACTIVE')`;
+      case 'aal': return `${s}.aal`;
+      case 'clientId': return `${s}.client_id`;
+      case 'actor': return `${s}.actor`;
+      case 'lastActiveOrganizationId': return `${s}.last_active_organization_id`;
+      case 'lastActiveAt': return isoTime(`${s}.last_active_at`);
+      case 'issuedAt': return isoTime(`${s}.issued_at`);
+      case 'authenticatedAt': return isoTime(`${s}.authenticated_at`);
+      case 'createdAt': return isoTime(`${s}.created_at`);
+      case 'updatedAt': return isoTime(`${s}.updated_at`);
+      case 'expiresAt': return isoTime(`${s}.expires_at`);
+      case 'abandonAt': return isoTime(`${s}.abandon_at`);
+      case 'revokedAt': return isoTime(`${s}.revoked_at`);
+      case 'revokedBySessionId': return globalId('Session', `${s}.revoked_by_session_id`);
+      case 'revocationReason': return build.admin ? `${s}.revocation_reason` : 'NULL::text';
+      case 'tokenized': return `${s}.tokenized`;
+      case 'signingPublicKey': return `encode(${s}.signing_public_key, 'hex')`;
+      case 'authenticationMethods': return authenticationMethods(field.children!, s);
+      case 'devices': {
+        const d = build.sql.alias('d');
+        return `(SELECT COALESCE(json_agg(${deviceObject(field.children!, d, build)} ORDER BY ${d}.last_seen_at DESC, ${d}.id DESC), '[]'::json) FROM "public"."devices" ${d} WHERE ${d}.session_id = ${s}.id)`;
+      }
+      case 'identity': {
+        const i = build.sql.alias('i');
+        return `(SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${s}.identity_id)`;
+      }
+      default: throw new Unplannable();
+    }
+  });
+}
+
+function deviceObject(fields: Collected[], d: string, build: Build): string {
+  return object(fields, (field) => {
+    switch (field.name) {
+      case '__typename': return quote('Device');
+      case 'id': return globalId('Device', `${d}.id`);
+      case 'externalId': return `${d}.external_id`;
+      case 'ipAddress': return `${d}.ip_address`;
+      case 'location': return `${d}.location`;
+      case 'userAgent': return `${d}.user_agent`;
+      case 'firstSeenAt': return isoTime(`${d}.first_seen_at`);
+      case 'lastSeenAt': return isoTime(`${d}.last_seen_at`);
+      case 'session': {
+        const s = build.sql.alias('s');
+        return `(SELECT ${sessionObject(field.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${d}.session_id)`;
+      }
+      default: throw new Unplannable();
+    }
+  });
+}
+
+/** The stored steps (a JSON array; anything else reads as none), as AuthenticationMethod objects. */
+function authenticationMethods(fields: Collected[], s: string): string {
+  const m = `${s}_m`;
+  const text = (key: string) => `(${m}.step ->> ${quote(key)})`;
+  const value = object(fields, (field) => {
+    switch (field.name) {
+      case '__typename': return quote('AuthenticationMethod');
+      case 'method': return text('method');
+      case 'aal': return text('aal');
+      // Stored as written by toISOString (or a vendor's ISO time): read back through a timestamp, as new Date() does.
+      case 'completedAt': return isoTime(`${text('completedAt')}::timestamptz`);
+      case 'provider': return text('provider');
+      case 'organization': return text('organization');
+      default: throw new Unplannable();
+    }
+  });
+  return `(SELECT COALESCE(json_agg(${value} ORDER BY ${m}.n), '[]'::json)
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${s}.authentication_methods) = 'array' THEN ${s}.authentication_methods ELSE '[]'::jsonb END) WITH ORDINALITY AS ${m}(step, n))`;
+}
+
+/** The Relay cursor of a session row: base64url of `v1:<createdAt ms>:<id>` (pagination.ts). */
+function cursor(s: string): string {
+  const text = `'v1:' || floor(extract(epoch FROM ${s}.created_at) * 1000)::bigint || ':' || ${s}.id`;
+  return `rtrim(translate(replace(encode(convert_to(${text}, 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')`;
+}
+
+function keyset(s: string, key: SortKey, op: '<' | '>' | '<=' | '>=', build: Build): string {
+  return `(${s}.created_at, ${s}.id) ${op} (${build.sql.param(key.createdAt, 'timestamptz')}, ${build.sql.param(key.id, 'uuid')})`;
+}
+
+/**
+ * A page of sessions: one subquery over the keyset page (one row more than asked, to learn whether
+ * another follows), aggregated into edges and pageInfo; totalCount and the "rows beyond the cursor"
+ * flags only when selected. `conditions` may name the session alias as `{s}`.
+ */
+function sessionConnection(
+  fields: Collected[],
+  connectionArgs: ConnectionArgs,
+  conditions: string[],
+  build: Build,
+  filter: { status?: SessionStatus[] | null; active?: boolean | null },
+): string {
+  const { size, backward } = pageBounds(connectionArgs, build.ctx.maxPageSize);
+  const after = connectionArgs.after ? decodeCursor(connectionArgs.after, 'after') : undefined;
+  const before = connectionArgs.before ? decodeCursor(connectionArgs.before, 'before') : undefined;
+  const where = (s: string) => [...conditions.map((c) => c.replaceAll('{s}', s)), ...statusConditions(s, build, filter.status, filter.active)];
+  const s = build.sql.alias('s');
+  const page = build.sql.alias('page');
+  const pageWhere = [...where(s), ...(after ? [keyset(s, after, '<', build)] : []), ...(before ? [keyset(s, before, '>', build)] : [])];
+  const direction = backward ? 'ASC' : 'DESC';
+  const order = `${s}.created_at ${direction}, ${s}.id ${direction}`;
+  const rows = `(SELECT ${page}_rows.*, count(*) OVER () AS got FROM (SELECT ${s}.*, row_number() OVER (ORDER BY ${order}) AS n FROM "public"."sessions" ${s}
+    ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${size + 1}) ${page}_rows) ${page}`;
+  const exists = (key: SortKey, op: '<=' | '>=') => {
+    const x = build.sql.alias('s');
+    return `EXISTS (SELECT 1 FROM "public"."sessions" ${x} WHERE ${[...where(x), keyset(x, key, op, build)].join(' AND ')})`;
+  };
+  const more = `(max(${page}.got) > ${size})`;
+  const first = `(${page}.n = 1)`;
+  const last = `(${page}.n = LEAST(${page}.got, ${size}))`;
+  const edgeCursor = (at: string) => `min(${cursor(page)}) FILTER (WHERE ${at} AND ${page}.n <= ${size})`;
+  const body = object(fields, (field) => {
+    switch (field.name) {
+      case '__typename': return quote('SessionConnection');
+      case 'totalCount': {
+        const x = build.sql.alias('s');
+        const counted = where(x);
+        return `(SELECT count(*)::int FROM "public"."sessions" ${x}${counted.length ? ` WHERE ${counted.join(' AND ')}` : ''})`;
+      }
+      case 'edges': {
+        const edge = object(field.children!, (edgeField) => {
+          switch (edgeField.name) {
+            case '__typename': return quote('SessionEdge');
+            case 'cursor': return cursor(page);
+            case 'node': return sessionObject(edgeField.children!, page, build);
+            default: throw new Unplannable();
+          }
+        });
+        return `COALESCE(json_agg(${edge} ORDER BY ${page}.n ${backward ? 'DESC' : 'ASC'}) FILTER (WHERE ${page}.n <= ${size}), '[]'::json)`;
+      }
+      case 'pageInfo':
+        return object(field.children!, (info) => {
+          switch (info.name) {
+            case '__typename': return quote('PageInfo');
+            case 'hasNextPage': return backward ? (before ? exists(before, '<=') : 'false') : `COALESCE(${more}, false)`;
+            case 'hasPreviousPage': return backward ? `COALESCE(${more}, false)` : after ? exists(after, '>=') : 'false';
+            case 'startCursor': return edgeCursor(backward ? last : first);
+            case 'endCursor': return edgeCursor(backward ? first : last);
+            default: throw new Unplannable();
+          }
+        });
+      default: throw new Unplannable();
+    }
+  });
+  // GROUP BY (): one row even when no aggregate is selected (only totalCount, say) or the page is empty.
+  return `(SELECT ${body} FROM ${rows} GROUP BY ())`;
+}
+
+interface SessionFilterArgs {
+  identityId?: unknown;
+  clientId?: string | null;
+  status?: SessionStatus[] | null;
+  active?: boolean | null;
+  type?: string[] | null;
+  externalSource?: string | null;
+  externalId?: string | null;
+}
+
+async function rootField(field: Collected, build: Build): Promise<string> {
+  const { ctx, sql } = build;
+  switch (field.name) {
+    case '__typename': return quote('Query');
+    case 'viewer': {
+      const caller = ctx.caller!;
+      return object(field.children!, (viewerField) => {
+        if (viewerField.name === '__typename') return quote('Viewer');
+        if (caller.kind !== 'session') return 'NULL::json';
+        if (viewerField.name === 'identity') {
+          const i = sql.alias('i');
+          return `(SELECT ${identityObject(viewerField.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(caller.identityId, 'uuid')})`;
+        }
+        const s = sql.alias('s');
+        return `(SELECT ${sessionObject(viewerField.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${sql.param(caller.sessionId, 'uuid')})`;
+      });
+    }
+    case 'identity': {
+      const id = await resolveId(ctx.prisma, args(field, build).id, 'Identity');
+      if (build.identityId !== null && build.identityId !== id) return 'NULL::json';
+      const i = sql.alias('i');
+      return `(SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(id, 'uuid')})`;
+    }
+    case 'session': {
+      const id = await resolveId(ctx.prisma, args(field, build).id, 'Session');
+      const s = sql.alias('s');
+      const own = build.identityId !== null ? ` AND ${s}.identity_id = ${sql.param(build.identityId, 'uuid')}` : '';
+      return `(SELECT ${sessionObject(field.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${sql.param(id, 'uuid')}${own})`;
+    }
+    case 'sessions': {
+      const a = args(field, build) as ConnectionArgs & { filter?: SessionFilterArgs | null };
+      const filter = a.filter ?? {};
+      const conditions: string[] = [];
+      if (filter.identityId != null) conditions.push(`{s}.identity_id = ${sql.param(await resolveId(ctx.prisma, filter.identityId, 'Identity'), 'uuid')}`);
+      if (build.identityId !== null) conditions.push(`{s}.identity_id = ${sql.param(build.identityId, 'uuid')}`);
+      if (filter.clientId != null) conditions.push(`{s}.client_id = ${sql.param(filter.clientId, 'text')}`);
+      if (filter.type) conditions.push(filter.type.length ? `{s}.type::text IN (${[...new Set(filter.type)].map(enumLiteral).join(', ')})` : 'false');
+      if (filter.externalSource) conditions.push(`{s}.external_source::text = ${enumLiteral(filter.externalSource)}`);
+      if (filter.externalId != null) conditions.push(`{s}.external_id = ${sql.param(filter.externalId, 'text')}`);
+      return sessionConnection(field.children!, a, conditions, build, { status: filter.status, active: filter.active });
+    }
+    default:
+      throw new Unplannable();
+  }
+}
+
+export interface PlannedQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The one statement that answers a plannable operation, or undefined when an argument is one the
+ * resolvers would refuse (they then answer with the proper error).
+ */
+export async function planQuery(fields: Collected[], ctx: Context, variables: Record<string, unknown>): Promise<PlannedQuery | undefined> {
+  const caller = ctx.caller;
+  if (!caller) return undefined;
+  const sql = new Statement();
+  let now: string | undefined;
+  const build: Build = {
+    sql,
+    ctx,
+    variables,
+    admin: caller.kind === 'apiClient',
+    identityId: caller.kind === 'session' ? caller.identityId : null,
+    // A parameter only once used: PostgreSQL cannot type one that the text never mentions.
+    get now() {
+      return (now ??= sql.param(ctx.now(), 'timestamptz'));
+    },
+  };
+  try {
+    const values: string[] = [];
+    for (const field of fields) values.push(`${quote(field.key)}, ${await rootField(field, build)}`);
+    return { sql: `SELECT json_build_object(${values.join(', ')})::text AS data`, params: sql.params };
+  } catch {
+    // A bad cursor, a page too large, a malformed id: the resolvers say so, with the right error.
+    return undefined;
+  }
+}

@@ -1,0 +1,196 @@
+// The planned path (one SQL statement per operation) must answer exactly what the resolvers answer.
+// Random operations over Session / Identity / Device selections, filters, page sizes and cursors run
+// through two apps on one database — one planning, one resolving field by field — as an admin and
+// as a session caller, and must agree to the byte of parsed JSON.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importDocument } from '../../src/import/index.js';
+import { createLogger } from '../../src/logger.js';
+import { memoryStore } from '../../src/rate-limit.js';
+import { createApp, type App } from '../../src/server.js';
+import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+import { projectRoot } from '../support/process.js';
+import { createBrowserSession, createIdentity, type BrowserSession } from '../support/sessions.js';
+
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(projectRoot, 'test/fixtures', name), 'utf8'));
+
+const sessionLeaves = ['id', 'status', 'active', 'type', 'nickname', 'aal', 'clientId', 'actor', 'externalSource', 'externalId', 'lastActiveAt', 'issuedAt',
+  'authenticatedAt', 'createdAt', 'updatedAt', 'expiresAt', 'abandonAt', 'revokedAt', 'revokedBySessionId', 'revocationReason', 'signingPublicKey', 'tokenized',
+  'lastActiveOrganizationId', '__typename'];
+const identityLeaves = ['id', 'traits', 'state', 'stateChangedAt', 'metadataPublic', 'metadataAdmin', 'organizationId', 'schemaId', 'externalId', 'createdAt', '__typename'];
+const deviceLeaves = ['id', 'userAgent', 'ipAddress', 'location', 'firstSeenAt', 'lastSeenAt', 'externalId', '__typename'];
+const methodLeaves = ['method', 'aal', 'completedAt', 'provider', 'organization'];
+const statuses = ['ACTIVE', 'REVOKED', 'ENDED', 'EXPIRED', 'REMOVED', 'ABANDONED', 'REPLACED', 'PENDING'];
+
+const pick = (list: string[]) => fc.subarray(list, { minLength: 1 }).map((fields) => fields.join(' '));
+
+// Selections, a few levels deep (the depth limit keeps them finite).
+const deviceSelection = (depth: number): fc.Arbitrary<string> =>
+  fc.tuple(pick(deviceLeaves), depth > 0 ? fc.option(sessionSelection(depth - 1), { nil: undefined }) : fc.constant(undefined))
+    .map(([leaves, session]) => `${leaves}${session ? ` session { ${session} }` : ''}`);
+const sessionSelection = (depth: number): fc.Arbitrary<string> =>
+  fc.tuple(
+    pick(sessionLeaves),
+    depth > 0 ? fc.option(deviceSelection(depth - 1), { nil: undefined }) : fc.constant(undefined),
+    fc.option(pick(methodLeaves), { nil: undefined }),
+    depth > 0 ? fc.option(pick(identityLeaves), { nil: undefined }) : fc.constant(undefined),
+  ).map(([leaves, devices, methods, identity]) =>
+    `${leaves}${devices ? ` devices { ${devices} }` : ''}${methods ? ` authenticationMethods { ${methods} }` : ''}${identity ? ` identity { ${identity} }` : ''}`);
+
+const pageArgs = fc.record({
+  size: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
+  backward: fc.boolean(),
+  afterIndex: fc.option(fc.nat(40), { nil: undefined }),
+  beforeIndex: fc.option(fc.nat(40), { nil: undefined }),
+});
+
+const connectionSelection = (node: fc.Arbitrary<string>) =>
+  fc.tuple(node, fc.boolean(), fc.subarray(['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'], { minLength: 1 }), fc.boolean())
+    .map(([nodeFields, count, info, cursor]) => `${count ? 'totalCount ' : ''}edges { ${cursor ? 'cursor ' : ''}node { ${nodeFields} } } pageInfo { ${info.join(' ')} }`);
+
+describe.each(databaseTargets)('planned reads on $name', (target) => {
+  let t: TestApp;
+  let resolving: App;
+  let owner: BrowserSession;
+  let ownerIdentity: string;
+  let cursors: string[];
+  // Both apps read one clock, moved past some expiries once the data is written.
+  let clock = new Date();
+  beforeAll(async () => {
+    t = await createTestApp(target, { now: () => clock });
+    const logger = createLogger('error', () => {});
+    resolving = createApp({ db: t.db, logger, config: testConfig({ PLANNED_READS: 'false' }), rateLimits: memoryStore(), now: () => clock });
+    for (const [vendor, file] of [['KRATOS', 'kratos-sessions.json'], ['CLERK', 'clerk-sessions.json'], ['GRID', 'grid-seed.json']] as const) {
+      await importDocument(t.db.prisma, vendor, fixture(file));
+    }
+    const identityId = await createIdentity(t, { email: 'many@example.com' });
+    ownerIdentity = identityId;
+    owner = await createBrowserSession(t, identityId, { clientId: 'client_a', devices: [{ userAgent: 'A', ipAddress: '192.0.2.1' }, { userAgent: 'B' }] });
+    const soon = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+    for (let i = 0; i < 12; i++) {
+      await createBrowserSession(t, identityId, {
+        nickname: `s${i}`,
+        clientId: i % 2 ? 'client_a' : 'client_b',
+        expiresAt: i % 3 === 0 ? soon(10) : soon(600), // a third expire before the frozen clock
+        abandonAt: i % 4 === 0 ? soon(5) : undefined,
+        authenticationMethods: [{ method: 'PASSWORD', aal: 'AAL1' }, { method: 'TOTP', aal: 'AAL2', provider: 'app' }],
+        devices: i % 2 ? [{ userAgent: `UA ${i}`, location: 'Berlin' }] : [],
+      });
+    }
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id, reason: "test" }) { session { id } } }', {
+      id: (await t.graphql<{ sessions: { edges: { node: { id: string } }[] } }>('{ sessions(first: 3, filter: { clientId: "client_b" }) { edges { node { id } } } }')).data!.sessions.edges[2]!.node.id,
+    });
+    clock = new Date(Date.now() + 30 * 60_000);
+    const all = await t.graphql<{ sessions: { edges: { cursor: string }[] } }>('{ sessions(first: 100) { edges { cursor } } }');
+    cursors = all.data!.sessions.edges.map((edge) => edge.cursor);
+  });
+  afterAll(async () => {
+    // Every operation above either ran planned or was left to the resolvers on purpose: none fell back after failing.
+    expect(t.logs.filter((line) => line.msg === 'a planned read failed; resolving it field by field instead').map((line) => line.error)).toEqual([]);
+    await t.dispose();
+  });
+
+  async function both(query: string, variables: Record<string, unknown>, authorization: string) {
+    const ask = async (app: App) => {
+      const response = await app.fetch('http://sessiongraph.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    t.queries.length = 0;
+    const planned = await ask(t.app);
+    const plannedStatements = t.queries.filter((sql) => sql.startsWith('SELECT json_build_object')).length;
+    return { planned, resolved: await ask(resolving), plannedStatements };
+  }
+
+  function connectionArgs(args: { size?: number; backward: boolean; afterIndex?: number; beforeIndex?: number }) {
+    const parts: string[] = [];
+    if (args.size !== undefined) parts.push(`${args.backward ? 'last' : 'first'}: ${args.size}`);
+    if (args.afterIndex !== undefined) parts.push(`after: "${cursors[args.afterIndex % cursors.length]}"`);
+    if (args.beforeIndex !== undefined) parts.push(`before: "${cursors[args.beforeIndex % cursors.length]}"`);
+    return parts;
+  }
+
+  it('answers random session pages exactly as the resolvers do, for an admin and for a session', async () => {
+    let planned = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        connectionSelection(sessionSelection(2)),
+        pageArgs,
+        fc.record({
+          status: fc.option(fc.subarray(statuses), { nil: undefined }),
+          active: fc.option(fc.boolean(), { nil: undefined }),
+          clientId: fc.option(fc.constantFrom('client_a', 'client_b'), { nil: undefined }),
+          type: fc.option(fc.subarray(['PASSKEY', 'PASSWORD', 'OAUTH']), { nil: undefined }),
+        }),
+        fc.boolean(),
+        async (selection, page, filter, asSession) => {
+          const filters = Object.entries(filter).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}: ${Array.isArray(value) ? `[${value.join(', ')}]` : typeof value === 'string' ? `"${value}"` : value}`);
+          const args = [...connectionArgs(page), ...(filters.length ? [`filter: { ${filters.join(', ')} }`] : [])];
+          const query = `{ sessions${args.length ? `(${args.join(', ')})` : ''} { ${selection} } }`;
+          const { planned: a, resolved: b, plannedStatements } = await both(query, {}, asSession ? owner.authorization : adminAuthorization);
+          expect(a, query).toEqual(b);
+          planned += plannedStatements;
+        },
+      ),
+      { numRuns: 80 },
+    );
+    expect(planned).toBeGreaterThan(30);
+  });
+
+  it('answers random security pages exactly as the resolvers do', async () => {
+    await fc.assert(
+      fc.asyncProperty(pick(identityLeaves), connectionSelection(sessionSelection(1)), pageArgs, fc.option(fc.subarray(statuses), { nil: undefined }), async (identity, sessions, page, status) => {
+        const args = [...connectionArgs(page), ...(status ? [`status: [${status.join(', ')}]`] : [])];
+        const query = `query Page { viewer { __typename session { id status } identity { ${identity} sessions${args.length ? `(${args.join(', ')})` : ''} { ${sessions} } } } }`;
+        const { planned: a, resolved: b, plannedStatements } = await both(query, {}, owner.authorization);
+        expect(a, query).toEqual(b);
+        const refused = (b.body as { errors?: unknown }).errors !== undefined;
+        expect(plannedStatements, query).toBe(refused ? 0 : 1);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('answers single objects, fragments and variables the same, and leaves the rest to the resolvers', async () => {
+    const { data } = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string } } }[] } }>('{ sessions(first: 40) { edges { node { id identity { id } } } } }');
+    const someone = data!.sessions.edges.find((edge) => edge.node.identity.id !== owner.id)!.node;
+    const queries: [string, Record<string, unknown>][] = [
+      ['query ($id: ID!) { session(id: $id) { ...S } } fragment S on Session { id status devices { id } }', { id: someone.id }],
+      ['query ($id: ID!) { identity(id: $id) { id ... on Identity { traits } sessions(first: 2) { totalCount } } }', { id: someone.identity.id }],
+      ['query ($first: Int, $after: String) { sessions(first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasPreviousPage } } }', { first: 3, after: cursors[4] }],
+      ['{ sessions(first: 1000) { totalCount } }', {}],
+      ['{ sessions(after: "not a cursor") { totalCount } }', {}],
+      ['{ session(id: "Session:not-a-uuid") { id } }', {}],
+      ['{ viewer { apiClient { tokenId } } }', {}],
+      ['{ sessions(first: 2) { edges { node { id events { totalCount } } } } }', {}],
+    ];
+    for (const authorization of [adminAuthorization, owner.authorization]) {
+      for (const [query, variables] of queries) {
+        const { planned, resolved } = await both(query, variables, authorization);
+        expect(planned, query).toEqual(resolved);
+      }
+    }
+  });
+
+  it.each([
+    ['the security page, with totalCount, besides authentication', '{ viewer { identity { id traits sessions(first: 50) { totalCount edges { node { id status devices { id userAgent } authenticationMethods { method } } } } } } }', 2],
+    ['an identity with a page of its sessions', `{ identity(id: "$IDENTITY") { traits sessions(first: 20) { edges { node { id devices { id } } } } } }`, 1],
+    ['a page with totalCount and both pageInfo flags', `{ sessions(first: 10, after: "$CURSOR") { totalCount pageInfo { hasPreviousPage hasNextPage } edges { node { id identity { id } } } } }`, 1],
+  ])('costs %s one statement', async (_name, template, expected) => {
+    const query = template.replace('$IDENTITY', ownerIdentity).replace('$CURSOR', cursors[3]!);
+    t.queries.length = 0;
+    const response = await t.app.fetch('http://sessiongraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: expected === 2 ? owner.authorization : adminAuthorization },
+      body: JSON.stringify({ query }),
+    });
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+    expect(t.queries, t.queries.join('\n')).toHaveLength(expected);
+  });
+});
