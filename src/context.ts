@@ -28,6 +28,8 @@ export interface Context {
   now(): Date;
   /** The client's address, as the request's proxies tell it (events record it for admins). */
   clientAddress: string;
+  /** A statement straight to the driver (planned reads), prepared on PostgreSQL. */
+  readQuery(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;

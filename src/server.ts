@@ -183,6 +183,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         maxPageSize: limits.maxPageSize,
         now,
         clientAddress: address,
+        readQuery: db.read,
         events: feed,
         eventSettings: config.events,
         lastEventId: request.headers.get('last-event-id') ?? undefined,
@@ -220,6 +221,7 @@ export function unopenedDatabase(refusal: () => Error): Database {
     adapterFactory: new Proxy({}, { get: () => { throw refusal(); } }) as Database['adapterFactory'],
     description: 'opening',
     ping: () => Promise.reject(new DatabaseOpening()),
+    read: () => Promise.reject(refusal()),
     poolStats: () => undefined,
     close: () => Promise.resolve(),
   };

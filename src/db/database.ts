@@ -1,6 +1,7 @@
 // The one place that decides which database sessiongraph talks to. Everything downstream gets a
 // Database — a Prisma client, a migration-capable adapter and a health probe — and never learns
 // whether it is the embedded PGlite or a PostgreSQL server.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -19,6 +20,11 @@ export interface Database {
   readonly description: string;
   /** Resolves when the database answers a query. */
   ping(): Promise<void>;
+  /**
+   * A read straight to the driver, for statements built outside Prisma (planned reads). On
+   * PostgreSQL it is a named prepared statement: parsed and planned once per connection.
+   */
+  read(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** The connection pool's use (PostgreSQL); undefined on the embedded database. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Finishes pending work and closes the database; safe to call twice. */
@@ -92,6 +98,27 @@ function createClient(factory: SqlMigrationAwareDriverAdapterFactory, options: D
   return client as unknown as PrismaClient;
 }
 
+/** Reports a statement sent outside Prisma as Prisma's own are reported (the query log, the timer). */
+function observed<T>(options: DatabaseOptions, text: string, run: () => Promise<T>): Promise<T> {
+  options.onQuery?.(text);
+  if (!options.onStatement) return run();
+  const started = performance.now();
+  return run().finally(() => options.onStatement!((performance.now() - started) / 1000));
+}
+
+// Prepared statements stay on their connection until it closes: past this many distinct texts new
+// ones run unnamed, so a client inventing query shapes cannot grow every backend without bound.
+const maxPreparedStatements = 1000;
+
+function statementNames(): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (!name && names.size < maxPreparedStatements) names.set(text, (name = `sg_${createHash('sha1').update(text).digest('base64url')}`));
+    return name;
+  };
+}
+
 function once(close: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => (closing ??= close());
@@ -127,6 +154,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     async ping() {
       await pglite.query('SELECT 1');
     },
+    read: (text, params) => observed(options, text, async () => (await pglite.query<Record<string, unknown>>(text, [...params])).rows),
     poolStats: () => undefined,
     close: once(async () => {
       await prisma.$disconnect();
@@ -177,6 +205,7 @@ async function openPostgres(
   }
   const adapterFactory = new PrismaPg(pool);
   const prisma = createClient(adapterFactory, options);
+  const nameOf = statementNames();
   return {
     prisma,
     adapterFactory,
@@ -184,6 +213,7 @@ async function openPostgres(
     async ping() {
       await pool.query('SELECT 1');
     },
+    read: (text, params) => observed(options, text, async () => (await pool.query({ name: nameOf(text), text, values: [...params] })).rows),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: once(async () => {
       await prisma.$disconnect();

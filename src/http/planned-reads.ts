@@ -33,14 +33,14 @@ export function plannedReadsPlugin(): Plugin<Context> {
       if (!fields) return;
       const planned = await planQuery(fields, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
       if (!planned) return;
-      let rows: { data: string }[];
+      let rows: Record<string, unknown>[];
       try {
-        rows = await ctx.prisma.$queryRawUnsafe<{ data: string }[]>(planned.sql, ...planned.params);
+        rows = await ctx.readQuery(planned.sql, planned.params);
       } catch (error) {
         ctx.logger.warn('a planned read failed; resolving it field by field instead', { error: (error as Error).message, requestId: ctx.requestId });
         return;
       }
-      setResultAndStopExecution(plannedResult(rows[0]!.data));
+      setResultAndStopExecution(plannedResult(String(rows[0]!.data)));
     },
   };
 }

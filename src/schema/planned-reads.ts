@@ -8,6 +8,9 @@
 // planned, and the operation runs through the resolvers as before.
 import {
   getArgumentValues,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -20,6 +23,7 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
+import { decodeGlobalIdLeniently } from '../domain/global-id.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, pageBounds, type ConnectionArgs, type SortKey } from './pagination.js';
 
@@ -33,11 +37,17 @@ interface Collected {
   def: GraphQLField<unknown, unknown>;
   /** The fields selected below, when the field is an object or list of objects. */
   children?: Collected[];
+  /** For a field of the Node interface: the fields selected below, for each type a node may be. */
+  byType?: Partial<Record<NodeTypeName, Collected[]>>;
 }
+
+/** The Node types a planned node(id:) / nodes(ids:) reads; an id of another type is left to the resolvers. */
+const plannedNodeTypes = ['Identity', 'Session', 'Device'] as const;
+type NodeTypeName = (typeof plannedNodeTypes)[number];
 
 /** Fields each planned type supports; anything else leaves the operation to the resolvers. */
 const supported: Record<string, ReadonlySet<string>> = {
-  Query: new Set(['__typename', 'viewer', 'sessions', 'identity', 'session']),
+  Query: new Set(['__typename', 'viewer', 'sessions', 'identity', 'session', 'node', 'nodes']),
   Viewer: new Set(['__typename', 'identity', 'session']),
   Identity: new Set(['__typename', 'id', 'externalSource', 'externalId', 'schemaId', 'schemaUrl', 'traits', 'state', 'stateChangedAt', 'organizationId', 'metadataPublic', 'metadataAdmin', 'createdAt', 'updatedAt', 'sessions']),
   Session: new Set(['__typename', 'id', 'externalSource', 'externalId', 'type', 'nickname', 'status', 'active', 'aal', 'authenticationMethods', 'clientId', 'actor', 'lastActiveOrganizationId', 'lastActiveAt', 'issuedAt', 'authenticatedAt', 'createdAt', 'updatedAt', 'expiresAt', 'abandonAt', 'revokedAt', 'revokedBySessionId', 'revocationReason', 'tokenized', 'signingPublicKey', 'devices', 'identity']),
@@ -50,11 +60,6 @@ const supported: Record<string, ReadonlySet<string>> = {
 
 class Unplannable extends Error {}
 
-function namedObjectType(type: unknown): GraphQLObjectType | undefined {
-  let inner = type as { ofType?: unknown; getFields?: unknown };
-  while (inner.ofType) inner = inner.ofType as typeof inner;
-  return typeof inner.getFields === 'function' && 'getInterfaces' in inner ? (inner as unknown as GraphQLObjectType) : undefined;
-}
 
 function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, into: Collected[] = []): Collected[] {
   const allowed = supported[type.name];
@@ -75,18 +80,21 @@ function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: S
     }
     const name = selection.name.value;
     const key = selection.alias?.value ?? name;
-    // A response key selected twice would need graphql-js' field merging: not planned.
-    if (!allowed.has(name) || into.some((field) => field.key === key)) throw new Unplannable();
+    if (!allowed.has(name)) throw new Unplannable();
     const def = name === '__typename' ? undefined : type.getFields()[name];
     if (name !== '__typename' && !def) throw new Unplannable();
-    const child = def ? namedObjectType(def.type) : undefined;
-    into.push({
-      key,
-      name,
-      node: selection,
-      def: def as GraphQLField<unknown, unknown>,
-      children: child && selection.selectionSet ? collect(schema, child, selection.selectionSet, fragments) : undefined,
-    });
+    const named = def ? getNamedType(def.type) : undefined;
+    // A response key selected again (validation has made sure it is the same field with the same
+    // arguments) merges into the first: its sub-selections add to the first one's.
+    const field: Collected = into.find((existing) => existing.key === key) ?? { key, name, node: selection, def: def as GraphQLField<unknown, unknown> };
+    const set = selection.selectionSet;
+    if (set && isObjectType(named)) field.children = collect(schema, named, set, fragments, field.children);
+    if (set && isInterfaceType(named) && named.name === 'Node') {
+      const byType = (field.byType ??= {});
+      for (const typeName of plannedNodeTypes) byType[typeName] = collect(schema, schema.getType(typeName) as GraphQLObjectType, set, fragments, byType[typeName]);
+    }
+    if (set && !field.children && !field.byType) throw new Unplannable();
+    if (!into.includes(field)) into.push(field);
   }
   // json_build_object takes at most 100 arguments.
   if (into.length > 50) throw new Unplannable();
@@ -417,6 +425,32 @@ async function rootField(field: Collected, build: Build): Promise<string> {
       if (filter.externalSource) conditions.push(`{s}.external_source::text = ${enumLiteral(filter.externalSource)}`);
       if (filter.externalId != null) conditions.push(`{s}.external_id = ${sql.param(filter.externalId, 'text')}`);
       return sessionConnection(field.children!, a, conditions, build, { status: filter.status, active: filter.active });
+    }
+    case 'node':
+    case 'nodes': {
+      const raw = args(field, build);
+      const ids = (field.name === 'node' ? [raw.id] : (raw.ids as unknown[])).map((id) => decodeGlobalIdLeniently(String(id)));
+      // A malformed id (answered with an error at its position) or another type is the resolvers' to answer.
+      if (!ids.every((id) => (plannedNodeTypes as readonly string[]).includes(id.typename))) throw new Unplannable();
+      const x = sql.alias('x');
+      const own = build.identityId !== null ? sql.param(build.identityId, 'uuid') : undefined;
+      const byType = field.byType!;
+      const each = (typeName: NodeTypeName) => {
+        const a = sql.alias(typeName[0]!.toLowerCase());
+        switch (typeName) {
+          case 'Identity':
+            return `(SELECT ${identityObject(byType.Identity!, a, build)} FROM "public"."identities" ${a} WHERE ${a}.id = ${x}.id${own ? ` AND ${a}.id = ${own}` : ''})`;
+          case 'Session':
+            return `(SELECT ${sessionObject(byType.Session!, a, build)} FROM "public"."sessions" ${a} WHERE ${a}.id = ${x}.id${own ? ` AND ${a}.identity_id = ${own}` : ''})`;
+          case 'Device':
+            return `(SELECT ${deviceObject(byType.Device!, a, build)} FROM "public"."devices" ${a} WHERE ${a}.id = ${x}.id${own ? ` AND EXISTS (SELECT 1 FROM "public"."sessions" ${a}_s WHERE ${a}_s.id = ${a}.session_id AND ${a}_s.identity_id = ${own})` : ''})`;
+        }
+      };
+      const value = `CASE ${plannedNodeTypes.map((typeName) => `WHEN ${x}.type = ${quote(typeName)} THEN ${each(typeName)}`).join(' ')} END`;
+      const list = `unnest(${sql.param(ids.map((id) => id.typename), 'text[]')}, ${sql.param(ids.map((id) => id.id), 'uuid[]')}) WITH ORDINALITY AS ${x}(type, id, n)`;
+      return field.name === 'node'
+        ? `(SELECT ${value} FROM ${list})`
+        : `(SELECT COALESCE(json_agg(${value} ORDER BY ${x}.n), '[]'::json) FROM ${list})`;
     }
     default:
       throw new Unplannable();

@@ -157,6 +157,34 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     );
   });
 
+  it('answers random nodes(ids:) lists exactly as the resolvers do, hidden and missing ids alike', async () => {
+    const known = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
+      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
+    );
+    const pool = [
+      ...known.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]),
+      'Session:00000000-0000-7000-8000-000000000000',
+      'Device:00000000-0000-7000-8000-000000000000',
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...pool), { minLength: 0, maxLength: 30 }),
+        fc.option(pick(identityLeaves), { nil: undefined }),
+        fc.option(sessionSelection(1), { nil: undefined }),
+        fc.option(deviceSelection(1), { nil: undefined }),
+        fc.boolean(),
+        async (ids, identity, session, device, asSession) => {
+          const fragments = [identity && `... on Identity { ${identity} }`, session && `... on Session { ${session} }`, device && `... on Device { ${device} }`].filter(Boolean);
+          const query = `query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id ${fragments.join(' ')} } one: node(id: "${ids[0] ?? pool[0]}") { id } }`;
+          const { planned: a, resolved: b, plannedStatements } = await both(query, { ids }, asSession ? owner.authorization : adminAuthorization);
+          expect(a, query).toEqual(b);
+          expect(plannedStatements, query).toBe(1);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('answers single objects, fragments and variables the same, and leaves the rest to the resolvers', async () => {
     const { data } = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string } } }[] } }>('{ sessions(first: 40) { edges { node { id identity { id } } } } }');
     const someone = data!.sessions.edges.find((edge) => edge.node.identity.id !== owner.id)!.node;
