@@ -157,6 +157,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       try {
         caller = await authenticate(authorization, {
           prisma: db.prisma,
+          read: db.read,
           loaders,
           adminToken: config.auth.adminToken,
           tokens,

@@ -2,7 +2,9 @@
 // `<session token>`, a frontend). No Authorization header is an anonymous caller, who can only see
 // the schema; a header that does not authenticate is refused outright (401).
 import { GraphQLError } from 'graphql';
+import type { Database } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { sessionById, sessionByTokenHash, type SessionWithIdentity } from './session-rows.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
 import type { Loaders } from '../loaders.js';
 import { effectiveStatus } from '../domain/session-status.js';
@@ -32,6 +34,8 @@ export function unauthenticated(message: string): GraphQLError {
 
 export interface AuthenticateOptions {
   prisma: PrismaClient;
+  /** The database's direct reads: the session lookup runs as a prepared statement when given. */
+  read?: Database['read'];
   /** The request's loaders: a session caller's session and identity are put there for later fields. */
   loaders?: Loaders;
   /** ADMIN_TOKEN, when configured: the admin client's secret, never stored. */
@@ -67,7 +71,15 @@ async function apiClient(id: string, secret: string, { prisma, adminToken, now }
  * without the database. With strict revocation the session must also still be active (one
  * indexed lookup); without it, a revocation takes effect when the token expires (a minute by default).
  */
-async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: AuthenticateOptions): Promise<Caller> {
+/** The session with its identity, by token hash or id: straight to the driver when it can. */
+function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<ArrayBuffer> } | { id: string }): Promise<SessionWithIdentity | null> {
+  if (options.read) return 'id' in by ? sessionById(options.read, by.id) : sessionByTokenHash(options.read, by.tokenHash);
+  const where = 'id' in by ? { id: by.id } : { tokenHash: by.tokenHash };
+  return options.prisma.session.findUnique({ where, include: { identity: true } }) as Promise<SessionWithIdentity | null>;
+}
+
+async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Caller> {
+  const { loaders, tokens, now } = options;
   if (!tokens) throw unauthenticated('Session tokens (JWTs) are not enabled on this server (TOKEN_KEY_SECRET)');
   let verified;
   try {
@@ -80,7 +92,7 @@ async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: Authent
   if (!tokens.settings.strictRevocation && verified.identityId) {
     return { kind: 'session', sessionId: verified.sessionId, identityId: verified.identityId, credentialExpiresAt };
   }
-  const found = await prisma.session.findUnique({ where: { id: verified.sessionId }, include: { identity: true } });
+  const found = await findSession(options, { id: verified.sessionId });
   if (!found) throw unauthenticated('Invalid or expired session token');
   if (tokens.settings.strictRevocation && (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE')) {
     throw unauthenticated('The session of this token is no longer active');
@@ -93,9 +105,9 @@ async function sessionJwt(jwt: string, { prisma, loaders, tokens, now }: Authent
 
 async function session(token: string, options: AuthenticateOptions): Promise<Caller> {
   if (looksLikeJwt(token)) return sessionJwt(token, options);
-  const { prisma, loaders, now } = options;
+  const { loaders, now } = options;
   // The identity comes in the same statement: almost every session request reads it next.
-  const found = await prisma.session.findUnique({ where: { tokenHash: Uint8Array.from(sha256(token)) }, include: { identity: true } });
+  const found = await findSession(options, { tokenHash: Uint8Array.from(sha256(token)) });
   // As in Kratos, an inactive identity's sessions do not authenticate, whatever their own status.
   if (!found || found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') {
     throw unauthenticated('Invalid or expired session token');

@@ -1,0 +1,50 @@
+// A session and its identity by the session's token hash (or id), the way every session request
+// starts — as one prepared statement straight to the driver rather than through Prisma, which
+// costs more than the lookup itself. The rows come back shaped as Prisma's (the columns Prisma's
+// `omit` leaves out are left out here too), so they can prime the request's loaders;
+// test/auth/session-rows.test.ts compares them with Prisma's own.
+import type { Database } from '../db/database.js';
+import type { Identity, Session } from '../generated/prisma/client.js';
+
+const sessionColumns = {
+  id: 'id', identityId: 'identity_id', externalSource: 'external_source', externalId: 'external_id', type: 'type', nickname: 'nickname',
+  status: 'status', aal: 'aal', authenticationMethods: 'authentication_methods', clientId: 'client_id', actor: 'actor',
+  lastActiveOrganizationId: 'last_active_organization_id', lastActiveAt: 'last_active_at', issuedAt: 'issued_at', authenticatedAt: 'authenticated_at',
+  createdAt: 'created_at', updatedAt: 'updated_at', expiresAt: 'expires_at', abandonAt: 'abandon_at', revokedAt: 'revoked_at',
+  revokedBySessionId: 'revoked_by_session_id', revocationReason: 'revocation_reason', signingPublicKey: 'signing_public_key', tokenized: 'tokenized',
+} as const;
+
+const identityColumns = {
+  id: 'id', externalSource: 'external_source', externalId: 'external_id', schemaId: 'schema_id', schemaUrl: 'schema_url', traits: 'traits',
+  state: 'state', stateChangedAt: 'state_changed_at', metadataPublic: 'metadata_public', metadataAdmin: 'metadata_admin',
+  organizationId: 'organization_id', createdAt: 'created_at', updatedAt: 'updated_at',
+} as const;
+
+const select = [
+  ...Object.entries(sessionColumns).map(([field, column]) => `s.${column} AS "s.${field}"`),
+  ...Object.entries(identityColumns).map(([field, column]) => `i.${column} AS "i.${field}"`),
+].join(', ');
+
+const byTokenHash = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = $1`;
+const byId = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.id = $1::uuid`;
+
+export type SessionWithIdentity = Session & { identity: Identity };
+
+function shape(row: Record<string, unknown> | undefined): SessionWithIdentity | null {
+  if (!row) return null;
+  const session: Record<string, unknown> = {};
+  const identity: Record<string, unknown> = {};
+  for (const field of Object.keys(sessionColumns)) session[field] = row[`s.${field}`];
+  for (const field of Object.keys(identityColumns)) identity[field] = row[`i.${field}`];
+  // Prisma hands bytes over as a plain Uint8Array (pg gives a Buffer).
+  if (session.signingPublicKey) session.signingPublicKey = new Uint8Array(session.signingPublicKey as Uint8Array);
+  return { ...(session as Session), identity: identity as Identity };
+}
+
+export async function sessionByTokenHash(read: Database['read'], tokenHash: Uint8Array): Promise<SessionWithIdentity | null> {
+  return shape((await read(byTokenHash, [Buffer.from(tokenHash)]))[0]);
+}
+
+export async function sessionById(read: Database['read'], id: string): Promise<SessionWithIdentity | null> {
+  return shape((await read(byId, [id]))[0]);
+}
