@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number }
+  | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number; /** Named prepared statements and a generic-plan session setting (default true). */ preparedStatements?: boolean }
   | { kind: 'pglite'; dataDir: string };
 
 export interface Config {
@@ -258,6 +258,8 @@ export function loadConfig(env: Env = process.env): Config {
         url: databaseUrl(rawUrl),
         poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
         connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+        // Said only when off: the default (on) is what a config without it means.
+        ...(flag(env, 'DATABASE_PREPARED_STATEMENTS', true) ? {} : { preparedStatements: false }),
       }
     : { kind: 'pglite', dataDir };
   return {

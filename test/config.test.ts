@@ -40,6 +40,9 @@ describe('loadConfig', () => {
       connectTimeoutMs: 5000,
     });
     expect(config.dataDir).toBe('/var/lib/sessiongraph');
+    const pooled = loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'false' });
+    expect(pooled.database).toMatchObject({ kind: 'postgres', preparedStatements: false });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
   it.each([

@@ -95,3 +95,23 @@ describe('PostgreSQL database', () => {
     ).rejects.toThrow(/^DATABASE_URL: cannot connect to .*: database does not exist$/);
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('direct reads on PostgreSQL', () => {
+  it.each([true, false])('prepare their statements with generic plans only when DATABASE_PREPARED_STATEMENTS is on (%s)', async (preparedStatements) => {
+    const { createPostgresDatabase } = await import('../support/databases.js');
+    const created = await createPostgresDatabase();
+    const db = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 1, connectTimeoutMs: 5000, preparedStatements });
+    try {
+      const text = 'SELECT $1::int + 1 AS answer';
+      expect(await db.read(text, [41])).toEqual([{ answer: 42 }]);
+      expect(await db.read(text, [1])).toEqual([{ answer: 2 }]);
+      // One connection: these see the session the reads ran in.
+      const [{ prepared }] = (await db.read('SELECT count(*)::int AS prepared FROM pg_prepared_statements WHERE statement = $1', [text])) as [{ prepared: number }];
+      const [{ mode }] = (await db.read("SELECT current_setting('plan_cache_mode') AS mode", [])) as [{ mode: string }];
+      expect([prepared, mode]).toEqual(preparedStatements ? [1, 'force_generic_plan'] : [0, 'auto']);
+    } finally {
+      await db.close();
+      await created.drop();
+    }
+  });
+});
