@@ -60,7 +60,6 @@ const supported: Record<string, ReadonlySet<string>> = {
 
 class Unplannable extends Error {}
 
-
 function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, into: Collected[] = []): Collected[] {
   const allowed = supported[type.name];
   if (!allowed) throw new Unplannable();
