@@ -22,7 +22,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
         expect(scenario.ours.requests, name).toBeGreaterThan(0);
         expect(scenario.ours.errors, name).toBe(0);
       }
-      expect(results.statementsPerRequest).toEqual({ securityPage: 2, activePage: 1, nodes: 1, entities: 3 });
+      expect(results.statementsPerRequest).toEqual({ securityPage: 2, activePage: 1, nodes: 1, entities: 1 });
       expect(results.coldStartMs).toBeGreaterThan(0);
       expect(results.coldStartDataMs).toBeGreaterThanOrEqual(results.coldStartMs as number);
       expect(results.serverMemory.peakRssMB).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 // Planned reads: a query whose every field is one of the hot reads (the viewer, identities and
-// sessions with their devices and authentication methods, their connections) is compiled from its
+// sessions with their devices and authentication methods, their connections, node / nodes and a
+// gateway's _entities) is compiled from its
 // selection into ONE SQL statement that returns the response's `data` already shaped as JSON —
 // PostGraphile's approach. No resolver runs and no row is mapped in JavaScript; visibility, admin-only
 // fields, effective statuses, keyset cursors and page flags are all computed in SQL, exactly as the
@@ -11,6 +12,7 @@ import {
   getNamedType,
   isInterfaceType,
   isObjectType,
+  isUnionType,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -47,7 +49,7 @@ type NodeTypeName = (typeof plannedNodeTypes)[number];
 
 /** Fields each planned type supports; anything else leaves the operation to the resolvers. */
 const supported: Record<string, ReadonlySet<string>> = {
-  Query: new Set(['__typename', 'viewer', 'sessions', 'identity', 'session', 'node', 'nodes']),
+  Query: new Set(['__typename', 'viewer', 'sessions', 'identity', 'session', 'node', 'nodes', '_entities']),
   Viewer: new Set(['__typename', 'identity', 'session']),
   Identity: new Set(['__typename', 'id', 'externalSource', 'externalId', 'schemaId', 'schemaUrl', 'traits', 'state', 'stateChangedAt', 'organizationId', 'metadataPublic', 'metadataAdmin', 'createdAt', 'updatedAt', 'sessions']),
   Session: new Set(['__typename', 'id', 'externalSource', 'externalId', 'type', 'nickname', 'status', 'active', 'aal', 'authenticationMethods', 'clientId', 'actor', 'lastActiveOrganizationId', 'lastActiveAt', 'issuedAt', 'authenticatedAt', 'createdAt', 'updatedAt', 'expiresAt', 'abandonAt', 'revokedAt', 'revokedBySessionId', 'revocationReason', 'tokenized', 'signingPublicKey', 'devices', 'identity']),
@@ -88,7 +90,8 @@ function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: S
     const field: Collected = into.find((existing) => existing.key === key) ?? { key, name, node: selection, def: def as GraphQLField<unknown, unknown> };
     const set = selection.selectionSet;
     if (set && isObjectType(named)) field.children = collect(schema, named, set, fragments, field.children);
-    if (set && isInterfaceType(named) && named.name === 'Node') {
+    // Node (node, nodes) and federation's _Entity union: one selection per type an object may be.
+    if (set && ((isInterfaceType(named) && named.name === 'Node') || (isUnionType(named) && named.name === '_Entity'))) {
       const byType = (field.byType ??= {});
       for (const typeName of plannedNodeTypes) byType[typeName] = collect(schema, schema.getType(typeName) as GraphQLObjectType, set, fragments, byType[typeName]);
     }
@@ -426,9 +429,20 @@ async function rootField(field: Collected, build: Build): Promise<string> {
       return sessionConnection(field.children!, a, conditions, build, { status: filter.status, active: filter.active });
     }
     case 'node':
-    case 'nodes': {
+    case 'nodes':
+    case '_entities': {
       const raw = args(field, build);
-      const ids = (field.name === 'node' ? [raw.id] : (raw.ids as unknown[])).map((id) => decodeGlobalIdLeniently(String(id)));
+      let ids: { typename: string; id: string }[];
+      if (field.name === '_entities') {
+        // Representations name their type and carry the global id (the entities' @key).
+        ids = (raw.representations as { __typename?: unknown; id?: unknown }[]).map((representation) => {
+          const decoded = typeof representation?.id === 'string' ? decodeGlobalIdLeniently(representation.id) : undefined;
+          if (!decoded || decoded.typename !== representation.__typename) throw new Unplannable();
+          return decoded;
+        });
+      } else {
+        ids = (field.name === 'node' ? [raw.id] : (raw.ids as unknown[])).map((id) => decodeGlobalIdLeniently(String(id)));
+      }
       // A malformed id (answered with an error at its position) or another type is the resolvers' to answer.
       if (!ids.every((id) => (plannedNodeTypes as readonly string[]).includes(id.typename))) throw new Unplannable();
       const x = sql.alias('x');

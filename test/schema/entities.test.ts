@@ -32,7 +32,8 @@ describe.each(databaseTargets)('federation subgraph on $name', (target) => {
   const reps: { __typename: string; id: string }[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp(target);
+    // The resolvers' path (one statement per type); planned-reads.test.ts covers the planned one.
+    t = await createTestApp(target, { env: { PLANNED_READS: 'false' } });
     owner = await createIdentity(t, { email: 'fed@example.com' });
     other = await createIdentity(t, { email: 'other@example.com' });
     me = await createBrowserSession(t, owner, { devices: [{ userAgent: 'mine' }] });

@@ -185,6 +185,34 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     );
   });
 
+  it('answers random _entities lists exactly as the resolvers do', async () => {
+    const known = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
+      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
+    );
+    const pool = [
+      ...known.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]),
+      'Identity:00000000-0000-7000-8000-000000000000',
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 30 }),
+        pick(identityLeaves),
+        sessionSelection(1),
+        pick(deviceLeaves),
+        fc.boolean(),
+        async (ids, identity, session, device, asSession) => {
+          const representations = ids.map((id) => ({ __typename: id.slice(0, id.indexOf(':')), id }));
+          const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { __typename
+            ... on Identity { ${identity} } ... on Session { ${session} } ... on Device { ${device} } } }`;
+          const { planned: a, resolved: b, plannedStatements } = await both(query, { representations }, asSession ? owner.authorization : adminAuthorization);
+          expect(a, query).toEqual(b);
+          expect(plannedStatements, query).toBe(1);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('answers single objects, fragments and variables the same, and leaves the rest to the resolvers', async () => {
     const { data } = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string } } }[] } }>('{ sessions(first: 40) { edges { node { id identity { id } } } } }');
     const someone = data!.sessions.edges.find((edge) => edge.node.identity.id !== owner.id)!.node;
@@ -210,8 +238,14 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     ['the security page, with totalCount, besides authentication', '{ viewer { identity { id traits sessions(first: 50) { totalCount edges { node { id status devices { id userAgent } authenticationMethods { method } } } } } } }', 2],
     ['an identity with a page of its sessions', `{ identity(id: "$IDENTITY") { traits sessions(first: 20) { edges { node { id devices { id } } } } } }`, 1],
     ['a page with totalCount and both pageInfo flags', `{ sessions(first: 10, after: "$CURSOR") { totalCount pageInfo { hasPreviousPage hasNextPage } edges { node { id identity { id } } } } }`, 1],
+    ['100 mixed representations', `{ _entities(representations: $REPS) { ... on Identity { traits } ... on Session { status } ... on Device { userAgent } } }`, 1],
   ])('costs %s one statement', async (_name, template, expected) => {
-    const query = template.replace('$IDENTITY', ownerIdentity).replace('$CURSOR', cursors[3]!);
+    const listed = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
+      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
+    );
+    const ids = listed.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]);
+    const representations = Array.from({ length: 100 }, (_, i) => ids[i % ids.length]!).map((id) => `{ __typename: "${id.split(':')[0]}", id: "${id}" }`);
+    const query = template.replace('$IDENTITY', ownerIdentity).replace('$CURSOR', cursors[3]!).replace('$REPS', `[${representations.join(', ')}]`);
     t.queries.length = 0;
     const response = await t.app.fetch('http://sessiongraph.test/graphql', {
       method: 'POST',
