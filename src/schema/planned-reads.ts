@@ -1,8 +1,7 @@
 // Planned reads: a query whose every field is one of the hot reads (the viewer, identities and
 // sessions with their devices and authentication methods, their connections, node / nodes and a
-// gateway's _entities) is compiled from its
-// selection into ONE SQL statement that returns the response's `data` already shaped as JSON —
-// PostGraphile's approach. No resolver runs and no row is mapped in JavaScript; visibility, admin-only
+// gateway's _entities) is compiled from its selection into ONE SQL statement that returns the
+// response's `data` already shaped as JSON — PostGraphile's approach. No resolver runs and no row is mapped in JavaScript; visibility, admin-only
 // fields, effective statuses, keyset cursors and page flags are all computed in SQL, exactly as the
 // resolvers compute them (test/schema/planned-reads.test.ts compares the two on random operations).
 // Anything else — another field, a directive, an argument the resolvers would refuse — is not
