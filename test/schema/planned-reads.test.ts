@@ -108,6 +108,14 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     return { planned, resolved: await ask(resolving), plannedStatements };
   }
 
+  /** Global ids of 40 sessions, their identities and devices (as the admin lists them). */
+  async function knownIds(): Promise<string[]> {
+    const listed = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
+      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
+    );
+    return listed.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]);
+  }
+
   function connectionArgs(args: { size?: number; backward: boolean; afterIndex?: number; beforeIndex?: number }) {
     const parts: string[] = [];
     if (args.size !== undefined) parts.push(`${args.backward ? 'last' : 'first'}: ${args.size}`);
@@ -158,11 +166,8 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
   });
 
   it('answers random nodes(ids:) lists exactly as the resolvers do, hidden and missing ids alike', async () => {
-    const known = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
-      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
-    );
     const pool = [
-      ...known.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]),
+      ...(await knownIds()),
       'Session:00000000-0000-7000-8000-000000000000',
       'Device:00000000-0000-7000-8000-000000000000',
     ];
@@ -186,13 +191,7 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
   });
 
   it('answers random _entities lists exactly as the resolvers do', async () => {
-    const known = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
-      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
-    );
-    const pool = [
-      ...known.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]),
-      'Identity:00000000-0000-7000-8000-000000000000',
-    ];
+    const pool = [...(await knownIds()), 'Identity:00000000-0000-7000-8000-000000000000'];
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 30 }),
@@ -240,10 +239,7 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     ['a page with totalCount and both pageInfo flags', `{ sessions(first: 10, after: "$CURSOR") { totalCount pageInfo { hasPreviousPage hasNextPage } edges { node { id identity { id } } } } }`, 1],
     ['100 mixed representations', `{ _entities(representations: $REPS) { ... on Identity { traits } ... on Session { status } ... on Device { userAgent } } }`, 1],
   ])('costs %s one statement', async (_name, template, expected) => {
-    const listed = await t.graphql<{ sessions: { edges: { node: { id: string; identity: { id: string }; devices: { id: string }[] } }[] } }>(
-      '{ sessions(first: 40) { edges { node { id identity { id } devices { id } } } } }',
-    );
-    const ids = listed.data!.sessions.edges.flatMap((edge) => [edge.node.id, edge.node.identity.id, ...edge.node.devices.map((device) => device.id)]);
+    const ids = await knownIds();
     const representations = Array.from({ length: 100 }, (_, i) => ids[i % ids.length]!).map((id) => `{ __typename: "${id.split(':')[0]}", id: "${id}" }`);
     const query = template.replace('$IDENTITY', ownerIdentity).replace('$CURSOR', cursors[3]!).replace('$REPS', `[${representations.join(', ')}]`);
     t.queries.length = 0;
