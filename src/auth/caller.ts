@@ -4,12 +4,12 @@
 import { GraphQLError } from 'graphql';
 import type { Database } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { sessionById, sessionByTokenHash, type SessionWithIdentity } from './session-rows.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
 import type { Loaders } from '../loaders.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { looksLikeJwt, TokenRefusal, type SessionTokens } from '../tokens/session-tokens.js';
 import { secretMatches, sha256 } from './secrets.js';
+import { sessionById, sessionByTokenHash, type SessionWithIdentity } from './session-rows.js';
 
 export type Caller =
   | { kind: 'apiClient'; clientId: string; scope: ApiClientScope }
@@ -66,11 +66,6 @@ async function apiClient(id: string, secret: string, { prisma, adminToken, now }
   return { kind: 'apiClient', clientId: id, scope: client.scope };
 }
 
-/**
- * A session token (JWT) made by this server: signature, key, issuer and times are checked here,
- * without the database. With strict revocation the session must also still be active (one
- * indexed lookup); without it, a revocation takes effect when the token expires (a minute by default).
- */
 /** The session with its identity, by token hash or id: straight to the driver when it can. */
 function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<ArrayBuffer> } | { id: string }): Promise<SessionWithIdentity | null> {
   if (options.read) return 'id' in by ? sessionById(options.read, by.id) : sessionByTokenHash(options.read, by.tokenHash);
@@ -78,6 +73,11 @@ function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<A
   return options.prisma.session.findUnique({ where, include: { identity: true } }) as Promise<SessionWithIdentity | null>;
 }
 
+/**
+ * A session token (JWT) made by this server: signature, key, issuer and times are checked here,
+ * without the database. With strict revocation the session must also still be active (one
+ * indexed lookup); without it, a revocation takes effect when the token expires (a minute by default).
+ */
 async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Caller> {
   const { loaders, tokens, now } = options;
   if (!tokens) throw unauthenticated('Session tokens (JWTs) are not enabled on this server (TOKEN_KEY_SECRET)');

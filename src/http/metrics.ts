@@ -19,7 +19,7 @@ export function metricsPlugin(metrics: Metrics, options: { db: Database; adminTo
     async onRequest({ url, request, endResponse }) {
       if (!options.serve || url.pathname !== '/metrics') return;
       try {
-        const caller = await authenticate(request.headers.get('authorization'), { prisma: options.db.prisma, adminToken: options.adminToken, now: new Date() });
+        const caller = await authenticate(request.headers.get('authorization'), { prisma: options.db.prisma, read: options.db.read, adminToken: options.adminToken, now: new Date() });
         if (caller?.kind !== 'apiClient') throw unauthenticated('Metrics need an API token: Authorization: Basic base64(<token id>:<secret>)');
       } catch (e) {
         if (e instanceof GraphQLError) return endResponse(error(e));
