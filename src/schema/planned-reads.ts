@@ -166,10 +166,13 @@ const enumLiteral = (value: string) => {
 const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const globalId = (type: string, column: string) => `(${quote(`${type}:`)} || ${column})`;
 
-/** A field's value: text (a JSON string, or null) or JSON text already (never NULL: 'null'). */
+/** A field's value: text to escape (a JSON string, or null) or JSON text already (never NULL: 'null'). */
 type Value = { text: string } | { json: string };
 const text = (sql: string): Value => ({ text: sql });
 const json = (sql: string): Value => ({ json: sql });
+/** Text with nothing JSON would escape (ids, enum names, formatted times, cursors, hex): quoted as it is. */
+const plain = (sql: string): Value => json(`COALESCE('"' || ${sql} || '"', 'null')`);
+const typename = (name: string): Value => json(quote(JSON.stringify(name)));
 /** A nullable value whose SQL text is its JSON (numbers, booleans, json/jsonb columns). */
 const jsonOrNull = (sql: string): Value => json(`COALESCE((${sql})::text, 'null')`);
 /** A list of objects: `select` returns each object's JSON, in order (array() keeps the subquery's order). */
@@ -205,13 +208,19 @@ function args(field: Collected, build: Build): Record<string, unknown> {
 
 /** An object's JSON text (never NULL), its keys in the selection's order. */
 function object(fields: Collected[], value: (field: Collected) => Value): string {
-  const pieces: string[] = [];
+  // Its inside as literal text and SQL expressions; neighbouring literals are written as one.
+  const parts: ({ literal: string } | { sql: string })[] = [];
   let keys: string[] = [];
   let texts: string[] = [];
-  const strings = () => {
+  const comma = () => {
+    if (parts.length) parts.push({ literal: ',' });
+  };
+  const escaped = () => `json_object(ARRAY[${keys.join(', ')}], ARRAY[${texts.join(', ')}])::text`;
+  const flush = () => {
     if (!keys.length) return;
+    comma();
     // json_object writes {"k" : "v", ...}; its braces come off where other pieces join it.
-    pieces.push(`btrim(json_object(ARRAY[${keys.join(', ')}], ARRAY[${texts.join(', ')}])::text, '{}')`);
+    parts.push({ sql: `btrim(${escaped()}, '{}')` });
     keys = [];
     texts = [];
   };
@@ -220,33 +229,46 @@ function object(fields: Collected[], value: (field: Collected) => Value): string
     if ('text' in v) {
       keys.push(quote(field.key));
       texts.push(`(${v.text})::text`);
-    } else {
-      strings();
-      pieces.push(`${quote(`${JSON.stringify(field.key)} : `)} || ${v.json}`);
+      continue;
     }
+    flush();
+    comma();
+    parts.push({ literal: `${JSON.stringify(field.key)}:` }, { sql: v.json });
   }
-  if (pieces.length === 0 && keys.length) return `json_object(ARRAY[${keys.join(', ')}], ARRAY[${texts.join(', ')}])::text`;
-  strings();
-  return `('{' || ${pieces.join(` || ', ' || `)} || '}')`;
+  if (!parts.length) return escaped();
+  flush();
+  const sql: string[] = [];
+  let literal = '{';
+  for (const part of [...parts, { literal: '}' }]) {
+    if ('literal' in part) {
+      literal += part.literal;
+      continue;
+    }
+    if (literal) sql.push(quote(literal));
+    literal = '';
+    sql.push(part.sql);
+  }
+  sql.push(quote(literal));
+  return `(${sql.join(' || ')})`;
 }
 
 function identityObject(fields: Collected[], i: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
-      case '__typename': return text(quote('Identity'));
-      case 'id': return text(globalId('Identity', `${i}.id`));
-      case 'externalSource': return text(`${i}.external_source`);
+      case '__typename': return typename('Identity');
+      case 'id': return plain(globalId('Identity', `${i}.id`));
+      case 'externalSource': return plain(`${i}.external_source::text`);
       case 'externalId': return text(`${i}.external_id`);
       case 'schemaId': return text(`${i}.schema_id`);
       case 'schemaUrl': return text(`${i}.schema_url`);
       case 'traits': return jsonOrNull(`${i}.traits`);
-      case 'state': return text(`${i}.state`);
-      case 'stateChangedAt': return text(isoTime(`${i}.state_changed_at`));
+      case 'state': return plain(`${i}.state::text`);
+      case 'stateChangedAt': return plain(isoTime(`${i}.state_changed_at`));
       case 'organizationId': return text(`${i}.organization_id`);
       case 'metadataPublic': return jsonOrNull(`${i}.metadata_public`);
       case 'metadataAdmin': return build.admin ? jsonOrNull(`${i}.metadata_admin`) : json(`'null'`);
-      case 'createdAt': return text(isoTime(`${i}.created_at`));
-      case 'updatedAt': return text(isoTime(`${i}.updated_at`));
+      case 'createdAt': return plain(isoTime(`${i}.created_at`));
+      case 'updatedAt': return plain(isoTime(`${i}.updated_at`));
       case 'sessions': {
         const a = args(field, build) as ConnectionArgs & { status?: SessionStatus[] | null; active?: boolean | null };
         return json(sessionConnection(field.children!, a, [`{s}.identity_id = ${i}.id`], build, { status: a.status, active: a.active }));
@@ -259,36 +281,37 @@ function identityObject(fields: Collected[], i: string, build: Build): string {
 function sessionObject(fields: Collected[], s: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
-      case '__typename': return text(quote('Session'));
-      case 'id': return text(globalId('Session', `${s}.id`));
-      case 'externalSource': return text(`${s}.external_source`);
+      case '__typename': return typename('Session');
+      case 'id': return plain(globalId('Session', `${s}.id`));
+      case 'externalSource': return plain(`${s}.external_source::text`);
       case 'externalId': return text(`${s}.external_id`);
-      case 'type': return text(`${s}.type`);
+      case 'type': return plain(`${s}.type::text`);
       case 'nickname': return text(`${s}.nickname`);
-      case 'status': return text(effectiveStatus(s, build.now));
+      case 'status': return plain(effectiveStatus(s, build.now));
       case 'active': return jsonOrNull(`${effectiveStatus(s, build.now)} = 'ACTIVE'`);
-      case 'aal': return text(`${s}.aal`);
+      case 'aal': return plain(`${s}.aal::text`);
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
       case 'lastActiveOrganizationId': return text(`${s}.last_active_organization_id`);
-      case 'lastActiveAt': return text(isoTime(`${s}.last_active_at`));
-      case 'issuedAt': return text(isoTime(`${s}.issued_at`));
-      case 'authenticatedAt': return text(isoTime(`${s}.authenticated_at`));
-      case 'createdAt': return text(isoTime(`${s}.created_at`));
-      case 'updatedAt': return text(isoTime(`${s}.updated_at`));
-      case 'expiresAt': return text(isoTime(`${s}.expires_at`));
-      case 'abandonAt': return text(isoTime(`${s}.abandon_at`));
-      case 'revokedAt': return text(isoTime(`${s}.revoked_at`));
-      case 'revokedBySessionId': return text(globalId('Session', `${s}.revoked_by_session_id`));
+      case 'lastActiveAt': return plain(isoTime(`${s}.last_active_at`));
+      case 'issuedAt': return plain(isoTime(`${s}.issued_at`));
+      case 'authenticatedAt': return plain(isoTime(`${s}.authenticated_at`));
+      case 'createdAt': return plain(isoTime(`${s}.created_at`));
+      case 'updatedAt': return plain(isoTime(`${s}.updated_at`));
+      case 'expiresAt': return plain(isoTime(`${s}.expires_at`));
+      case 'abandonAt': return plain(isoTime(`${s}.abandon_at`));
+      case 'revokedAt': return plain(isoTime(`${s}.revoked_at`));
+      case 'revokedBySessionId': return plain(globalId('Session', `${s}.revoked_by_session_id`));
       case 'revocationReason': return build.admin ? text(`${s}.revocation_reason`) : json(`'null'`);
       case 'tokenized': return text(`${s}.tokenized`);
-      case 'signingPublicKey': return text(`encode(${s}.signing_public_key, 'hex')`);
+      case 'signingPublicKey': return plain(`encode(${s}.signing_public_key, 'hex')`);
       case 'authenticationMethods': return json(authenticationMethods(field.children!, s));
       case 'devices': {
         const d = build.sql.alias('d');
         return list(`SELECT ${deviceObject(field.children!, d, build)} FROM "public"."devices" ${d} WHERE ${d}.session_id = ${s}.id ORDER BY ${d}.last_seen_at DESC, ${d}.id DESC`);
       }
       case 'identity': {
+        if (onlyId(field)) return json(idObject(field.children!, 'Identity', `${s}.identity_id`));
         const i = build.sql.alias('i');
         return json(`COALESCE((SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${s}.identity_id), 'null')`);
       }
@@ -297,18 +320,27 @@ function sessionObject(fields: Collected[], s: string, build: Build): string {
   });
 }
 
+/**
+ * A parent's required object (its foreign key is NOT NULL, and whoever sees the child sees the
+ * parent) selected only for its id: written from the key, without reading the parent's row.
+ */
+const onlyId = (field: Collected) => field.children!.every((child) => child.name === 'id' || child.name === '__typename');
+const idObject = (fields: Collected[], type: string, key: string) =>
+  object(fields, (field) => (field.name === 'id' ? plain(globalId(type, key)) : typename(type)));
+
 function deviceObject(fields: Collected[], d: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
-      case '__typename': return text(quote('Device'));
-      case 'id': return text(globalId('Device', `${d}.id`));
+      case '__typename': return typename('Device');
+      case 'id': return plain(globalId('Device', `${d}.id`));
       case 'externalId': return text(`${d}.external_id`);
       case 'ipAddress': return text(`${d}.ip_address`);
       case 'location': return text(`${d}.location`);
       case 'userAgent': return text(`${d}.user_agent`);
-      case 'firstSeenAt': return text(isoTime(`${d}.first_seen_at`));
-      case 'lastSeenAt': return text(isoTime(`${d}.last_seen_at`));
+      case 'firstSeenAt': return plain(isoTime(`${d}.first_seen_at`));
+      case 'lastSeenAt': return plain(isoTime(`${d}.last_seen_at`));
       case 'session': {
+        if (onlyId(field)) return json(idObject(field.children!, 'Session', `${d}.session_id`));
         const s = build.sql.alias('s');
         return json(`COALESCE((SELECT ${sessionObject(field.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${d}.session_id), 'null')`);
       }
@@ -323,9 +355,9 @@ function authenticationMethods(fields: Collected[], s: string): string {
   const keys = ['method', 'aal', 'completedAt', 'provider', 'organization'];
   const value = object(fields, (field) => {
     switch (field.name) {
-      case '__typename': return text(quote('AuthenticationMethod'));
+      case '__typename': return typename('AuthenticationMethod');
       // Stored as written by toISOString (or a vendor's ISO time): read back through a timestamp, as new Date() does.
-      case 'completedAt': return text(isoTime(`${m}."completedAt"::timestamptz`));
+      case 'completedAt': return plain(isoTime(`${m}."completedAt"::timestamptz`));
       default:
         if (!keys.includes(field.name)) throw new Unplannable();
         return text(`${m}.${JSON.stringify(field.name)}`);
@@ -341,8 +373,11 @@ function authenticationMethods(fields: Collected[], s: string): string {
 
 /** The Relay cursor of a session row: base64url of `v1:<createdAt ms>:<id>` (pagination.ts). */
 function cursor(s: string): string {
-  const text = `'v1:' || floor(extract(epoch FROM ${s}.created_at) * 1000)::bigint || ':' || ${s}.id`;
-  return `rtrim(translate(replace(encode(convert_to(${text}, 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')`;
+  // date_part is float arithmetic (extract is numeric, several times slower); the times are whole
+  // milliseconds, so rounding is exact. The text is ASCII without backslashes, so ::bytea is its
+  // bytes, and at most 57 of them: one line of base64. translate makes it base64url and drops the padding.
+  const text = `'v1:' || round(date_part('epoch', ${s}.created_at) * 1000)::bigint || ':' || ${s}.id`;
+  return `translate(encode((${text})::bytea, 'base64'), '+/=', '-_')`;
 }
 
 function keyset(s: string, key: SortKey, op: '<' | '>' | '<=' | '>=', build: Build): string {
@@ -382,7 +417,7 @@ function sessionConnection(
   const edgeCursor = (at: string) => `min(${cursor(page)}) FILTER (WHERE ${at} AND ${page}.n <= ${size})`;
   const body = object(fields, (field) => {
     switch (field.name) {
-      case '__typename': return text(quote('SessionConnection'));
+      case '__typename': return typename('SessionConnection');
       case 'totalCount': {
         const x = build.sql.alias('s');
         const counted = where(x);
@@ -391,8 +426,8 @@ function sessionConnection(
       case 'edges': {
         const edge = object(field.children!, (edgeField) => {
           switch (edgeField.name) {
-            case '__typename': return text(quote('SessionEdge'));
-            case 'cursor': return text(cursor(page));
+            case '__typename': return typename('SessionEdge');
+            case 'cursor': return plain(cursor(page));
             case 'node': return json(sessionObject(edgeField.children!, page, build));
             default: throw new Unplannable();
           }
@@ -402,11 +437,11 @@ function sessionConnection(
       case 'pageInfo':
         return json(object(field.children!, (info) => {
           switch (info.name) {
-            case '__typename': return text(quote('PageInfo'));
+            case '__typename': return typename('PageInfo');
             case 'hasNextPage': return jsonOrNull(backward ? (before ? exists(before, '<=') : 'false') : `COALESCE(${more}, false)`);
             case 'hasPreviousPage': return jsonOrNull(backward ? `COALESCE(${more}, false)` : after ? exists(after, '>=') : 'false');
-            case 'startCursor': return text(edgeCursor(backward ? last : first));
-            case 'endCursor': return text(edgeCursor(backward ? first : last));
+            case 'startCursor': return plain(edgeCursor(backward ? last : first));
+            case 'endCursor': return plain(edgeCursor(backward ? first : last));
             default: throw new Unplannable();
           }
         }));
@@ -433,11 +468,11 @@ const objectOrNull = (select: string): Value => json(`COALESCE((${select}), 'nul
 async function rootField(field: Collected, build: Build): Promise<Value> {
   const { ctx, sql } = build;
   switch (field.name) {
-    case '__typename': return text(quote('Query'));
+    case '__typename': return typename('Query');
     case 'viewer': {
       const caller = ctx.caller!;
       return json(object(field.children!, (viewerField) => {
-        if (viewerField.name === '__typename') return text(quote('Viewer'));
+        if (viewerField.name === '__typename') return typename('Viewer');
         if (caller.kind !== 'session') return json(`'null'`);
         if (viewerField.name === 'identity') {
           const i = sql.alias('i');

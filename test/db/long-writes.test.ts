@@ -38,6 +38,7 @@ describe('long writes on the embedded database', () => {
 
       // 1. Health checks during a 400-record import.
       let importing = true;
+      const importStarted = performance.now();
       const imported = graphql(importMutation, { d: gridExport(400) }).finally(() => (importing = false));
       const latencies: number[] = [];
       while (importing) {
@@ -47,10 +48,13 @@ describe('long writes on the embedded database', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const first = await imported;
+      const importMs = performance.now() - importStarted;
       expect(first.body.errors).toBeUndefined();
       expect(first.body.data).toEqual({ importSessions: { sessionsCreated: 400, sessionsUpdated: 0 } });
-      expect(latencies.length).toBeGreaterThan(3);
-      expect(Math.max(...latencies)).toBeLessThan(1000);
+      // Relative to the import, not in milliseconds: a loaded machine slows both alike. A stalled
+      // loop would answer a handful of checks, one of them about as slow as the whole import.
+      expect(latencies.length).toBeGreaterThan(10);
+      expect(Math.max(...latencies)).toBeLessThan(importMs / 4);
 
       // 2. SIGTERM while the same import runs again, with 20 reads queued behind it.
       const again = graphql(importMutation, { d: gridExport(400) });
