@@ -144,6 +144,11 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     renderGraphiQL: renderGraphiqlPage,
     graphiql: config.graphiql ? { title: 'sessiongraph', defaultQuery: exampleQuery } : false,
     batching: config.batchLimit > 0 ? { limit: config.batchLimit } : false,
+    // requestParsingPlugin enforces MAX_REQUEST_BODY_BYTES (a declared length before reading, a
+    // chunked body while reading). Yoga's own limit would pipe every body through a web
+    // TransformStream as well, with a pipeline and an abort signal each: a fifth of a small
+    // request's CPU.
+    maxRequestBodySize: false,
     logging: false,
     // Outside development a client never sees a stack, SQL or an internal message.
     maskedErrors: { isDev: config.env === 'development', maskError: log.maskError },
