@@ -38,16 +38,20 @@ function beyond(key: SortKey, side: 'older' | 'newer', inclusive = false): Keyse
   };
 }
 
-const cursorPrefix = 'v1:';
+// A cursor is `v2:<createdAt ms>:<id>`, as it is: a planned read has PostgreSQL write one for every
+// row of a page, and base64 made that the most expensive value on the page (about 4 µs a row).
+// Cursors handed out before, base64url of `v1:<createdAt ms>:<id>`, keep working.
+const cursorPrefix = 'v2:';
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const cursorText = /^v2:(\d{1,15}):(.+)$/;
+const base64CursorText = /^v1:(\d{1,15}):(.+)$/;
 
 export function encodeCursor(row: SortKey): string {
-  return Buffer.from(`${cursorPrefix}${row.createdAt.getTime()}:${row.id}`).toString('base64url');
+  return `${cursorPrefix}${row.createdAt.getTime()}:${row.id}`;
 }
 
 export function decodeCursor(cursor: string, argument: 'after' | 'before'): SortKey {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^v1:(\d{1,15}):(.+)$/.exec(text);
+  const match = cursor.startsWith(cursorPrefix) ? cursorText.exec(cursor) : base64CursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match || !uuid.test(match[2]!)) {
     throw badUserInput(`Invalid cursor ${JSON.stringify(cursor)} in "${argument}": use a cursor from this connection's edges or pageInfo`, {
       argument,

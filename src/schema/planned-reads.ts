@@ -130,9 +130,10 @@ export function plannableFields(schema: GraphQLSchema, document: DocumentNode, o
 // The statement writes the response's JSON text itself, so Node only passes it on. Not with
 // json_build_object, though: it costs PostgreSQL two to three times what the same values cost as
 // text (it looks up how to write each value, every time), which put our reads above the raw-SQL
-// baseline's database time. String values go through json_object(keys, values), which escapes a
-// whole text[] at once; JSON values (lists, nested objects, stored JSON, booleans, numbers) are
-// concatenated between them, in the selection's order.
+// baseline's database time. Each value is written as JSON text on its own — strings escaped by
+// to_json, ids, enum names, times and cursors (nothing to escape) just quoted, lists, nested
+// objects, stored JSON, booleans and numbers as they are — and concatenated between the literal
+// keys and punctuation, in the selection's order.
 
 /** Values travel as parameters; only checked enum names and integers are written into the text. */
 class Statement {
@@ -166,13 +167,17 @@ const enumLiteral = (value: string) => {
 const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const globalId = (type: string, column: string) => `(${quote(`${type}:`)} || ${column})`;
 
-/** A field's value: text to escape (a JSON string, or null) or JSON text already (never NULL: 'null'). */
-type Value = { text: string } | { json: string };
-const text = (sql: string): Value => ({ text: sql });
+/** A field's value: SQL whose text is the value's JSON (never NULL: 'null'), or JSON known in advance. */
+type Value = { json: string } | { literal: string };
 const json = (sql: string): Value => ({ json: sql });
+/** JSON that does not depend on the row: a type name, or null for a field the caller may not see. */
+const literal = (jsonText: string): Value => ({ literal: jsonText });
+const typename = (name: string) => literal(JSON.stringify(name));
+const hidden = literal('null');
+/** Text, escaped for JSON (to_json per value measured cheaper than json_object over an array of them). */
+const text = (sql: string): Value => json(`COALESCE(to_json((${sql})::text)::text, 'null')`);
 /** Text with nothing JSON would escape (ids, enum names, formatted times, cursors, hex): quoted as it is. */
 const plain = (sql: string): Value => json(`COALESCE('"' || ${sql} || '"', 'null')`);
-const typename = (name: string): Value => json(quote(JSON.stringify(name)));
 /** A nullable value whose SQL text is its JSON (numbers, booleans, json/jsonb columns). */
 const jsonOrNull = (sql: string): Value => json(`COALESCE((${sql})::text, 'null')`);
 /** A list of objects: `select` returns each object's JSON, in order (array() keeps the subquery's order). */
@@ -206,50 +211,25 @@ function args(field: Collected, build: Build): Record<string, unknown> {
   return getArgumentValues(field.def, field.node, build.variables);
 }
 
-/** An object's JSON text (never NULL), its keys in the selection's order. */
+/**
+ * An object's JSON text (never NULL), its keys in the selection's order: the literal text between
+ * its values, each stretch of it one SQL string, concatenated with the values' SQL.
+ */
 function object(fields: Collected[], value: (field: Collected) => Value): string {
-  // Its inside as literal text and SQL expressions; neighbouring literals are written as one.
-  const parts: ({ literal: string } | { sql: string })[] = [];
-  let keys: string[] = [];
-  let texts: string[] = [];
-  const comma = () => {
-    if (parts.length) parts.push({ literal: ',' });
-  };
-  const escaped = () => `json_object(ARRAY[${keys.join(', ')}], ARRAY[${texts.join(', ')}])::text`;
-  const flush = () => {
-    if (!keys.length) return;
-    comma();
-    // json_object writes {"k" : "v", ...}; its braces come off where other pieces join it.
-    parts.push({ sql: `btrim(${escaped()}, '{}')` });
-    keys = [];
-    texts = [];
-  };
-  for (const field of fields) {
-    const v = value(field);
-    if ('text' in v) {
-      keys.push(quote(field.key));
-      texts.push(`(${v.text})::text`);
-      continue;
-    }
-    flush();
-    comma();
-    parts.push({ literal: `${JSON.stringify(field.key)}:` }, { sql: v.json });
-  }
-  if (!parts.length) return escaped();
-  flush();
   const sql: string[] = [];
-  let literal = '{';
-  for (const part of [...parts, { literal: '}' }]) {
-    if ('literal' in part) {
-      literal += part.literal;
-      continue;
+  let pending = '{';
+  fields.forEach((field, i) => {
+    pending += `${i ? ',' : ''}${JSON.stringify(field.key)}:`;
+    const v = value(field);
+    if ('literal' in v) {
+      pending += v.literal;
+      return;
     }
-    if (literal) sql.push(quote(literal));
-    literal = '';
-    sql.push(part.sql);
-  }
-  sql.push(quote(literal));
-  return `(${sql.join(' || ')})`;
+    sql.push(quote(pending), v.json);
+    pending = '';
+  });
+  sql.push(quote(`${pending}}`));
+  return sql.length === 1 ? sql[0]! : `(${sql.join(' || ')})`;
 }
 
 function identityObject(fields: Collected[], i: string, build: Build): string {
@@ -266,7 +246,7 @@ function identityObject(fields: Collected[], i: string, build: Build): string {
       case 'stateChangedAt': return plain(isoTime(`${i}.state_changed_at`));
       case 'organizationId': return text(`${i}.organization_id`);
       case 'metadataPublic': return jsonOrNull(`${i}.metadata_public`);
-      case 'metadataAdmin': return build.admin ? jsonOrNull(`${i}.metadata_admin`) : json(`'null'`);
+      case 'metadataAdmin': return build.admin ? jsonOrNull(`${i}.metadata_admin`) : hidden;
       case 'createdAt': return plain(isoTime(`${i}.created_at`));
       case 'updatedAt': return plain(isoTime(`${i}.updated_at`));
       case 'sessions': {
@@ -302,7 +282,7 @@ function sessionObject(fields: Collected[], s: string, build: Build): string {
       case 'abandonAt': return plain(isoTime(`${s}.abandon_at`));
       case 'revokedAt': return plain(isoTime(`${s}.revoked_at`));
       case 'revokedBySessionId': return plain(globalId('Session', `${s}.revoked_by_session_id`));
-      case 'revocationReason': return build.admin ? text(`${s}.revocation_reason`) : json(`'null'`);
+      case 'revocationReason': return build.admin ? text(`${s}.revocation_reason`) : hidden;
       case 'tokenized': return text(`${s}.tokenized`);
       case 'signingPublicKey': return plain(`encode(${s}.signing_public_key, 'hex')`);
       case 'authenticationMethods': return json(authenticationMethods(field.children!, s));
@@ -366,18 +346,18 @@ function authenticationMethods(fields: Collected[], s: string): string {
   // jsonb_to_recordset reads each step's keys as ->> would, in the array's order (a function scan
   // returns its rows in order, which array() keeps); a step that is not an object makes the statement
   // fail, and the resolvers answer with their error.
+  // Only the selected keys become columns (each one costs every step a lookup); at least one.
+  const columns = keys.filter((key) => key === 'method' || fields.some((field) => field.name === key));
   return `('[' || array_to_string(array(SELECT ${value}
     FROM jsonb_to_recordset(CASE WHEN jsonb_typeof(${s}.authentication_methods) = 'array' THEN ${s}.authentication_methods ELSE '[]'::jsonb END)
-      AS ${m}(${keys.map((key) => `${JSON.stringify(key)} text`).join(', ')})), ',') || ']')`;
+      AS ${m}(${columns.map((key) => `${JSON.stringify(key)} text`).join(', ')})), ',') || ']')`;
 }
 
-/** The Relay cursor of a session row: base64url of `v1:<createdAt ms>:<id>` (pagination.ts). */
+/** The Relay cursor of a session row: `v2:<createdAt ms>:<id>` (pagination.ts). */
 function cursor(s: string): string {
   // date_part is float arithmetic (extract is numeric, several times slower); the times are whole
-  // milliseconds, so rounding is exact. The text is ASCII without backslashes, so ::bytea is its
-  // bytes, and at most 57 of them: one line of base64. translate makes it base64url and drops the padding.
-  const text = `'v1:' || round(date_part('epoch', ${s}.created_at) * 1000)::bigint || ':' || ${s}.id`;
-  return `translate(encode((${text})::bytea, 'base64'), '+/=', '-_')`;
+  // milliseconds (timestamptz(3)), so rounding is exact.
+  return `('v2:' || round(date_part('epoch', ${s}.created_at) * 1000)::bigint || ':' || ${s}.id)`;
 }
 
 function keyset(s: string, key: SortKey, op: '<' | '>' | '<=' | '>=', build: Build): string {
@@ -473,7 +453,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
       const caller = ctx.caller!;
       return json(object(field.children!, (viewerField) => {
         if (viewerField.name === '__typename') return typename('Viewer');
-        if (caller.kind !== 'session') return json(`'null'`);
+        if (caller.kind !== 'session') return hidden;
         if (viewerField.name === 'identity') {
           const i = sql.alias('i');
           return objectOrNull(`SELECT ${identityObject(viewerField.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(caller.identityId, 'uuid')}`);
@@ -484,7 +464,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
     }
     case 'identity': {
       const id = await resolveId(ctx.prisma, args(field, build).id, 'Identity');
-      if (build.identityId !== null && build.identityId !== id) return json(`'null'`);
+      if (build.identityId !== null && build.identityId !== id) return hidden;
       const i = sql.alias('i');
       return objectOrNull(`SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(id, 'uuid')}`);
     }
@@ -538,7 +518,10 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
         }
       };
       const value = `COALESCE(CASE ${plannedNodeTypes.map((typeName) => `WHEN ${x}.type = ${quote(typeName)} THEN ${each(typeName)}`).join(' ')} END, 'null')`;
-      const given = `unnest(${sql.param(ids.map((id) => id.typename), 'text[]')}, ${sql.param(ids.map((id) => id.id), 'uuid[]')}) WITH ORDINALITY AS ${x}(type, id, n)`;
+      // The lists go as array literals written here: they hold only checked type names and uuids,
+      // which need no quoting, where the driver would escape every element.
+      const arrayLiteral = (values: string[]) => `{${values.join(',')}}`;
+      const given = `unnest(${sql.param(arrayLiteral(ids.map((id) => id.typename)), 'text[]')}, ${sql.param(arrayLiteral(ids.map((id) => id.id)), 'uuid[]')}) WITH ORDINALITY AS ${x}(type, id, n)`;
       return field.name === 'node' ? json(`(SELECT ${value} FROM ${given})`) : list(`SELECT ${value} FROM ${given} ORDER BY ${x}.n`);
     }
     default:

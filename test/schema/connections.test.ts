@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createLogger } from '../../src/logger.js';
+import { memoryStore } from '../../src/rate-limit.js';
+import { createApp } from '../../src/server.js';
+import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 
 type Edge = { cursor: string; node: { id: string } };
@@ -102,6 +105,29 @@ describe.each(databaseTargets)('connections on $name', (target) => {
     expect(seen).toEqual(newestFirst);
   });
 
+  it('still takes the base64 cursors it handed out before, planned or resolved', async () => {
+    const first = await page({ first: 3 });
+    const [, ms, id] = /^v2:(\d+):(.+)$/.exec(first.pageInfo.endCursor!)!;
+    const older = Buffer.from(`v1:${ms}:${id}`).toString('base64url');
+    const resolving = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ PLANNED_READS: 'false' }), rateLimits: memoryStore() });
+    for (const app of [t.app, resolving]) {
+      const [byOld, byNew] = await Promise.all(
+        [older, first.pageInfo.endCursor].map(async (after) => {
+          const response = await app.fetch('http://sessiongraph.test/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: adminAuthorization },
+            body: JSON.stringify({ query: pageQuery, variables: { id: identityId, first: 3, after } }),
+          });
+          return (await response.json()) as { data?: { identity: { sessions: Connection } } };
+        }),
+      );
+      expect(byOld).toEqual(byNew);
+      const ids = byOld!.data!.identity.sessions.edges.map((e) => e.node.id);
+      expect(ids).toHaveLength(3);
+      expect(ids.filter((id) => first.edges.some((e) => e.node.id === id))).toEqual([]);
+    }
+  });
+
   it('refuses bad paging arguments with BAD_USER_INPUT naming them', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ first: -1 }, /"first" must not be negative/],
@@ -110,6 +136,8 @@ describe.each(databaseTargets)('connections on $name', (target) => {
       [{ first: 2, last: 2 }, /Give "first" or "last", not both/],
       [{ first: 2, after: 'garbage' }, /Invalid cursor "garbage" in "after"/],
       [{ last: 2, before: Buffer.from('v1:12:not-a-uuid').toString('base64url') }, /Invalid cursor .* in "before"/],
+      [{ last: 2, before: 'v2:12:not-a-uuid' }, /Invalid cursor .* in "before"/],
+      [{ first: 2, after: Buffer.from(`v2:12:${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`).toString('base64url') }, /Invalid cursor .* in "after"/],
     ];
     for (const [variables, message] of cases) {
       const result = await t.graphql(pageQuery, { id: identityId, ...variables });
