@@ -17,10 +17,26 @@ function serializeError(error: unknown): unknown {
   return { name: error.name, message: error.message, stack: error.stack };
 }
 
-export function createLogger(
-  level: LogLevel,
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-): Logger {
+/**
+ * Lines to stdout, written together once per turn of the event loop: a write to a pipe is a
+ * system call that blocks the process, and under load a turn logs many requests. What is still
+ * waiting when the process exits is written then.
+ */
+function stdoutLines(): (line: string) => void {
+  let pending: string[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  };
+  process.on('exit', flush);
+  return (line) => {
+    if (pending.push(`${line}\n`) === 1) setImmediate(flush);
+  };
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = stdoutLines()): Logger {
   const log = (at: LogLevel) => (msg: string, fields: LogFields = {}) => {
     if (rank[at] < rank[level]) return;
     const entry: LogFields = { time: new Date().toISOString(), level: at, msg, ...fields };

@@ -13,7 +13,7 @@ export function newSecret(prefix: string): string {
 
 /** Constant-time check of a presented secret against a stored SHA-256 digest (hex or bytes). */
 export function secretMatches(presented: string, storedDigest: string | Uint8Array): boolean {
-  const expected = typeof storedDigest === 'string' ? Buffer.from(storedDigest, 'hex') : Buffer.from(storedDigest);
+  const expected = typeof storedDigest === 'string' ? Buffer.from(storedDigest, 'hex') : storedDigest;
   const actual = sha256(presented);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
