@@ -33,6 +33,10 @@ export function plannedReadsPlugin(): Plugin<Context> {
       if (!fields) return;
       const planned = await planQuery(fields, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
       if (!planned) return;
+      if ('data' in planned) {
+        setResultAndStopExecution(plannedResult(planned.data));
+        return;
+      }
       let rows: Record<string, unknown>[];
       try {
         rows = await ctx.readQuery(planned.sql, planned.params);

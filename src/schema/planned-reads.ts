@@ -232,6 +232,14 @@ function object(fields: Collected[], value: (field: Collected) => Value): string
   return sql.length === 1 ? sql[0]! : `(${sql.join(' || ')})`;
 }
 
+/** An object as a value: its JSON outright when none of its values needs a row. */
+function objectValue(fields: Collected[], value: (field: Collected) => Value): Value {
+  const values = new Map(fields.map((field) => [field, value(field)]));
+  const literals = fields.map((field) => values.get(field)!).filter((v): v is { literal: string } => 'literal' in v);
+  if (literals.length < fields.length) return json(object(fields, (field) => values.get(field)!));
+  return literal(`{${fields.map((field, i) => `${JSON.stringify(field.key)}:${literals[i]!.literal}`).join(',')}}`);
+}
+
 function identityObject(fields: Collected[], i: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
@@ -451,7 +459,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
     case '__typename': return typename('Query');
     case 'viewer': {
       const caller = ctx.caller!;
-      return json(object(field.children!, (viewerField) => {
+      return objectValue(field.children!, (viewerField) => {
         if (viewerField.name === '__typename') return typename('Viewer');
         if (caller.kind !== 'session') return hidden;
         if (viewerField.name === 'identity') {
@@ -460,7 +468,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
         }
         const s = sql.alias('s');
         return objectOrNull(`SELECT ${sessionObject(viewerField.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${sql.param(caller.sessionId, 'uuid')}`);
-      }));
+      });
     }
     case 'identity': {
       const id = await resolveId(ctx.prisma, args(field, build).id, 'Identity');
@@ -532,10 +540,8 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
 /** Begins every planned statement: a DBA sees in pg_stat_statements what they are; tests count them. */
 export const plannedReadMark = '/* sessiongraph planned read */';
 
-export interface PlannedQuery {
-  sql: string;
-  params: unknown[];
-}
+/** The statement that answers an operation, or its data outright when nothing in it needs a row. */
+export type PlannedQuery = { sql: string; params: unknown[] } | { data: string };
 
 /**
  * The one statement that answers a plannable operation, or undefined when an argument is one the
@@ -560,7 +566,10 @@ export async function planQuery(fields: Collected[], ctx: Context, variables: Re
   try {
     const values = new Map<Collected, Value>();
     for (const field of fields) values.set(field, await rootField(field, build));
-    return { sql: `${plannedReadMark} SELECT ${object(fields, (field) => values.get(field)!)} AS data`, params: sql.params };
+    const data = objectValue(fields, (field) => values.get(field)!);
+    // `{ __typename }` (a gateway's health check) or a viewer an API token has not: no statement.
+    if ('literal' in data) return { data: data.literal };
+    return { sql: `${plannedReadMark} SELECT ${data.json} AS data`, params: sql.params };
   } catch {
     // A bad cursor, a page too large, a malformed id: the resolvers say so, with the right error.
     return undefined;

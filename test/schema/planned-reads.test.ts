@@ -254,6 +254,21 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     }
   });
 
+  it('answers what needs no row without a statement, for every caller', async () => {
+    const queries = ['{ __typename }', '{ q: __typename viewer { __typename identity { id } session { id } } }'];
+    for (const query of queries) {
+      const { planned, resolved, plannedStatements } = await both(query, {}, adminAuthorization);
+      expect(planned, query).toEqual(resolved);
+      expect(plannedStatements).toBe(0);
+      expect(t.queries).toEqual([]);
+    }
+    expect((await both('{ __typename }', {}, adminAuthorization)).planned.body).toEqual({ data: { __typename: 'Query' } });
+    // A session's viewer reads its rows: one statement, after the one that authenticates it.
+    const { planned, resolved, plannedStatements } = await both(queries[1]!, {}, owner.authorization);
+    expect(planned).toEqual(resolved);
+    expect(plannedStatements).toBe(1);
+  });
+
   it.each([
     ['the security page, with totalCount, besides authentication', '{ viewer { identity { id traits sessions(first: 50) { totalCount edges { node { id status devices { id userAgent } authenticationMethods { method } } } } } } }', 2],
     ['an identity with a page of its sessions', `{ identity(id: "$IDENTITY") { traits sessions(first: 20) { edges { node { id devices { id } } } } } }`, 1],
