@@ -1,12 +1,12 @@
 // API tokens: listed without their secrets, and revoked for good.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pgliteTarget } from '../support/databases.js';
+import { databaseTargets } from '../support/databases.js';
 
-describe('API tokens', () => {
+describe.each(databaseTargets)('API tokens on $name', (target) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(pgliteTarget);
+    t = await createTestApp(target);
   });
   afterAll(async () => {
     await t.dispose();
@@ -19,6 +19,15 @@ describe('API tokens', () => {
     const { tokenId } = created.data!.createApiToken.apiClient;
     const { secret, authorization } = created.data!.createApiToken;
     expect((await t.graphql('{ viewer { apiClient { tokenId } } }', {}, { authorization })).errors).toBeUndefined();
+    // A token is one indexed lookup straight to the driver, not a Prisma query.
+    t.queries.length = 0;
+    await t.graphql('{ __typename }', {}, { authorization });
+    expect(t.queries).toEqual([expect.stringMatching(/FROM "public"."api_clients" WHERE id = \$1$/)]);
+    // The wrong secret, an unknown id and an id PostgreSQL cannot hold are all just bad credentials.
+    for (const credentials of [`${tokenId}:wrong`, 'sgk_unknown:x', `sgk_\0:x`]) {
+      const refused = await t.graphql('{ __typename }', {}, { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
+      expect(refused.errors?.[0]?.extensions?.code, credentials).toBe('UNAUTHENTICATED');
+    }
 
     const listed = await t.graphql<{ apiTokens: { tokenId: string; name: string; scope: string; revokedAt: string | null }[] }>(
       '{ apiTokens { tokenId name scope revokedAt } }',
