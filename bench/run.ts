@@ -49,6 +49,13 @@ const peerSecurityPage = `query ($id: UUID!) { identityByRowId(rowId: $id) { row
 const activePage = `query ($after: String) { sessions(first: 50, after: $after, filter: { active: true }) {
   edges { cursor node { id status type clientId createdAt expiresAt identity { id } } } pageInfo { endCursor } } }`;
 const nodesQuery = `query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Identity { traits state } ... on Session { status type } ... on Device { userAgent } } }`;
+// nodes(ids:) in PostGraphile's schema: a list by id of each type (connection-filter's `in`), as
+// the raw baseline reads them.
+const peerNodesQuery = `query ($i: [UUID!], $s: [UUID!], $d: [UUID!]) {
+  allIdentities(filter: { rowId: { in: $i } }) { nodes { rowId traits state } }
+  allSessions(filter: { rowId: { in: $s } }) { nodes { rowId status type } }
+  allDevices(filter: { rowId: { in: $d } }) { nodes { rowId userAgent } } }`;
+const peerNodeIds = (ids: ReturnType<typeof mixedIds>) => ({ i: ids.identity, s: ids.session, d: ids.device });
 const entitiesQuery = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Identity { id traits } ... on Session { id status } ... on Device { id userAgent } } }`;
 const revokeMutation = `mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }`;
 const confirmMutation = `mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { session { id status } } }`;
@@ -313,6 +320,28 @@ async function sameSecurityPages(ours: number, raw: number, peer: number, tokens
   }
 }
 
+/** Before measuring nodes: the three answer the same rows for the same ids. */
+async function sameNodes(ours: number, raw: number, peer: number, population: Population): Promise<void> {
+  const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
+  const rowIds = (ids: string[]) => [...new Set(ids)].sort();
+  for (const offset of [0, 1, 2]) {
+    const ids = globalIds(mixedIds(population, offset));
+    const a = await post(ours, '/graphql', { query: nodesQuery, variables: { ids } }, { authorization: admin });
+    const b = await post(raw, '/nodes', { ids: mixedIds(population, offset) });
+    const c = await post(peer, '/graphql', { query: peerNodesQuery, variables: peerNodeIds(mixedIds(population, offset)) });
+    const shape = {
+      ours: rowIds(a.data.nodes.map((n: any) => n.id.slice(n.id.indexOf(':') + 1))),
+      raw: rowIds(b.data.nodes.map((n: any) => n.id)),
+      peer: rowIds(Object.values(c.data).flatMap((list: any) => list.nodes.map((n: any) => n.rowId))),
+    };
+    const [first, ...rest] = Object.values(shape).map((value) => JSON.stringify(value));
+    if (shape.ours.length !== new Set(ids).size || rest.some((other) => other !== first)) {
+      throw new Error(`the three servers disagree on nodes: ${JSON.stringify(shape).slice(0, 600)}`);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- database
 
 async function freshDatabase(): Promise<string> {
@@ -423,16 +452,18 @@ async function main() {
     scenarios.securityPage = { ours: securityOurs, raw: securityRaw, peer: securityPeer, p99At80PercentMs: at80.p99Ms };
 
     log('2. admin: a page of active sessions deep into the list');
-    const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().slice(3).split(/:(.+)/) as [string, string];
+    const [createdAt, id] = cursor.slice('v2:'.length).split(/:(.+)/) as [string, string];
     scenarios.activePage = {
       ours: await warmAndMeasure({ port: server.port, pid: server.process.pid, path: '/graphql', headers: { authorization: admin }, body: () => ({ body: { query: activePage, variables: { after: cursor } } }) }),
       raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/sessions', body: () => ({ body: { cursor: { createdAt: new Date(Number(createdAt)).toISOString(), id } } }) }),
     };
 
     log('3. nodes(ids:) with 100 mixed ids');
+    await sameNodes(server.port, raw.port, peer.port, population);
     scenarios.nodes = {
       ours: await warmAndMeasure({ port: server.port, pid: server.process.pid, path: '/graphql', headers: { authorization: admin }, body: (i) => ({ body: { query: nodesQuery, variables: { ids: globalIds(mixedIds(population, i)) } } }) }),
       raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/nodes', body: (i) => ({ body: { ids: mixedIds(population, i) } }) }),
+      peer: await warmAndMeasure({ port: peer.port, pid: peer.process.pid, path: '/graphql', body: (i) => ({ body: { query: peerNodesQuery, variables: peerNodeIds(mixedIds(population, i)) } }) }),
     };
 
     log('4. _entities with 100 representations');
