@@ -14,14 +14,21 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/\| securityPage \| \d+ \|/);
       const results = JSON.parse(await readFile(out, 'utf8'));
-      const scenarios = results.scenarios as Record<string, { ours: { requests: number; errors: number } }>;
+      type Measured = { requests: number; errors: number };
+      const scenarios = results.scenarios as Record<string, { ours: Measured; raw?: Measured; peer?: Measured }>;
       expect(Object.keys(scenarios).sort()).toEqual(
         ['activePage', 'confirmRevocation', 'entities', 'nodes', 'revokeSession', 'securityPage', 'securityPagePglite'].sort(),
       );
       for (const [name, scenario] of Object.entries(scenarios)) {
-        expect(scenario.ours.requests, name).toBeGreaterThan(0);
-        expect(scenario.ours.errors, name).toBe(0);
+        for (const measured of [scenario.ours, scenario.raw, scenario.peer]) {
+          if (!measured) continue;
+          expect(measured.requests, name).toBeGreaterThan(0);
+          expect(measured.errors, name).toBe(0);
+        }
       }
+      // The baseline and the peer answer the pages they are compared on.
+      expect(Object.keys(scenarios).filter((name) => scenarios[name]!.raw).sort()).toEqual(['activePage', 'nodes', 'securityPage']);
+      expect(Object.keys(scenarios).filter((name) => scenarios[name]!.peer).sort()).toEqual(['nodes', 'securityPage']);
       expect(results.statementsPerRequest).toEqual({ securityPage: 2, activePage: 1, nodes: 1, entities: 1 });
       expect(results.coldStartMs).toBeGreaterThan(0);
       expect(results.coldStartDataMs).toBeGreaterThanOrEqual(results.coldStartMs as number);
