@@ -194,6 +194,14 @@ function effectiveStatus(s: string, now: string): string {
 const activeCondition = (s: string, now: string) =>
   `(${s}.status = 'ACTIVE' AND (${s}.expires_at IS NULL OR ${s}.expires_at > ${now}) AND (${s}.abandon_at IS NULL OR ${s}.abandon_at > ${now}))`;
 
+/** The one effective status the filter leaves a page's rows, if it leaves one. */
+function onlyStatus({ status, active }: { status?: readonly SessionStatus[] | null; active?: boolean | null }): SessionStatus | undefined {
+  if (active === true) return 'ACTIVE';
+  const statuses = new Set(status ?? []);
+  // With `active: false` too, an ACTIVE-only filter matches nothing: any literal does then.
+  return statuses.size === 1 ? [...statuses][0] : undefined;
+}
+
 function statusConditions(s: string, build: Build, statuses: readonly SessionStatus[] | null | undefined, active: boolean | null | undefined): string[] {
   const conditions: string[] = [];
   if (!statuses?.length && active == null) return conditions;
@@ -266,7 +274,11 @@ function identityObject(fields: Collected[], i: string, build: Build): string {
   });
 }
 
-function sessionObject(fields: Collected[], s: string, build: Build): string {
+/**
+ * `status`, when the rows' filter leaves them only one (a page of `active: true` sessions is all
+ * ACTIVE): then it is written as a literal instead of worked out for every row.
+ */
+function sessionObject(fields: Collected[], s: string, build: Build, status?: SessionStatus): string {
   return object(fields, (field) => {
     switch (field.name) {
       case '__typename': return typename('Session');
@@ -275,8 +287,8 @@ function sessionObject(fields: Collected[], s: string, build: Build): string {
       case 'externalId': return text(`${s}.external_id`);
       case 'type': return plain(`${s}.type::text`);
       case 'nickname': return text(`${s}.nickname`);
-      case 'status': return plain(effectiveStatus(s, build.now));
-      case 'active': return jsonOrNull(`${effectiveStatus(s, build.now)} = 'ACTIVE'`);
+      case 'status': return status ? literal(JSON.stringify(status)) : plain(effectiveStatus(s, build.now));
+      case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatus(s, build.now)} = 'ACTIVE'`);
       case 'aal': return plain(`${s}.aal::text`);
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
@@ -416,7 +428,7 @@ function sessionConnection(
           switch (edgeField.name) {
             case '__typename': return typename('SessionEdge');
             case 'cursor': return plain(cursor(page));
-            case 'node': return json(sessionObject(edgeField.children!, page, build));
+            case 'node': return json(sessionObject(edgeField.children!, page, build, onlyStatus(filter)));
             default: throw new Unplannable();
           }
         });
