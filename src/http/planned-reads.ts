@@ -4,7 +4,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { planQuery, plannableFields } from '../schema/planned-reads.js';
+import { planQuery, plannableOperation } from '../schema/planned-reads.js';
 
 type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
@@ -29,9 +29,9 @@ export function plannedReadsPlugin(): Plugin<Context> {
       if (!ctx.caller) return;
       // Apollo's inline trace needs the resolvers to time.
       if (ctx.request?.headers.get('apollo-federation-include-trace')) return;
-      const fields = plannableFields(args.schema, args.document, args.operationName);
-      if (!fields) return;
-      const planned = await planQuery(fields, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
+      const operation = plannableOperation(args.schema, args.document, args.operationName);
+      if (!operation) return;
+      const planned = await planQuery(operation, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
       if (!planned) return;
       if ('data' in planned) {
         setResultAndStopExecution(plannedResult(planned.data));

@@ -21,6 +21,8 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type VariableDefinitionNode,
+  getVariableValues,
 } from 'graphql';
 import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
@@ -102,21 +104,28 @@ function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: S
   return into;
 }
 
-const collectedPlans = new WeakMap<DocumentNode, Map<string, Collected[] | null>>();
+/** A plannable operation: its root fields, and the variables it declares (coerced per request). */
+export interface PlannableOperation {
+  schema: GraphQLSchema;
+  fields: Collected[];
+  variables: readonly VariableDefinitionNode[];
+}
 
-/** The root fields of a plannable query operation, or null (cached per parsed document). */
-export function plannableFields(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Collected[] | null {
+const collectedPlans = new WeakMap<DocumentNode, Map<string, PlannableOperation | null>>();
+
+/** The plannable query operation of a document, or null (cached per parsed document). */
+export function plannableOperation(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): PlannableOperation | null {
   let byOperation = collectedPlans.get(document);
   if (!byOperation) collectedPlans.set(document, (byOperation = new Map()));
   const cacheKey = operationName ?? '';
   if (byOperation.has(cacheKey)) return byOperation.get(cacheKey)!;
-  let plan: Collected[] | null = null;
+  let plan: PlannableOperation | null = null;
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (operation?.operation === 'query' && !operation.directives?.length) {
     const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
     try {
-      plan = collect(schema, schema.getQueryType()!, operation.selectionSet, fragments);
+      plan = { schema, fields: collect(schema, schema.getQueryType()!, operation.selectionSet, fragments), variables: operation.variableDefinitions ?? [] };
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
     }
@@ -397,6 +406,8 @@ function sessionConnection(
   filter: { status?: SessionStatus[] | null; active?: boolean | null },
 ): string {
   const { size, backward } = pageBounds(connectionArgs, build.ctx.maxPageSize);
+  // Written into the text (LIMIT, comparisons): a whole number, whatever reached this far.
+  if (!Number.isSafeInteger(size)) throw new Unplannable();
   const after = connectionArgs.after ? decodeCursor(connectionArgs.after, 'after') : undefined;
   const before = connectionArgs.before ? decodeCursor(connectionArgs.before, 'before') : undefined;
   const where = (s: string) => [...conditions.map((c) => c.replaceAll('{s}', s)), ...statusConditions(s, build, filter.status, filter.active)];
@@ -559,9 +570,16 @@ export type PlannedQuery = { sql: string; params: unknown[] } | { data: string }
  * The one statement that answers a plannable operation, or undefined when an argument is one the
  * resolvers would refuse (they then answer with the proper error).
  */
-export async function planQuery(fields: Collected[], ctx: Context, variables: Record<string, unknown>): Promise<PlannedQuery | undefined> {
+export async function planQuery(operation: PlannableOperation, ctx: Context, rawVariables: Record<string, unknown>): Promise<PlannedQuery | undefined> {
   const caller = ctx.caller;
   if (!caller) return undefined;
+  // The variables as the client sent them are not yet what their types say (execution coerces
+  // them, after this runs): coerce them here as execution would, and leave any that fail to the
+  // resolvers, which name the problem. Only coerced values reach the statement's text.
+  const coerced = getVariableValues(operation.schema, operation.variables, rawVariables, { maxErrors: 1 });
+  if (coerced.errors) return undefined;
+  const variables = coerced.coerced;
+  const { fields } = operation;
   const sql = new Statement();
   let now: string | undefined;
   const build: Build = {

@@ -254,6 +254,29 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     }
   });
 
+  it('plans with variables as execution coerces them, and never writes a refused one into SQL', async () => {
+    const ids = await knownIds();
+    const refused: [string, Record<string, unknown>][] = [
+      ['query ($f: Int) { sessions(first: $f) { totalCount } }', { f: '1) page_rows) page GROUP BY ()) || (SELECT string_agg(secret_hash, chr(44)) FROM api_clients' }],
+      ['query ($f: Int) { sessions(first: $f) { totalCount } }', { f: '3' }],
+      ['query ($s: [SessionStatus!]) { sessions(first: 2, filter: { status: $s }) { totalCount } }', { s: ["ACTIVE') OR ('1'='1"] }],
+      ['query ($a: Boolean) { sessions(first: 2, filter: { active: $a }) { totalCount } }', { a: 'false' }],
+    ];
+    for (const authorization of [adminAuthorization, owner.authorization]) {
+      for (const [query, variables] of refused) {
+        const { planned, resolved, plannedStatements } = await both(query, variables, authorization);
+        expect(planned, JSON.stringify(variables)).toEqual(resolved);
+        expect((planned.body as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(plannedStatements).toBe(0);
+      }
+    }
+    // Coerced, not refused: one id where a list is declared is a list of one, and is planned.
+    const single = await both('query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ids[0] }, adminAuthorization);
+    expect(single.planned).toEqual(single.resolved);
+    expect(single.planned.body).toEqual({ data: { nodes: [{ id: ids[0] }] } });
+    expect(single.plannedStatements).toBe(1);
+  });
+
   it('answers what needs no row without a statement, for every caller', async () => {
     const queries = ['{ __typename }', '{ q: __typename viewer { __typename identity { id } session { id } } }'];
     for (const query of queries) {
