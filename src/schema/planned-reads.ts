@@ -9,6 +9,7 @@
 import {
   getArgumentValues,
   getNamedType,
+  getVariableValues,
   isInterfaceType,
   isObjectType,
   isUnionType,
@@ -22,7 +23,6 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type VariableDefinitionNode,
-  getVariableValues,
 } from 'graphql';
 import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
@@ -284,8 +284,8 @@ function identityObject(fields: Collected[], i: string, build: Build): string {
 }
 
 /**
- * `status`, when the rows' filter leaves them only one (a page of `active: true` sessions is all
- * ACTIVE): then it is written as a literal instead of worked out for every row.
+ * A session's JSON. `status` is given when the rows' filter leaves them only one (a page of
+ * `active: true` sessions is all ACTIVE): it is then written as a literal, not worked out per row.
  */
 function sessionObject(fields: Collected[], s: string, build: Build, status?: SessionStatus): string {
   return object(fields, (field) => {
