@@ -301,10 +301,12 @@ async function identitiesOfTokens(databaseUrl: string, tokens: string[]): Promis
   }
 }
 
+/** One JSON request to a server on this machine, its answer parsed. */
+const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
+
 /** Before measuring: ours, the raw-SQL baseline and PostGraphile list the same sessions and devices, in the same order. */
 async function sameSecurityPages(ours: number, raw: number, peer: number, tokens: string[], identityOfToken: Map<string, string>): Promise<void> {
-  const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
-    (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
   const bare = (id: string) => id.slice(id.indexOf(':') + 1);
   for (const token of tokens) {
     const a = await post(ours, '/graphql', { query: securityPage }, { authorization: `Bearer ${token}` });
@@ -322,14 +324,13 @@ async function sameSecurityPages(ours: number, raw: number, peer: number, tokens
 
 /** Before measuring nodes: the three answer the same rows for the same ids. */
 async function sameNodes(ours: number, raw: number, peer: number, population: Population): Promise<void> {
-  const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
-    (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
   const rowIds = (ids: string[]) => [...new Set(ids)].sort();
   for (const offset of [0, 1, 2]) {
-    const ids = globalIds(mixedIds(population, offset));
+    const byType = mixedIds(population, offset);
+    const ids = globalIds(byType);
     const a = await post(ours, '/graphql', { query: nodesQuery, variables: { ids } }, { authorization: admin });
-    const b = await post(raw, '/nodes', { ids: mixedIds(population, offset) });
-    const c = await post(peer, '/graphql', { query: peerNodesQuery, variables: peerNodeIds(mixedIds(population, offset)) });
+    const b = await post(raw, '/nodes', { ids: byType });
+    const c = await post(peer, '/graphql', { query: peerNodesQuery, variables: peerNodeIds(byType) });
     const shape = {
       ours: rowIds(a.data.nodes.map((n: any) => n.id.slice(n.id.indexOf(':') + 1))),
       raw: rowIds(b.data.nodes.map((n: any) => n.id)),
@@ -404,8 +405,8 @@ async function main() {
   const seeding = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize, connectTimeoutMs: 5000 });
   await applyMigrations(seeding.adapterFactory);
   const population = await seed(seeding, { identities: plan.identities, revocations: plan.revocations });
-  // A cursor deep into the active sessions: the 60th percentile of the list.
-  const deep = await seeding.prisma.session.findMany({
+  // A row deep into the active sessions (the 60th percentile of the list), and its cursor.
+  const [deep] = await seeding.prisma.session.findMany({
     where: { status: 'ACTIVE', OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     skip: Math.floor(population.sessions * 0.4),
@@ -413,7 +414,8 @@ async function main() {
     select: { createdAt: true, id: true },
   });
   await seeding.close();
-  const cursor = encodeCursor(deep[0]!);
+  if (!deep) throw new Error('the seeded population has no active session to page from');
+  const cursor = encodeCursor(deep);
   results.population = { identities: population.identities, sessions: population.sessions, devices: population.devices, seedMs: population.seedMs };
   log(`seeded ${population.identities} identities, ${population.sessions} sessions, ${population.devices} devices in ${population.seedMs} ms`);
 
@@ -452,10 +454,9 @@ async function main() {
     scenarios.securityPage = { ours: securityOurs, raw: securityRaw, peer: securityPeer, p99At80PercentMs: at80.p99Ms };
 
     log('2. admin: a page of active sessions deep into the list');
-    const [createdAt, id] = cursor.slice('v2:'.length).split(/:(.+)/) as [string, string];
     scenarios.activePage = {
       ours: await warmAndMeasure({ port: server.port, pid: server.process.pid, path: '/graphql', headers: { authorization: admin }, body: () => ({ body: { query: activePage, variables: { after: cursor } } }) }),
-      raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/sessions', body: () => ({ body: { cursor: { createdAt: new Date(Number(createdAt)).toISOString(), id } } }) }),
+      raw: await warmAndMeasure({ port: raw.port, pid: raw.process.pid, path: '/sessions', body: () => ({ body: { cursor: { createdAt: deep.createdAt.toISOString(), id: deep.id } } }) }),
     };
 
     log('3. nodes(ids:) with 100 mixed ids');

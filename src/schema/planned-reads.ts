@@ -252,9 +252,8 @@ function object(fields: Collected[], value: (field: Collected) => Value): string
 /** An object as a value: its JSON outright when none of its values needs a row. */
 function objectValue(fields: Collected[], value: (field: Collected) => Value): Value {
   const values = new Map(fields.map((field) => [field, value(field)]));
-  const literals = fields.map((field) => values.get(field)!).filter((v): v is { literal: string } => 'literal' in v);
-  if (literals.length < fields.length) return json(object(fields, (field) => values.get(field)!));
-  return literal(`{${fields.map((field, i) => `${JSON.stringify(field.key)}:${literals[i]!.literal}`).join(',')}}`);
+  if (![...values.values()].every((v) => 'literal' in v)) return json(object(fields, (field) => values.get(field)!));
+  return literal(`{${fields.map((field) => `${JSON.stringify(field.key)}:${(values.get(field) as { literal: string }).literal}`).join(',')}}`);
 }
 
 function identityObject(fields: Collected[], i: string, build: Build): string {
