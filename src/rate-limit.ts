@@ -1,7 +1,6 @@
 // Fixed-window counters for rate limits. In memory by default; in Redis when REDIS_URL is set, so
 // every server instance counts against the same limit. When Redis stops answering, counting goes on
 // in this process's memory (logged once, shown by /readyz) until Redis answers again.
-import { Redis } from 'ioredis';
 import { ConfigError, redactUrl } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -62,6 +61,8 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
 export async function redisStore(url: string, logger?: Logger, prefix = 'sessiongraph:ratelimit:'): Promise<RateLimitStore> {
+  // Loaded only where REDIS_URL is set (about 7 MB of memory once loaded).
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: false });
   redis.on('error', () => {}); // reported through the commands that fail
   try {

@@ -10,6 +10,9 @@ export function stringProblem(value: string): string | undefined {
 
 /** Why a JSON value could not be stored (a bad string or key, or too deep), or undefined. Never recurses. */
 export function jsonProblem(root: unknown, maxDepth: number): string | undefined {
+  // Most values checked are one string (an id, a name): no stack for those.
+  if (typeof root === 'string') return stringProblem(root);
+  if (root === null || typeof root !== 'object') return undefined;
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;

@@ -2,7 +2,6 @@
 // event-writing transaction notifies, or Redis pub/sub when REDIS_URL is set (for deployments whose
 // pooler cannot hold a LISTEN, e.g. PgBouncer in transaction mode). Either way a lost notification
 // only delays an event until the feed's next poll.
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { EventSignals } from './feed.js';
@@ -67,18 +66,23 @@ const redisChannel = 'sessiongraph:events';
 
 /** Redis pub/sub: a subscriber connection of its own, and our commits published on the shared one. */
 export function redisSignals(url: string, logger: Logger): EventSignals {
-  const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  const subscriber = new Redis(url, { lazyConnect: true });
   let warned = false;
   const warn = (error: Error) => {
     if (warned) return;
     warned = true;
     logger.warn('Redis event notifications failed; events still arrive by polling', { error: error.message });
   };
-  publisher.on('error', warn);
-  subscriber.on('error', warn);
+  // ioredis is loaded only where REDIS_URL is set (about 7 MB of memory once loaded).
+  const clients = import('ioredis').then(({ Redis }) => {
+    const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const subscriber = new Redis(url, { lazyConnect: true });
+    publisher.on('error', warn);
+    subscriber.on('error', warn);
+    return { publisher, subscriber };
+  });
   return {
     async listen(callback) {
+      const { publisher, subscriber } = await clients;
       subscriber.on('message', () => callback());
       // After a reconnect, anything published meanwhile is read on the next signal or poll.
       subscriber.on('ready', () => callback());
@@ -86,9 +90,10 @@ export function redisSignals(url: string, logger: Logger): EventSignals {
       await subscriber.subscribe(redisChannel);
     },
     publish() {
-      publisher.publish(redisChannel, '').catch(warn);
+      void clients.then(({ publisher }) => publisher.publish(redisChannel, '')).catch(warn);
     },
     async close() {
+      const { publisher, subscriber } = await clients;
       publisher.disconnect();
       subscriber.disconnect();
     },

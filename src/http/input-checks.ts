@@ -51,16 +51,17 @@ function checkValue(type: GraphQLInputType, value: unknown, where: string, limit
     if (!Array.isArray(value)) return checkValue(type.ofType, value, where, limits);
     if (value.length > limits.maxListLength) return tooLong(where, value.length, limits);
     for (let i = 0; i < value.length; i++) {
-      const error = checkValue(type.ofType, value[i], `${where}[${i}]`, limits);
-      if (error) return error;
+      // Checked under the list's name, and again under the entry's own only when refused: no
+      // string is built per entry of a long list that passes.
+      if (checkValue(type.ofType, value[i], where, limits)) return checkValue(type.ofType, value[i], `${where}[${i}]`, limits);
     }
     return undefined;
   }
   if (isInputObjectType(type)) {
     if (typeof value !== 'object' || Array.isArray(value)) return undefined; // coercion names it
     for (const field of Object.values(type.getFields())) {
-      const error = checkValue(field.type, (value as Record<string, unknown>)[field.name], `${where}.${field.name}`, limits);
-      if (error) return error;
+      const fieldValue = (value as Record<string, unknown>)[field.name];
+      if (checkValue(field.type, fieldValue, where, limits)) return checkValue(field.type, fieldValue, `${where}.${field.name}`, limits);
     }
     return undefined;
   }

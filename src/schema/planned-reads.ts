@@ -26,7 +26,7 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
-import { decodeGlobalIdLeniently } from '../domain/global-id.js';
+import { parseGlobalId } from '../domain/global-id.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, pageBounds, type ConnectionArgs, type SortKey } from './pagination.js';
 
@@ -109,6 +109,72 @@ export interface PlannableOperation {
   schema: GraphQLSchema;
   fields: Collected[];
   variables: readonly VariableDefinitionNode[];
+  /** How to see that the variables sent are already what coercion would make them, when the types allow. */
+  simpleVariables: SimpleVariable[] | null;
+}
+
+/** A variable of a built-in scalar (or a list of one), without a default: its coerced value is the value sent, when that is of the right JavaScript type. */
+interface SimpleVariable {
+  name: string;
+  scalar: 'ID' | 'String' | 'Int' | 'Boolean';
+  list: boolean;
+  nonNull: boolean;
+  nonNullItems: boolean;
+}
+
+const simpleScalars = new Set(['ID', 'String', 'Int', 'Boolean']);
+
+function simpleVariable(definition: VariableDefinitionNode): SimpleVariable | null {
+  if (definition.defaultValue) return null;
+  let type = definition.type;
+  const nonNull = type.kind === Kind.NON_NULL_TYPE;
+  if (type.kind === Kind.NON_NULL_TYPE) type = type.type;
+  const list = type.kind === Kind.LIST_TYPE;
+  let nonNullItems = false;
+  if (type.kind === Kind.LIST_TYPE) {
+    type = type.type;
+    nonNullItems = type.kind === Kind.NON_NULL_TYPE;
+    if (type.kind === Kind.NON_NULL_TYPE) type = type.type;
+  }
+  if (type.kind !== Kind.NAMED_TYPE || !simpleScalars.has(type.name.value)) return null;
+  return { name: definition.variable.name.value, scalar: type.name.value as SimpleVariable['scalar'], list, nonNull, nonNullItems };
+}
+
+/** A value graphql-js's coercion returns unchanged (ID and String take strings only here; numbers take the long way). */
+function isCoercedScalar(scalar: SimpleVariable['scalar'], value: unknown): boolean {
+  switch (scalar) {
+    case 'ID':
+    case 'String': return typeof value === 'string';
+    case 'Int': return Number.isInteger(value) && (value as number) <= 2147483647 && (value as number) >= -2147483648;
+    case 'Boolean': return typeof value === 'boolean';
+  }
+}
+
+/**
+ * The variables as execution would coerce them, without the walk when every one is already in its
+ * coerced form (nodes' hundred ids: graphql-js would copy the list and track a path per entry), or
+ * undefined when a value has the wrong type (the resolvers then name it). Anything not simple — a
+ * default, an input object, an enum, a single value for a list, a number for an ID — goes through
+ * graphql-js itself.
+ */
+export function coerceVariables(operation: PlannableOperation, raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  fast: if (operation.simpleVariables) {
+    const coerced: Record<string, unknown> = {};
+    for (const variable of operation.simpleVariables) {
+      if (!Object.hasOwn(raw, variable.name)) break fast;
+      const value = raw[variable.name];
+      if (value === null) {
+        if (variable.nonNull) break fast;
+      } else if (variable.list) {
+        if (!Array.isArray(value)) break fast;
+        for (const item of value) if (item === null ? variable.nonNullItems : !isCoercedScalar(variable.scalar, item)) break fast;
+      } else if (!isCoercedScalar(variable.scalar, value)) break fast;
+      coerced[variable.name] = value;
+    }
+    return coerced;
+  }
+  const result = getVariableValues(operation.schema, operation.variables, raw, { maxErrors: 1 });
+  return result.errors ? undefined : result.coerced;
 }
 
 const collectedPlans = new WeakMap<DocumentNode, Map<string, PlannableOperation | null>>();
@@ -125,7 +191,14 @@ export function plannableOperation(schema: GraphQLSchema, document: DocumentNode
   if (operation?.operation === 'query' && !operation.directives?.length) {
     const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
     try {
-      plan = { schema, fields: collect(schema, schema.getQueryType()!, operation.selectionSet, fragments), variables: operation.variableDefinitions ?? [] };
+      const variables = operation.variableDefinitions ?? [];
+      const simple = variables.map(simpleVariable);
+      plan = {
+        schema,
+        fields: collect(schema, schema.getQueryType()!, operation.selectionSet, fragments),
+        variables,
+        simpleVariables: simple.every((v) => v !== null) ? (simple as SimpleVariable[]) : null,
+      };
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
     }
@@ -520,19 +593,24 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
     case 'nodes':
     case '_entities': {
       const raw = args(field, build);
-      let ids: { typename: string; id: string }[];
+      // The ids' types and uuids, in order. A malformed id (answered with an error at its position)
+      // or one of another type is the resolvers' to answer.
+      const types: string[] = [];
+      const uuids: string[] = [];
+      const add = (decoded: { typename: string; id: string } | undefined) => {
+        if (!decoded || !(plannedNodeTypes as readonly string[]).includes(decoded.typename)) throw new Unplannable();
+        types.push(decoded.typename);
+        uuids.push(decoded.id);
+      };
       if (field.name === '_entities') {
         // Representations name their type and carry the global id (the entities' @key).
-        ids = (raw.representations as { __typename?: unknown; id?: unknown }[]).map((representation) => {
-          const decoded = typeof representation?.id === 'string' ? decodeGlobalIdLeniently(representation.id) : undefined;
-          if (!decoded || decoded.typename !== representation.__typename) throw new Unplannable();
-          return decoded;
-        });
+        for (const representation of raw.representations as { __typename?: unknown; id?: unknown }[]) {
+          const decoded = typeof representation?.id === 'string' ? parseGlobalId(representation.id) : undefined;
+          add(decoded?.typename === representation.__typename ? decoded : undefined);
+        }
       } else {
-        ids = (field.name === 'node' ? [raw.id] : (raw.ids as unknown[])).map((id) => decodeGlobalIdLeniently(String(id)));
+        for (const id of field.name === 'node' ? [raw.id] : (raw.ids as unknown[])) add(parseGlobalId(String(id)));
       }
-      // A malformed id (answered with an error at its position) or another type is the resolvers' to answer.
-      if (!ids.every((id) => (plannedNodeTypes as readonly string[]).includes(id.typename))) throw new Unplannable();
       const x = sql.alias('x');
       const own = build.identityId !== null ? sql.param(build.identityId, 'uuid') : undefined;
       const byType = field.byType!;
@@ -551,7 +629,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
       // The lists go as array literals written here: they hold only checked type names and uuids,
       // which need no quoting, where the driver would escape every element.
       const arrayLiteral = (values: string[]) => `{${values.join(',')}}`;
-      const given = `unnest(${sql.param(arrayLiteral(ids.map((id) => id.typename)), 'text[]')}, ${sql.param(arrayLiteral(ids.map((id) => id.id)), 'uuid[]')}) WITH ORDINALITY AS ${x}(type, id, n)`;
+      const given = `unnest(${sql.param(arrayLiteral(types), 'text[]')}, ${sql.param(arrayLiteral(uuids), 'uuid[]')}) WITH ORDINALITY AS ${x}(type, id, n)`;
       return field.name === 'node' ? json(`(SELECT ${value} FROM ${given})`) : list(`SELECT ${value} FROM ${given} ORDER BY ${x}.n`);
     }
     default:
@@ -575,9 +653,8 @@ export async function planQuery(operation: PlannableOperation, ctx: Context, raw
   // The variables as the client sent them are not yet what their types say (execution coerces
   // them, after this runs): coerce them here as execution would, and leave any that fail to the
   // resolvers, which name the problem. Only coerced values reach the statement's text.
-  const coerced = getVariableValues(operation.schema, operation.variables, rawVariables, { maxErrors: 1 });
-  if (coerced.errors) return undefined;
-  const variables = coerced.coerced;
+  const variables = coerceVariables(operation, rawVariables);
+  if (!variables) return undefined;
   const { fields } = operation;
   const sql = new Statement();
   let now: string | undefined;

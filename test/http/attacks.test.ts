@@ -81,6 +81,11 @@ describe('hostile input', () => {
       expect(result.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
       expect(result.body.errors?.[0]?.message).toMatch(/NUL character|well-formed Unicode/);
     }
+    // A refused entry deep in a variable is named by its path.
+    const ids = await post(t, { query: 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', variables: { ids: ['Session:x', 'Session:y', 'a\u0000'] } });
+    expect(ids.body.errors?.[0]).toMatchObject({ message: 'Strings must not contain the NUL character (U+0000) ($ids[2])', extensions: { code: 'BAD_USER_INPUT', argument: '$ids[2]' } });
+    const filter = await post(t, { query: 'query ($f: SessionFilter) { sessions(filter: $f) { totalCount } }', variables: { f: { clientId: 'a\ud800' } } });
+    expect(filter.body.errors?.[0]?.message).toBe('Strings must be well-formed Unicode (a lone UTF-16 surrogate cannot be stored) ($f.clientId)');
     const literal = await post(t, { query: '{ sessions(filter: { clientId: "a\\u0000" }) { totalCount } }' });
     expect(literal.body.errors?.[0]?.message).toMatch(/NUL character.*argument "filter"/);
     expect(await t.db.prisma.identity.count()).toBe(before);

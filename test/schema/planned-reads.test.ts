@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { getVariableValues, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDocument } from '../../src/import/index.js';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
-import { plannedReadMark } from '../../src/schema/planned-reads.js';
+import { coerceVariables, plannableOperation, plannedReadMark } from '../../src/schema/planned-reads.js';
 import { createApp, type App } from '../../src/server.js';
 import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
@@ -309,5 +310,43 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     });
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
     expect(t.queries, t.queries.join('\n')).toHaveLength(expected);
+  });
+});
+
+describe('planned reads coerce variables as graphql-js does', () => {
+  // The variables of built-in scalar types skip graphql-js's walk when already coerced: random
+  // values of every JavaScript kind must come out exactly as getVariableValues makes them.
+  it('for ID, String, Int and Boolean, alone and in lists, nullable or not', async () => {
+    const { schema } = await import('../../src/schema/index.js');
+    const operation = plannableOperation(schema, parse(`query ($id: ID!, $ids: [ID!]!, $maybe: [ID], $after: String, $first: Int, $active: Boolean) {
+      nodes(ids: $ids) { id } node(id: $id) { id } m: nodes(ids: $maybe) { id }
+      sessions(first: $first, after: $after, filter: { active: $active }) { totalCount } }`))!;
+    const scalar = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(2 ** 31), fc.constant(-(2 ** 31)), fc.constant(2.0));
+    const anything = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string(), scalar, { maxKeys: 2 }));
+    // Mostly values of the declared type (so the short way is taken), sometimes anything at all.
+    const typed = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: anything });
+    const id = fc.oneof(fc.uuid().map((u) => `Session:${u}`), fc.string());
+    const variables = fc.record(
+      {
+        id: typed(id),
+        ids: typed(fc.array(id, { maxLength: 5 })),
+        maybe: typed(fc.option(fc.array(fc.option(id), { maxLength: 3 }))),
+        after: typed(fc.option(fc.string())),
+        first: typed(fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }))),
+        active: typed(fc.option(fc.boolean())),
+        other: anything,
+      },
+      { requiredKeys: ['id', 'ids'] },
+    );
+    let coercedWhole = 0;
+    fc.assert(
+      fc.property(variables, (raw) => {
+        const expected = getVariableValues(schema, operation.variables, raw, { maxErrors: 1 });
+        if (!expected.errors) coercedWhole++;
+        expect(coerceVariables(operation, raw)).toEqual(expected.errors ? undefined : expected.coerced);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(coercedWhole).toBeGreaterThan(300);
   });
 });
