@@ -33,6 +33,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       expect(results.coldStartMs).toBeGreaterThan(0);
       expect(results.coldStartDataMs).toBeGreaterThanOrEqual(results.coldStartMs as number);
       expect(results.serverMemory.peakRssMB).toBeGreaterThan(0);
+      expect(results.serverMemory.readsPeakRssMB).toBeGreaterThan(0);
+      expect(results.serverMemory.readsPeakRssMB).toBeLessThanOrEqual(results.serverMemory.peakRssMB);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
