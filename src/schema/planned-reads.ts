@@ -150,29 +150,33 @@ function isCoercedScalar(scalar: SimpleVariable['scalar'], value: unknown): bool
   }
 }
 
+/** The variables sent, when each is already what coercion would make it; otherwise undefined. */
+function alreadyCoerced(variables: readonly SimpleVariable[], raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  const coerced: Record<string, unknown> = {};
+  for (const variable of variables) {
+    if (!Object.hasOwn(raw, variable.name)) return undefined;
+    const value = raw[variable.name];
+    if (value === null) {
+      if (variable.nonNull) return undefined;
+    } else if (variable.list) {
+      if (!Array.isArray(value)) return undefined;
+      for (const item of value) if (item === null ? variable.nonNullItems : !isCoercedScalar(variable.scalar, item)) return undefined;
+    } else if (!isCoercedScalar(variable.scalar, value)) return undefined;
+    coerced[variable.name] = value;
+  }
+  return coerced;
+}
+
 /**
  * The variables as execution would coerce them, without the walk when every one is already in its
  * coerced form (nodes' hundred ids: graphql-js would copy the list and track a path per entry), or
  * undefined when a value has the wrong type (the resolvers then name it). Anything not simple — a
- * default, an input object, an enum, a single value for a list, a number for an ID — goes through
- * graphql-js itself.
+ * default, an input object, an enum, a single value for a list, a number for an ID, a variable not
+ * sent — goes through graphql-js itself.
  */
 export function coerceVariables(operation: PlannableOperation, raw: Record<string, unknown>): Record<string, unknown> | undefined {
-  fast: if (operation.simpleVariables) {
-    const coerced: Record<string, unknown> = {};
-    for (const variable of operation.simpleVariables) {
-      if (!Object.hasOwn(raw, variable.name)) break fast;
-      const value = raw[variable.name];
-      if (value === null) {
-        if (variable.nonNull) break fast;
-      } else if (variable.list) {
-        if (!Array.isArray(value)) break fast;
-        for (const item of value) if (item === null ? variable.nonNullItems : !isCoercedScalar(variable.scalar, item)) break fast;
-      } else if (!isCoercedScalar(variable.scalar, value)) break fast;
-      coerced[variable.name] = value;
-    }
-    return coerced;
-  }
+  const simple = operation.simpleVariables && alreadyCoerced(operation.simpleVariables, raw);
+  if (simple) return simple;
   const result = getVariableValues(operation.schema, operation.variables, raw, { maxErrors: 1 });
   return result.errors ? undefined : result.coerced;
 }
