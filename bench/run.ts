@@ -22,6 +22,7 @@ import { memoryStore } from '../src/rate-limit.js';
 import { encodeCursor } from '../src/schema/pagination.js';
 import { createApp } from '../src/server.js';
 import { seed, type Population } from './seed.js';
+import { startCommand } from './start-command.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -141,9 +142,11 @@ const portFrom = (msg: string) => (line: string) => {
 const serverPort = portFrom('sessiongraph ready');
 
 function startServer(env: Record<string, string>, readyWhen = serverPort) {
-  // The compiled server, as it is deployed: npm run build, then the flags of npm start
-  // (a small young generation and a heap cap keep V8 from growing the heap just because it can).
-  return startChild(['--max-semi-space-size=8', '--max-old-space-size=192', 'dist/main.js'], {
+  // The compiled server, as it is deployed: npm run build, then npm start's command (its flags
+  // and the allocator setting it makes).
+  const command = startCommand();
+  return startChild(command.args, {
+    ...command.env,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',

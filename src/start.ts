@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
   opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
   const { createApp, startHttpServer, unopenedDatabase } = await import('./server.js');
-  const schemaOnly = createApp({
+  let schemaOnly: RequestHandler | undefined = createApp({
     db: unopenedDatabase(authenticationRequired),
     logger,
     config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   try {
     running = await startHttpServer((req, res) => {
       if (app) return app(req, res);
-      if (!req.headers.authorization && !waitsForDatabase(req.url)) return schemaOnly(req, res);
+      if (!req.headers.authorization && !waitsForDatabase(req.url)) return schemaOnly!(req, res);
       return whenOpen.then(() => app!(req, res));
     }, config);
     // WebSocket subscriptions authenticate, so they wait for the database like other credentials.
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
     await events.start();
     app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events });
+    schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {

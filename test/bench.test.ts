@@ -3,7 +3,24 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseStartScript, startCommand } from '../bench/start-command.js';
 import { runToEnd } from './support/process.js';
+
+describe("npm start's command, as the benchmark and the tests run the server", () => {
+  it('is read from package.json: the environment it sets, then node and its arguments', () => {
+    expect(parseStartScript('A_B=16384 C=x node --max-old-space-size=192 dist/main.js')).toEqual({
+      env: { A_B: '16384', C: 'x' },
+      args: ['--max-old-space-size=192', 'dist/main.js'],
+    });
+    expect(startCommand().args.at(-1)).toBe('dist/main.js');
+  });
+
+  it('refuses a script it cannot run the same way, naming it', () => {
+    for (const script of ['node', 'npm run build && node dist/main.js', 'node --title="a b" dist/main.js', 'X=1 tsx src/main.ts']) {
+      expect(() => parseStartScript(script), script).toThrow(`package.json's start script is not`);
+    }
+  });
+});
 
 describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => {
   it('seeds, loads every scenario without errors, and reports', async () => {

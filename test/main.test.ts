@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { readMigrationHistory } from '../src/db/migrations.js';
-import { runToEnd, serverEntry, startServer } from './support/process.js';
+import { runToEnd, serverEntry, serverEnv, startServer } from './support/process.js';
 import { temporaryDirectories } from './support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('main');
@@ -36,7 +36,7 @@ describe('npm start with bad configuration', () => {
     ],
     [{ DATA_DIR: '/dev/null/sessiongraph' }, /^sessiongraph: DATA_DIR: data directory \/dev\/null\/sessiongraph cannot be created or written/],
   ])('%j exits 1 with one line naming the variable', async (env, message) => {
-    const result = await runToEnd(process.execPath, serverEntry, env);
+    const result = await runToEnd(process.execPath, serverEntry, { ...serverEnv, ...env });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
   });
@@ -63,7 +63,7 @@ describe('the embedded server process', () => {
     });
 
     // A second process on the same directory is turned away while the first runs.
-    const second = await runToEnd(process.execPath, serverEntry, { DATA_DIR: dataDir, PORT: '0' });
+    const second = await runToEnd(process.execPath, serverEntry, { ...serverEnv, DATA_DIR: dataDir, PORT: '0' });
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`is in use by another process (pid ${first.child.pid})`);
 

@@ -11,6 +11,7 @@ import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { copyTemplateTo, readTemplate } from './pglite-template.js';
+import { loadQueryCompilerFromFile } from './query-compiler.js';
 
 export interface Database {
   readonly prisma: PrismaClient;
@@ -91,10 +92,16 @@ function timed<T extends object>(target: T, observe: (seconds: number) => void):
 
 function createClient(factory: SqlMigrationAwareDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
   const adapter = options.onStatement ? timed(factory, options.onStatement) : factory;
-  if (!options.onQuery) return new PrismaClient({ adapter, omit }) as unknown as PrismaClient;
-  const client = new PrismaClient({ adapter, omit, log: [{ emit: 'event', level: 'query' }] });
   const onQuery = options.onQuery;
-  client.$on('query', (event) => onQuery(event.query));
+  let client: object;
+  if (onQuery) {
+    const logged = new PrismaClient({ adapter, omit, log: [{ emit: 'event', level: 'query' }] });
+    logged.$on('query', (event) => onQuery(event.query));
+    client = logged;
+  } else {
+    client = new PrismaClient({ adapter, omit });
+  }
+  loadQueryCompilerFromFile(client);
   return client as unknown as PrismaClient;
 }
 

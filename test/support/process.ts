@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startCommand } from '../../bench/start-command.js';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -50,14 +51,17 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+const server = startCommand();
 /** The compiled server as `npm start` runs it (`npm test` builds it first): no transpiler in the process. */
-export const serverEntry = ['--max-semi-space-size=8', '--max-old-space-size=192', 'dist/main.js'];
+export const serverEntry = server.args;
+/** The environment `npm start` gives it. */
+export const serverEnv = server.env;
 
 /** Starts the compiled server on a free port and resolves once it logs that it is ready. */
 export function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, serverEntry, {
     cwd: projectRoot,
-    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env }),
+    env: cleanEnv({ ...serverEnv, PORT: '0', HOST: '127.0.0.1', ...env }),
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
