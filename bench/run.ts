@@ -142,8 +142,7 @@ const portFrom = (msg: string) => (line: string) => {
 const serverPort = portFrom('sessiongraph ready');
 
 function startServer(env: Record<string, string>, readyWhen = serverPort) {
-  // The compiled server, as it is deployed: npm run build, then npm start's command (its flags
-  // and the allocator setting it makes).
+  // The compiled server, as it is deployed: npm run build, then npm start's command.
   const command = startCommand();
   return startChild(command.args, {
     ...command.env,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface StartCommand {
-  /** Variables the script sets for the process (glibc's allocator reads them before Node starts). */
+  /** Variables the script sets for the process. */
   env: Record<string, string>;
   /** Node's arguments: its flags, then the entry file. */
   args: string[];

@@ -43,6 +43,25 @@ describe('npm start with bad configuration', () => {
 });
 
 describe('the embedded server process', () => {
+  it.runIf(process.platform === 'linux')("runs with glibc mapping V8's compiler blocks singly, and keeps a value already set", async () => {
+    const threshold = async (pid: number) =>
+      (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').find((entry) => entry.startsWith('MALLOC_MMAP_THRESHOLD_='));
+    const started = await startServer({ DATA_DIR: await tempDir() });
+    try {
+      expect(await threshold(started.child.pid!)).toBe('MALLOC_MMAP_THRESHOLD_=32768');
+      // Re-executed in place: the process the caller started is the server, and it serves.
+      expect(await graphql(started.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    } finally {
+      await started.stop();
+    }
+    const given = await startServer({ DATA_DIR: await tempDir(), MALLOC_MMAP_THRESHOLD_: '65536' });
+    try {
+      expect(await threshold(given.child.pid!)).toBe('MALLOC_MMAP_THRESHOLD_=65536');
+    } finally {
+      await given.stop();
+    }
+  });
+
   it('migrates an empty data directory, serves, keeps data across a restart and stops cleanly', async () => {
     const dataDir = await tempDir();
     const first = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '20000' });
