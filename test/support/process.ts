@@ -13,10 +13,10 @@ export interface Finished {
   ms: number;
 }
 
-/** The environment of this process without the variables sessiongraph reads. */
+/** The environment of this process without the variables sessiongraph reads (or sets for itself). */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'NODE_ENV', 'TEST_DATABASE_URL']) {
+  for (const name of ['DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'LOG_LEVEL', 'NODE_ENV', 'TEST_DATABASE_URL', 'MALLOC_MMAP_THRESHOLD_']) {
     delete env[name];
   }
   return { ...env, ...extra };
