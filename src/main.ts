@@ -1,5 +1,6 @@
 // `npm start`: the compiled server (dist/main.js), with Node's module compile cache switched on
 // before anything else loads, so every start after the first skips compiling the server's modules.
+import { accessSync, constants } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,13 +8,23 @@ import { fileURLToPath } from 'node:url';
 // glibc's per-thread arenas keep the blocks V8's optimizing compilers free (up to 32 KB each, some
 // 20 MB of a loaded server) unless blocks that size are mapped singly — a setting glibc reads only
 // at process start. So on Linux, unless it is set already, the process re-executes itself once
-// with it (same process id, same arguments), however it was started.
-const mmapThreshold = { name: 'MALLOC_MMAP_THRESHOLD_', value: '32768' } as const;
-if (process.platform === 'linux' && process.env[mmapThreshold.name] === undefined && typeof process.execve === 'function') {
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+// with it (same process id, same arguments), however it was started. A failed execve aborts the
+// process, so only a binary known to be executable is run: /proc/self/exe, this very one even if
+// its file was replaced since (an upgrade in place); without /proc the server runs as it is.
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && process.execve && executable('/proc/self/exe')) {
+  process.execve('/proc/self/exe', [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     ...process.env,
-    [mmapThreshold.name]: mmapThreshold.value,
+    MALLOC_MMAP_THRESHOLD_: '32768',
   });
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // Beside the project's other build caches; Node falls back to running uncached if it cannot write there.
