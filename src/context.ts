@@ -1,5 +1,5 @@
 // What every resolver receives. Built per request by the server from the Database it was given.
-import type { Caller } from './auth/caller.js';
+import type { Caller, PendingSession } from './auth/caller.js';
 import type { AuthConfig, EventsConfig } from './config.js';
 import type { EventFeed } from './events/feed.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -17,6 +17,8 @@ export interface Context {
   requestId: string;
   /** Null for a request without credentials: it may read the schema and nothing else. */
   caller: Caller | null;
+  /** A session token the planned read checks itself; settled (caller set) before anything else reads data. */
+  pendingSession?: PendingSession;
   auth: AuthConfig;
   limiter: Limiter;
   metrics: Metrics;

@@ -13,11 +13,12 @@ import { ConfigError, type Config, type TokenConfig } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { KeyStore } from './tokens/keys.js';
 import { SessionTokens } from './tokens/session-tokens.js';
-import { apiTokenId, authenticate } from './auth/caller.js';
+import { apiTokenId, authenticate, opaqueSessionToken, type PendingSession } from './auth/caller.js';
+import { sha256 } from './auth/secrets.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
 import { eventStreamPlugin } from './http/event-stream.js';
-import { plannedReadsPlugin } from './http/planned-reads.js';
+import { plannedReadsPlugin, wantsResolverTrace, type PlannedReadHint } from './http/planned-reads.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -152,29 +153,36 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     logging: false,
     // Outside development a client never sees a stack, SQL or an internal message.
     maskedErrors: { isDev: config.env === 'development', maskError: log.maskError },
-    context: async ({ request, req }) => {
+    context: async (initial) => {
+      const { request, req } = initial;
       const address = clientAddress(request, req);
       const authorization = request.headers.get('authorization');
       const tokenId = apiTokenId(authorization);
       await limiter.beforeAuthentication(address, tokenId);
       const loaders = createLoaders(db.prisma);
-      let caller;
-      try {
-        caller = await authenticate(authorization, {
-          prisma: db.prisma,
-          read: db.read,
-          loaders,
-          adminToken: config.auth.adminToken,
-          tokens,
-          now: now(),
-        });
-      } catch (error) {
-        // Count wrong credentials, not a database that failed to answer.
-        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
-          throw await limiter.authenticationFailed(address, tokenId, error);
+      const authenticateRequest = async () => {
+        try {
+          return await authenticate(authorization, {
+            prisma: db.prisma,
+            read: db.read,
+            loaders,
+            adminToken: config.auth.adminToken,
+            tokens,
+            now: now(),
+          });
+        } catch (error) {
+          // Count wrong credentials, not a database that failed to answer.
+          if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
+            throw await limiter.authenticationFailed(address, tokenId, error);
+          }
+          throw error;
         }
-        throw error;
-      }
+      };
+      // A query the planner answers checks an opaque session token in its own statement.
+      const pendingToken =
+        config.plannedReads && (initial as PlannedReadHint).plannedReadExpected && !wantsResolverTrace(request) ? opaqueSessionToken(authorization) : undefined;
+      const pendingSession: PendingSession | undefined = pendingToken ? { tokenHash: sha256(pendingToken), authenticate: authenticateRequest } : undefined;
+      const caller = pendingSession ? null : await authenticateRequest();
       if (caller?.kind === 'apiClient') await limiter.authenticated(address, caller.clientId);
       return {
         prisma: db.prisma,
@@ -182,6 +190,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         logger,
         requestId: log.requestId(request) ?? randomUUID(),
         caller,
+        pendingSession,
         auth: config.auth,
         limiter,
         metrics,

@@ -137,6 +137,33 @@ async function session(token: string, options: AuthenticateOptions): Promise<Cal
   return { kind: 'session', sessionId: found.id, identityId: found.identityId };
 }
 
+/**
+ * An opaque session token whose lookup waits for the planned read that answers the request: the
+ * read checks the token in its own statement (one statement instead of two). Anything else the
+ * request does first settles it the usual way (settlePendingSession). Until then `caller` is null,
+ * which reads nothing: a path that forgot to settle fails closed.
+ */
+export interface PendingSession {
+  tokenHash: Buffer;
+  /** The usual authentication of the request's credentials: the caller, or the 401. */
+  authenticate(): Promise<Caller | null>;
+}
+
+/** The session token of `Bearer <token>` credentials, when it is looked up by its hash (not a JWT). */
+export function opaqueSessionToken(header: string | null): string | undefined {
+  const [scheme, credentials] = header?.trim().split(/\s+/, 2) ?? [];
+  if (scheme?.toLowerCase() !== 'bearer' || !credentials || looksLikeJwt(credentials)) return undefined;
+  return credentials;
+}
+
+/** Authenticates a pending session token the usual way, so the resolvers see its caller (or the 401 is thrown). */
+export async function settlePendingSession(ctx: { caller: Caller | null; pendingSession?: PendingSession }): Promise<void> {
+  const pending = ctx.pendingSession;
+  if (!pending) return;
+  ctx.caller = await pending.authenticate();
+  ctx.pendingSession = undefined;
+}
+
 /** The token id of Basic credentials, if the header carries any (for per-token rate limits). */
 export function apiTokenId(header: string | null): string | undefined {
   const [scheme, credentials = ''] = header?.trim().split(/\s+/, 2) ?? [];

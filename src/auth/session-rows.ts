@@ -4,6 +4,7 @@
 // `omit` leaves out are left out here too), so they can prime the request's loaders;
 // test/auth/session-rows.test.ts compares them with Prisma's own.
 import type { Database } from '../db/database.js';
+import { activeSql } from '../domain/session-status.js';
 import type { Identity, Session } from '../generated/prisma/client.js';
 
 const sessionColumns = {
@@ -47,4 +48,15 @@ export async function sessionByTokenHash(read: Database['read'], tokenHash: Uint
 
 export async function sessionById(read: Database['read'], id: string): Promise<SessionWithIdentity | null> {
   return shape((await read(byId, [id]))[0]);
+}
+
+/**
+ * A session token's caller as a subquery (session_id, identity_id, authenticates) for a statement
+ * that reads the caller's data in the same breath (a planned read): it authenticates as
+ * authenticate() decides, an effectively active session of an active identity. `tokenHash` and
+ * `now` are SQL (parameters).
+ */
+export function sessionCallerSql(tokenHash: string, now: string): string {
+  return `SELECT s.id AS session_id, s.identity_id, (i.state = 'ACTIVE' AND ${activeSql('s', now)}) AS authenticates
+    FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = ${tokenHash}`;
 }

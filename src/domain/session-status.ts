@@ -58,3 +58,18 @@ export function effectiveStatusWhere(status: SessionStatus, now: Date, fields: F
       return { status };
   }
 }
+
+// The same rules as SQL over a session row's alias `s`, for statements written by hand (planned
+// reads, the session caller's lookup); `now` is SQL for the clock (a parameter).
+
+/** effectiveStatus() as SQL text. */
+export function effectiveStatusSql(s: string, now: string): string {
+  return `(CASE WHEN ${s}.status <> 'ACTIVE' THEN ${s}.status::text
+    WHEN ${s}.expires_at <= ${now} AND ${s}.abandon_at <= ${now} THEN CASE WHEN ${s}.abandon_at < ${s}.expires_at THEN 'ABANDONED' ELSE 'EXPIRED' END
+    WHEN ${s}.expires_at <= ${now} THEN 'EXPIRED' WHEN ${s}.abandon_at <= ${now} THEN 'ABANDONED' ELSE 'ACTIVE' END)`;
+}
+
+/** Whether effectiveStatus() is ACTIVE, in a form an index can serve (effectiveStatusWhere('ACTIVE')). */
+export function activeSql(s: string, now: string): string {
+  return `(${s}.status = 'ACTIVE' AND (${s}.expires_at IS NULL OR ${s}.expires_at > ${now}) AND (${s}.abandon_at IS NULL OR ${s}.abandon_at > ${now}))`;
+}

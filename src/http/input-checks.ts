@@ -22,7 +22,9 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { settlePendingSession } from '../auth/caller.js';
 import type { LimitsConfig } from '../config.js';
+import type { Context } from '../context.js';
 import { jsonProblem, stringProblem } from '../text.js';
 
 export type InputLimits = Pick<LimitsConfig, 'maxListLength' | 'maxInputDepth'>;
@@ -124,7 +126,9 @@ export function inputChecksPlugin(limits: InputLimits): Plugin {
         );
         if (operation) error = checkVariables(args.schema, operation, args.variableValues as Record<string, unknown>, limits) ?? null;
       }
-      if (error) setResultAndStopExecution({ errors: [error] });
+      if (!error) return;
+      // Credentials are judged first, as for any request: a pending session token (planned reads) is settled before refusing.
+      return settlePendingSession(args.contextValue as unknown as Context).then(() => setResultAndStopExecution({ errors: [error] }));
     },
   };
 }

@@ -1,8 +1,13 @@
 // Runs plannable queries as one statement (schema/planned-reads.ts) instead of through the
 // resolvers. The statement returns the response's `data` as JSON text, which goes out as it came:
 // parsed only if a plugin reads it, never stringified again.
+//
+// A session caller's opaque token is checked in that same statement: the context leaves the lookup
+// pending when validation found a plannable query (plannedReadExpected), and this plugin either
+// answers from the one statement or settles the token the usual way before the resolvers run.
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { settlePendingSession } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { planQuery, plannableOperation } from '../schema/planned-reads.js';
 
@@ -22,29 +27,55 @@ function plannedResult(text: string): SerializableResult {
   };
 }
 
+/** Set on a request's initial context by validation: its operation is one the planner may answer. */
+export interface PlannedReadHint {
+  plannedReadExpected?: boolean;
+}
+
+/** Apollo's inline trace needs the resolvers to time. */
+export const wantsResolverTrace = (request: Request | undefined) => Boolean(request?.headers.get('apollo-federation-include-trace'));
+
+type PlannedRow = { sessionId?: string; identityId?: string; authenticates?: boolean; data: unknown };
+
 export function plannedReadsPlugin(): Plugin<Context> {
   return {
+    onValidate({ params, context }) {
+      const initial = context as PlannedReadHint & { params?: { operationName?: string | null } };
+      return ({ valid }) => {
+        initial.plannedReadExpected = valid && plannableOperation(params.schema, params.documentAST, initial.params?.operationName) !== null;
+      };
+    },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as Context & { request?: Request };
-      if (!ctx.caller) return;
-      // Apollo's inline trace needs the resolvers to time.
-      if (ctx.request?.headers.get('apollo-federation-include-trace')) return;
-      const operation = plannableOperation(args.schema, args.document, args.operationName);
-      if (!operation) return;
-      const planned = await planQuery(operation, ctx, (args.variableValues ?? {}) as Record<string, unknown>);
+      if (!ctx.caller && !ctx.pendingSession) return;
+      const operation = wantsResolverTrace(ctx.request) ? null : plannableOperation(args.schema, args.document, args.operationName);
+      const planned = operation ? await planQuery(operation, ctx, (args.variableValues ?? {}) as Record<string, unknown>) : undefined;
+      // Whatever this plugin does not answer, the resolvers do: they need the caller.
+      if (!planned || 'data' in planned) await settlePendingSession(ctx);
       if (!planned) return;
       if ('data' in planned) {
         setResultAndStopExecution(plannedResult(planned.data));
         return;
       }
-      let rows: Record<string, unknown>[];
+      let row: PlannedRow | undefined;
       try {
-        rows = await ctx.readQuery(planned.sql, planned.params);
+        row = (await ctx.readQuery(planned.sql, planned.params))[0] as PlannedRow | undefined;
       } catch (error) {
         ctx.logger.warn('a planned read failed; resolving it field by field instead', { error: (error as Error).message, requestId: ctx.requestId });
+        await settlePendingSession(ctx);
         return;
       }
-      setResultAndStopExecution(plannedResult(String(rows[0]!.data)));
+      if (planned.checksCaller) {
+        // No session by that hash, or one that does not authenticate: the usual path answers, with
+        // its 401 (counted by the rate limiter), or with the data if the session changed meanwhile.
+        if (!row?.authenticates) {
+          await settlePendingSession(ctx);
+          return;
+        }
+        ctx.caller = { kind: 'session', sessionId: row.sessionId!, identityId: row.identityId! };
+        ctx.pendingSession = undefined;
+      }
+      setResultAndStopExecution(plannedResult(String(row!.data)));
     },
   };
 }

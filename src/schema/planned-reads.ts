@@ -26,7 +26,9 @@ import {
 } from 'graphql';
 import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
+import { sessionCallerSql } from '../auth/session-rows.js';
 import { parseGlobalId } from '../domain/global-id.js';
+import { activeSql, effectiveStatusSql } from '../domain/session-status.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, pageBounds, type ConnectionArgs, type SortKey } from './pagination.js';
 
@@ -240,7 +242,8 @@ interface Build {
   variables: Record<string, unknown>;
   /** API callers see admin-only fields; a session sees its own identity only. */
   admin: boolean;
-  identityId: string | null;
+  /** A session caller's ids as SQL (parameters, or the columns of a pending token's lookup); null for an API caller. */
+  own: { identityId: string; sessionId: string } | null;
   readonly now: string;
 }
 
@@ -269,17 +272,6 @@ const jsonOrNull = (sql: string): Value => json(`COALESCE((${sql})::text, 'null'
 /** A list of objects: `select` returns each object's JSON, in order (array() keeps the subquery's order). */
 const list = (select: string): Value => json(`('[' || array_to_string(array(${select}), ',') || ']')`);
 
-/** The session's status as clients read it (domain/session-status.ts: effectiveStatus). */
-function effectiveStatus(s: string, now: string): string {
-  return `(CASE WHEN ${s}.status <> 'ACTIVE' THEN ${s}.status::text
-    WHEN ${s}.expires_at <= ${now} AND ${s}.abandon_at <= ${now} THEN CASE WHEN ${s}.abandon_at < ${s}.expires_at THEN 'ABANDONED' ELSE 'EXPIRED' END
-    WHEN ${s}.expires_at <= ${now} THEN 'EXPIRED' WHEN ${s}.abandon_at <= ${now} THEN 'ABANDONED' ELSE 'ACTIVE' END)`;
-}
-
-/** Sessions that authenticate now, in a form an index can serve (effectiveStatusWhere('ACTIVE')). */
-const activeCondition = (s: string, now: string) =>
-  `(${s}.status = 'ACTIVE' AND (${s}.expires_at IS NULL OR ${s}.expires_at > ${now}) AND (${s}.abandon_at IS NULL OR ${s}.abandon_at > ${now}))`;
-
 /** The one effective status the filter leaves a page's rows, if it leaves one. */
 function onlyStatus({ status, active }: { status?: readonly SessionStatus[] | null; active?: boolean | null }): SessionStatus | undefined {
   if (active === true) return 'ACTIVE';
@@ -294,10 +286,10 @@ function statusConditions(s: string, build: Build, statuses: readonly SessionSta
   const now = build.now;
   // An empty list is no condition, as the resolvers' Prisma filter reads it.
   if (statuses?.length) {
-    const each = [...new Set(statuses)].map((status) => (status === 'ACTIVE' ? activeCondition(s, now) : `${effectiveStatus(s, now)} = ${enumLiteral(status)}`));
+    const each = [...new Set(statuses)].map((status) => (status === 'ACTIVE' ? activeSql(s, now) : `${effectiveStatusSql(s, now)} = ${enumLiteral(status)}`));
     conditions.push(`(${each.join(' OR ')})`);
   }
-  if (active != null) conditions.push(active ? activeCondition(s, now) : `NOT ${activeCondition(s, now)}`);
+  if (active != null) conditions.push(active ? activeSql(s, now) : `NOT ${activeSql(s, now)}`);
   return conditions;
 }
 
@@ -372,8 +364,8 @@ function sessionObject(fields: Collected[], s: string, build: Build, status?: Se
       case 'externalId': return text(`${s}.external_id`);
       case 'type': return plain(`${s}.type::text`);
       case 'nickname': return text(`${s}.nickname`);
-      case 'status': return status ? literal(JSON.stringify(status)) : plain(effectiveStatus(s, build.now));
-      case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatus(s, build.now)} = 'ACTIVE'`);
+      case 'status': return status ? literal(JSON.stringify(status)) : plain(effectiveStatusSql(s, build.now));
+      case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatusSql(s, build.now)} = 'ACTIVE'`);
       case 'aal': return plain(`${s}.aal::text`);
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
@@ -557,28 +549,28 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
   switch (field.name) {
     case '__typename': return typename('Query');
     case 'viewer': {
-      const caller = ctx.caller!;
+      const own = build.own;
       return objectValue(field.children!, (viewerField) => {
         if (viewerField.name === '__typename') return typename('Viewer');
-        if (caller.kind !== 'session') return hidden;
+        if (!own) return hidden;
         if (viewerField.name === 'identity') {
           const i = sql.alias('i');
-          return objectOrNull(`SELECT ${identityObject(viewerField.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(caller.identityId, 'uuid')}`);
+          return objectOrNull(`SELECT ${identityObject(viewerField.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${own.identityId}`);
         }
         const s = sql.alias('s');
-        return objectOrNull(`SELECT ${sessionObject(viewerField.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${sql.param(caller.sessionId, 'uuid')}`);
+        return objectOrNull(`SELECT ${sessionObject(viewerField.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${own.sessionId}`);
       });
     }
     case 'identity': {
       const id = await resolveId(ctx.prisma, args(field, build).id, 'Identity');
-      if (build.identityId !== null && build.identityId !== id) return hidden;
       const i = sql.alias('i');
-      return objectOrNull(`SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(id, 'uuid')}`);
+      const own = build.own ? ` AND ${i}.id = ${build.own.identityId}` : '';
+      return objectOrNull(`SELECT ${identityObject(field.children!, i, build)} FROM "public"."identities" ${i} WHERE ${i}.id = ${sql.param(id, 'uuid')}${own}`);
     }
     case 'session': {
       const id = await resolveId(ctx.prisma, args(field, build).id, 'Session');
       const s = sql.alias('s');
-      const own = build.identityId !== null ? ` AND ${s}.identity_id = ${sql.param(build.identityId, 'uuid')}` : '';
+      const own = build.own ? ` AND ${s}.identity_id = ${build.own.identityId}` : '';
       return objectOrNull(`SELECT ${sessionObject(field.children!, s, build)} FROM "public"."sessions" ${s} WHERE ${s}.id = ${sql.param(id, 'uuid')}${own}`);
     }
     case 'sessions': {
@@ -586,7 +578,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
       const filter = a.filter ?? {};
       const conditions: string[] = [];
       if (filter.identityId != null) conditions.push(`{s}.identity_id = ${sql.param(await resolveId(ctx.prisma, filter.identityId, 'Identity'), 'uuid')}`);
-      if (build.identityId !== null) conditions.push(`{s}.identity_id = ${sql.param(build.identityId, 'uuid')}`);
+      if (build.own) conditions.push(`{s}.identity_id = ${build.own.identityId}`);
       if (filter.clientId != null) conditions.push(`{s}.client_id = ${sql.param(filter.clientId, 'text')}`);
       if (filter.type) conditions.push(filter.type.length ? `{s}.type::text IN (${[...new Set(filter.type)].map(enumLiteral).join(', ')})` : 'false');
       if (filter.externalSource) conditions.push(`{s}.external_source::text = ${enumLiteral(filter.externalSource)}`);
@@ -616,7 +608,7 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
         for (const id of field.name === 'node' ? [raw.id] : (raw.ids as unknown[])) add(parseGlobalId(String(id)));
       }
       const x = sql.alias('x');
-      const own = build.identityId !== null ? sql.param(build.identityId, 'uuid') : undefined;
+      const own = build.own?.identityId;
       const byType = field.byType!;
       const each = (typeName: NodeTypeName) => {
         const a = sql.alias(typeName[0]!.toLowerCase());
@@ -644,16 +636,25 @@ async function rootField(field: Collected, build: Build): Promise<Value> {
 /** Begins every planned statement: a DBA sees in pg_stat_statements what they are; tests count them. */
 export const plannedReadMark = '/* sessiongraph planned read */';
 
-/** The statement that answers an operation, or its data outright when nothing in it needs a row. */
-export type PlannedQuery = { sql: string; params: unknown[] } | { data: string };
+/**
+ * The statement that answers an operation (`checksCaller`: it also authenticates the request's
+ * pending session token, and its row says whether it did), or its data outright when nothing in it
+ * needs a row.
+ */
+export type PlannedQuery = { sql: string; params: unknown[]; checksCaller: boolean } | { data: string };
+
+/** The pending token's lookup, as the planned statement's FROM item. */
+const callerAlias = 'caller';
 
 /**
  * The one statement that answers a plannable operation, or undefined when an argument is one the
- * resolvers would refuse (they then answer with the proper error).
+ * resolvers would refuse (they then answer with the proper error). For a pending session token
+ * (ctx.pendingSession) the statement starts from the token's lookup: its row has the caller's ids,
+ * whether the token authenticates, and the data only if it does.
  */
 export async function planQuery(operation: PlannableOperation, ctx: Context, rawVariables: Record<string, unknown>): Promise<PlannedQuery | undefined> {
-  const caller = ctx.caller;
-  if (!caller) return undefined;
+  const { caller, pendingSession } = ctx;
+  if (!caller && !pendingSession) return undefined;
   // The variables as the client sent them are not yet what their types say (execution coerces
   // them, after this runs): coerce them here as execution would, and leave any that fail to the
   // resolvers, which name the problem. Only coerced values reach the statement's text.
@@ -661,14 +662,28 @@ export async function planQuery(operation: PlannableOperation, ctx: Context, raw
   if (!variables) return undefined;
   const { fields } = operation;
   const sql = new Statement();
+  // Parameters only once used: PostgreSQL cannot type one that the text never mentions.
   let now: string | undefined;
+  let identityParam: string | undefined;
+  let sessionParam: string | undefined;
+  const session = caller?.kind === 'session' ? caller : undefined;
   const build: Build = {
     sql,
     ctx,
     variables,
-    admin: caller.kind === 'apiClient',
-    identityId: caller.kind === 'session' ? caller.identityId : null,
-    // A parameter only once used: PostgreSQL cannot type one that the text never mentions.
+    admin: caller?.kind === 'apiClient',
+    own: pendingSession
+      ? { identityId: `${callerAlias}.identity_id`, sessionId: `${callerAlias}.session_id` }
+      : session
+        ? {
+            get identityId() {
+              return (identityParam ??= sql.param(session.identityId, 'uuid'));
+            },
+            get sessionId() {
+              return (sessionParam ??= sql.param(session.sessionId, 'uuid'));
+            },
+          }
+        : null,
     get now() {
       return (now ??= sql.param(ctx.now(), 'timestamptz'));
     },
@@ -679,7 +694,14 @@ export async function planQuery(operation: PlannableOperation, ctx: Context, raw
     const data = objectValue(fields, (field) => values.get(field)!);
     // `{ __typename }` (a gateway's health check) or a viewer an API token has not: no statement.
     if ('literal' in data) return { data: data.literal };
-    return { sql: `${plannedReadMark} SELECT ${data.json} AS data`, params: sql.params };
+    if (!pendingSession) return { sql: `${plannedReadMark} SELECT ${data.json} AS data`, params: sql.params, checksCaller: false };
+    const lookup = sessionCallerSql(sql.param(pendingSession.tokenHash, 'bytea'), build.now);
+    return {
+      sql: `${plannedReadMark} SELECT ${callerAlias}.session_id AS "sessionId", ${callerAlias}.identity_id AS "identityId", ${callerAlias}.authenticates,
+  CASE WHEN ${callerAlias}.authenticates THEN ${data.json} END AS data FROM (${lookup}) ${callerAlias}`,
+      params: sql.params,
+      checksCaller: true,
+    };
   } catch {
     // A bad cursor, a page too large, a malformed id: the resolvers say so, with the right error.
     return undefined;
