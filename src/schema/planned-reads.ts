@@ -256,17 +256,27 @@ const enumLiteral = (value: string) => {
 const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const globalId = (type: string, column: string) => `(${quote(`${type}:`)} || ${column})`;
 
-/** A field's value: SQL whose text is the value's JSON (never NULL: 'null'), or JSON known in advance. */
-type Value = { json: string } | { literal: string };
-const json = (sql: string): Value => ({ json: sql });
+/**
+ * A field's value: SQL whose text is the value's JSON (never NULL: 'null'), JSON known in advance,
+ * or SQL text never NULL with nothing to escape, which the object's literal text quotes.
+ */
+type Value = Json | Literal | { present: string };
+type Json = { json: string };
+type Literal = { literal: string };
+const json = (sql: string): Json => ({ json: sql });
 /** JSON that does not depend on the row: a type name, or null for a field the caller may not see. */
-const literal = (jsonText: string): Value => ({ literal: jsonText });
+const literal = (jsonText: string): Literal => ({ literal: jsonText });
 const typename = (name: string) => literal(JSON.stringify(name));
 const hidden = literal('null');
 /** Text, escaped for JSON (to_json per value measured cheaper than json_object over an array of them). */
 const text = (sql: string): Value => json(`COALESCE(to_json((${sql})::text)::text, 'null')`);
 /** Text with nothing JSON would escape (ids, enum names, formatted times, cursors, hex): quoted as it is. */
 const plain = (sql: string): Value => json(`COALESCE('"' || ${sql} || '"', 'null')`);
+/**
+ * Like plain, for a value that is never NULL (a NOT NULL column): no COALESCE, and its quotes join
+ * the literal text around it — a row's JSON is a chain of concatenations, each one costs the backend.
+ */
+const present = (sql: string): Value => ({ present: sql });
 /** A nullable value whose SQL text is its JSON (numbers, booleans, json/jsonb columns). */
 const jsonOrNull = (sql: string): Value => json(`COALESCE((${sql})::text, 'null')`);
 /** A list of objects: `select` returns each object's JSON, in order (array() keeps the subquery's order). */
@@ -311,6 +321,11 @@ function object(fields: Collected[], value: (field: Collected) => Value): string
       pending += v.literal;
       return;
     }
+    if ('present' in v) {
+      sql.push(quote(`${pending}"`), v.present);
+      pending = '"';
+      return;
+    }
     sql.push(quote(pending), v.json);
     pending = '';
   });
@@ -319,7 +334,7 @@ function object(fields: Collected[], value: (field: Collected) => Value): string
 }
 
 /** An object as a value: its JSON outright when none of its values needs a row. */
-function objectValue(fields: Collected[], value: (field: Collected) => Value): Value {
+function objectValue(fields: Collected[], value: (field: Collected) => Value): Json | Literal {
   const values = new Map(fields.map((field) => [field, value(field)]));
   if (![...values.values()].every((v) => 'literal' in v)) return json(object(fields, (field) => values.get(field)!));
   return literal(`{${fields.map((field) => `${JSON.stringify(field.key)}:${(values.get(field) as { literal: string }).literal}`).join(',')}}`);
@@ -329,19 +344,19 @@ function identityObject(fields: Collected[], i: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
       case '__typename': return typename('Identity');
-      case 'id': return plain(globalId('Identity', `${i}.id`));
+      case 'id': return present(globalId('Identity', `${i}.id`));
       case 'externalSource': return plain(`${i}.external_source::text`);
       case 'externalId': return text(`${i}.external_id`);
       case 'schemaId': return text(`${i}.schema_id`);
       case 'schemaUrl': return text(`${i}.schema_url`);
       case 'traits': return jsonOrNull(`${i}.traits`);
-      case 'state': return plain(`${i}.state::text`);
+      case 'state': return present(`${i}.state::text`);
       case 'stateChangedAt': return plain(isoTime(`${i}.state_changed_at`));
       case 'organizationId': return text(`${i}.organization_id`);
       case 'metadataPublic': return jsonOrNull(`${i}.metadata_public`);
       case 'metadataAdmin': return build.admin ? jsonOrNull(`${i}.metadata_admin`) : hidden;
-      case 'createdAt': return plain(isoTime(`${i}.created_at`));
-      case 'updatedAt': return plain(isoTime(`${i}.updated_at`));
+      case 'createdAt': return present(isoTime(`${i}.created_at`));
+      case 'updatedAt': return present(isoTime(`${i}.updated_at`));
       case 'sessions': {
         const a = args(field, build) as ConnectionArgs & { status?: SessionStatus[] | null; active?: boolean | null };
         return json(sessionConnection(field.children!, a, [`{s}.identity_id = ${i}.id`], build, { status: a.status, active: a.active }));
@@ -359,22 +374,22 @@ function sessionObject(fields: Collected[], s: string, build: Build, status?: Se
   return object(fields, (field) => {
     switch (field.name) {
       case '__typename': return typename('Session');
-      case 'id': return plain(globalId('Session', `${s}.id`));
+      case 'id': return present(globalId('Session', `${s}.id`));
       case 'externalSource': return plain(`${s}.external_source::text`);
       case 'externalId': return text(`${s}.external_id`);
       case 'type': return plain(`${s}.type::text`);
       case 'nickname': return text(`${s}.nickname`);
-      case 'status': return status ? literal(JSON.stringify(status)) : plain(effectiveStatusSql(s, build.now));
+      case 'status': return status ? literal(JSON.stringify(status)) : present(effectiveStatusSql(s, build.now));
       case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatusSql(s, build.now)} = 'ACTIVE'`);
       case 'aal': return plain(`${s}.aal::text`);
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
       case 'lastActiveOrganizationId': return text(`${s}.last_active_organization_id`);
       case 'lastActiveAt': return plain(isoTime(`${s}.last_active_at`));
-      case 'issuedAt': return plain(isoTime(`${s}.issued_at`));
+      case 'issuedAt': return present(isoTime(`${s}.issued_at`));
       case 'authenticatedAt': return plain(isoTime(`${s}.authenticated_at`));
-      case 'createdAt': return plain(isoTime(`${s}.created_at`));
-      case 'updatedAt': return plain(isoTime(`${s}.updated_at`));
+      case 'createdAt': return present(isoTime(`${s}.created_at`));
+      case 'updatedAt': return present(isoTime(`${s}.updated_at`));
       case 'expiresAt': return plain(isoTime(`${s}.expires_at`));
       case 'abandonAt': return plain(isoTime(`${s}.abandon_at`));
       case 'revokedAt': return plain(isoTime(`${s}.revoked_at`));
@@ -403,19 +418,19 @@ function sessionObject(fields: Collected[], s: string, build: Build, status?: Se
  */
 const onlyId = (field: Collected) => field.children!.every((child) => child.name === 'id' || child.name === '__typename');
 const idObject = (fields: Collected[], type: string, key: string) =>
-  object(fields, (field) => (field.name === 'id' ? plain(globalId(type, key)) : typename(type)));
+  object(fields, (field) => (field.name === 'id' ? present(globalId(type, key)) : typename(type)));
 
 function deviceObject(fields: Collected[], d: string, build: Build): string {
   return object(fields, (field) => {
     switch (field.name) {
       case '__typename': return typename('Device');
-      case 'id': return plain(globalId('Device', `${d}.id`));
+      case 'id': return present(globalId('Device', `${d}.id`));
       case 'externalId': return text(`${d}.external_id`);
       case 'ipAddress': return text(`${d}.ip_address`);
       case 'location': return text(`${d}.location`);
       case 'userAgent': return text(`${d}.user_agent`);
-      case 'firstSeenAt': return plain(isoTime(`${d}.first_seen_at`));
-      case 'lastSeenAt': return plain(isoTime(`${d}.last_seen_at`));
+      case 'firstSeenAt': return present(isoTime(`${d}.first_seen_at`));
+      case 'lastSeenAt': return present(isoTime(`${d}.last_seen_at`));
       case 'session': {
         if (onlyId(field)) return json(idObject(field.children!, 'Session', `${d}.session_id`));
         const s = build.sql.alias('s');
@@ -462,9 +477,14 @@ function keyset(s: string, key: SortKey, op: '<' | '>' | '<=' | '>=', build: Bui
 }
 
 /**
- * A page of sessions: one subquery over the keyset page (one row more than asked, to learn whether
- * another follows), aggregated into edges and pageInfo; totalCount and the "rows beyond the cursor"
- * flags only when selected. `conditions` may name the session alias as `{s}`.
+ * A page of sessions: the keyset page (one row more than asked, to learn whether another follows)
+ * read once into an array of [edge JSON, cursor] pairs, in the page's order; edges, flags and
+ * cursors are slices and elements of it. totalCount and the "rows beyond the cursor" flags only
+ * when selected. `conditions` may name the session alias as `{s}`.
+ *
+ * An array, not window functions and an ordered aggregate over the rows: counted by callgrind on
+ * the admin page of active sessions, row_number/count(*) OVER and string_agg(… ORDER BY n) were
+ * an eighth of the statement's instructions (docs/performance.md).
  */
 function sessionConnection(
   fields: Collected[],
@@ -474,26 +494,34 @@ function sessionConnection(
   filter: { status?: SessionStatus[] | null; active?: boolean | null },
 ): string {
   const { size, backward } = pageBounds(connectionArgs, build.ctx.maxPageSize);
-  // Written into the text (LIMIT, comparisons): a whole number, whatever reached this far.
+  // Written into the text (LIMIT, subscripts): a whole number, whatever reached this far.
   if (!Number.isSafeInteger(size)) throw new Unplannable();
   const after = connectionArgs.after ? decodeCursor(connectionArgs.after, 'after') : undefined;
   const before = connectionArgs.before ? decodeCursor(connectionArgs.before, 'before') : undefined;
   const where = (s: string) => [...conditions.map((c) => c.replaceAll('{s}', s)), ...statusConditions(s, build, filter.status, filter.active)];
   const s = build.sql.alias('s');
   const page = build.sql.alias('page');
+  const q = `${page}_q`;
   const pageWhere = [...where(s), ...(after ? [keyset(s, after, '<', build)] : []), ...(before ? [keyset(s, before, '>', build)] : [])];
   const direction = backward ? 'ASC' : 'DESC';
-  const order = `${s}.created_at ${direction}, ${s}.id ${direction}`;
-  const rows = `(SELECT ${page}_rows.*, count(*) OVER () AS got FROM (SELECT ${s}.*, row_number() OVER (ORDER BY ${order}) AS n FROM "public"."sessions" ${s}
-    ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${size + 1}) ${page}_rows) ${page}`;
   const exists = (key: SortKey, op: '<=' | '>=') => {
     const x = build.sql.alias('s');
     return `EXISTS (SELECT 1 FROM "public"."sessions" ${x} WHERE ${[...where(x), keyset(x, key, op, build)].join(' AND ')})`;
   };
-  const more = `(max(${page}.got) > ${size})`;
-  const first = `(${page}.n = 1)`;
-  const last = `(${page}.n = LEAST(${page}.got, ${size}))`;
-  const edgeCursor = (at: string) => `min(${cursor(page)}) FILTER (WHERE ${at} AND ${page}.n <= ${size})`;
+  // The page's rows in the array: forward, the extra row (if any) is last; backward, the rows are
+  // read from the cursor up and listed newest first, so the extra row is first.
+  const more = `(${q}.len > ${size})`;
+  const lo = backward ? `(GREATEST(${q}.len - ${size}, 0) + 1)` : '1';
+  const hi = backward ? `${q}.len` : `LEAST(${q}.len, ${size})`;
+  // The cursor is a column of the page's rows when something reads it, computed once per row.
+  let cursorRead = false;
+  const pageCursor = () => {
+    cursorRead = true;
+    return `${page}.sg_cursor`;
+  };
+  // An empty page (first: 0 / last: 0 included) has neither cursor.
+  const edgeCursor = (at: string) => (size === 0 ? literal('null') : plain(`${q}.a[${at}][2]`));
+  let edge = quote('');
   const body = object(fields, (field) => {
     switch (field.name) {
       case '__typename': return typename('SessionConnection');
@@ -503,32 +531,43 @@ function sessionConnection(
         return jsonOrNull(`SELECT count(*) FROM "public"."sessions" ${x}${counted.length ? ` WHERE ${counted.join(' AND ')}` : ''}`);
       }
       case 'edges': {
-        const edge = object(field.children!, (edgeField) => {
+        edge = object(field.children!, (edgeField) => {
           switch (edgeField.name) {
             case '__typename': return typename('SessionEdge');
-            case 'cursor': return plain(cursor(page));
+            case 'cursor': return present(pageCursor());
             case 'node': return json(sessionObject(edgeField.children!, page, build, onlyStatus(filter)));
             default: throw new Unplannable();
           }
         });
-        return json(`COALESCE('[' || string_agg(${edge}, ',' ORDER BY ${page}.n ${backward ? 'DESC' : 'ASC'}) FILTER (WHERE ${page}.n <= ${size}) || ']', '[]')`);
+        return json(`('[' || array_to_string(${q}.a[${lo}:${hi}][1:1], ',') || ']')`);
       }
       case 'pageInfo':
         return json(object(field.children!, (info) => {
           switch (info.name) {
             case '__typename': return typename('PageInfo');
-            case 'hasNextPage': return jsonOrNull(backward ? (before ? exists(before, '<=') : 'false') : `COALESCE(${more}, false)`);
-            case 'hasPreviousPage': return jsonOrNull(backward ? `COALESCE(${more}, false)` : after ? exists(after, '>=') : 'false');
-            case 'startCursor': return plain(edgeCursor(backward ? last : first));
-            case 'endCursor': return plain(edgeCursor(backward ? first : last));
+            case 'hasNextPage': return jsonOrNull(backward ? (before ? exists(before, '<=') : 'false') : more);
+            case 'hasPreviousPage': return jsonOrNull(backward ? more : after ? exists(after, '>=') : 'false');
+            case 'startCursor': pageCursor(); return edgeCursor(lo);
+            case 'endCursor': pageCursor(); return edgeCursor(hi);
             default: throw new Unplannable();
           }
         }));
       default: throw new Unplannable();
     }
   });
-  // GROUP BY (): one row even when no aggregate is selected (only totalCount, say) or the page is empty.
-  return `(SELECT ${body} FROM ${rows} GROUP BY ())`;
+  const order = (alias: string) => `${alias}.created_at ${direction}, ${alias}.id ${direction}`;
+  // LIMIT keeps this subquery apart from the array's, so each row's cursor is worked out once.
+  // Only the columns the edges read (the row's SQL names them as `<page>.<column>`; aliases are
+  // unique), and the sort key: each row goes through the array whole.
+  const read = new Set(['created_at', 'id', ...[...edge.matchAll(new RegExp(`(?<![\\w.])${page}\\.(\\w+)`, 'g'))].map((m) => m[1]!)]);
+  read.delete('sg_cursor');
+  const columns = [...read].map((column) => `${s}.${column}`).join(', ');
+  const rows = `(SELECT ${cursorRead ? `${cursor(s)} AS sg_cursor, ` : ''}${columns} FROM "public"."sessions" ${s}
+    ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${order(s)} LIMIT ${size + 1}) ${page}`;
+  const listed = backward ? ` ORDER BY ${page}.created_at DESC, ${page}.id DESC` : '';
+  const array = `array(SELECT ARRAY[${edge}, ${cursorRead ? `${page}.sg_cursor` : quote('')}] FROM ${rows}${listed})`;
+  // OFFSET 0: the array is built once, however many times the body reads it.
+  return `(SELECT ${body} FROM (SELECT ${q}_a.a, COALESCE(array_length(${q}_a.a, 1), 0) AS len FROM (SELECT ${array} AS a OFFSET 0) ${q}_a) ${q})`;
 }
 
 interface SessionFilterArgs {
