@@ -21,6 +21,22 @@ import { createLogger } from '../src/logger.js';
 import { memoryStore } from '../src/rate-limit.js';
 import { encodeCursor } from '../src/schema/pagination.js';
 import { createApp } from '../src/server.js';
+import {
+  activePage,
+  admin,
+  adminToken,
+  confirmMutation,
+  deepActiveSession,
+  entitiesQuery,
+  globalIds,
+  mixedIds,
+  nodesQuery,
+  peerNodeIds,
+  peerNodesQuery,
+  peerSecurityPage,
+  revokeMutation,
+  securityPage,
+} from './scenarios.js';
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
 
@@ -32,44 +48,7 @@ const plan = quick
   ? { identities: 500, revocations: 100, pgliteIdentities: 200, warmupS: 0.5, durationS: 1.5, connections: 10 }
   : { identities: 10_000, revocations: 1000, pgliteIdentities: 2000, warmupS: 3, durationS: 10, connections: 20 };
 const poolSize = 10;
-const adminToken = 'bench-admin-token-0123456789abcdef';
-const admin = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-
-// ---------------------------------------------------------------- the queries each scenario sends
-
-const securityPage = `{ viewer { identity { id traits sessions(first: 50) { edges { node {
-  id status type nickname createdAt expiresAt lastActiveAt aal
-  devices { id userAgent ipAddress location lastSeenAt }
-  authenticationMethods { method aal completedAt } } } } } } }`;
-// The security page in PostGraphile's schema (Amber preset): the same rows, by identity (no auth).
-const peerSecurityPage = `query ($id: UUID!) { identityByRowId(rowId: $id) { rowId traits
-  sessionsByIdentityId(first: 50, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { edges { node {
-    rowId status type nickname createdAt expiresAt lastActiveAt aal authenticationMethods
-    devicesBySessionId(orderBy: [LAST_SEEN_AT_DESC, ROW_ID_DESC]) { nodes { rowId userAgent ipAddress location lastSeenAt } } } } } } }`;
-const activePage = `query ($after: String) { sessions(first: 50, after: $after, filter: { active: true }) {
-  edges { cursor node { id status type clientId createdAt expiresAt identity { id } } } pageInfo { endCursor } } }`;
-const nodesQuery = `query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Identity { traits state } ... on Session { status type } ... on Device { userAgent } } }`;
-// nodes(ids:) in PostGraphile's schema: a list by id of each type (connection-filter's `in`), as
-// the raw baseline reads them.
-const peerNodesQuery = `query ($i: [UUID!], $s: [UUID!], $d: [UUID!]) {
-  allIdentities(filter: { rowId: { in: $i } }) { nodes { rowId traits state } }
-  allSessions(filter: { rowId: { in: $s } }) { nodes { rowId status type } }
-  allDevices(filter: { rowId: { in: $d } }) { nodes { rowId userAgent } } }`;
-const peerNodeIds = (ids: ReturnType<typeof mixedIds>) => ({ i: ids.identity, s: ids.session, d: ids.device });
-const entitiesQuery = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Identity { id traits } ... on Session { id status } ... on Device { id userAgent } } }`;
-const revokeMutation = `mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }`;
-const confirmMutation = `mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { session { id status } } }`;
-
-function mixedIds(population: Population, offset: number) {
-  const take = (list: string[], n: number) => Array.from({ length: n }, (_, i) => list[(offset * 7 + i * 13) % list.length]!);
-  return { identity: take(population.identityIds, 30), session: take(population.sessionIds, 40), device: take(population.deviceIds, 30) };
-}
-const globalIds = (ids: ReturnType<typeof mixedIds>) => [
-  ...ids.identity.map((id) => `Identity:${id}`),
-  ...ids.session.map((id) => `Session:${id}`),
-  ...ids.device.map((id) => `Device:${id}`),
-];
 
 // ---------------------------------------------------------------- processes
 
@@ -407,16 +386,8 @@ async function main() {
   const seeding = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize, connectTimeoutMs: 5000 });
   await applyMigrations(seeding.adapterFactory);
   const population = await seed(seeding, { identities: plan.identities, revocations: plan.revocations });
-  // A row deep into the active sessions (the 60th percentile of the list), and its cursor.
-  const [deep] = await seeding.prisma.session.findMany({
-    where: { status: 'ACTIVE', OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    skip: Math.floor(population.sessions * 0.4),
-    take: 1,
-    select: { createdAt: true, id: true },
-  });
+  const deep = await deepActiveSession(seeding, population);
   await seeding.close();
-  if (!deep) throw new Error('the seeded population has no active session to page from');
   const cursor = encodeCursor(deep);
   results.population = { identities: population.identities, sessions: population.sessions, devices: population.devices, seedMs: population.seedMs };
   log(`seeded ${population.identities} identities, ${population.sessions} sessions, ${population.devices} devices in ${population.seedMs} ms`);

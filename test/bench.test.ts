@@ -1,4 +1,5 @@
 // The benchmark harness must keep working: its 30-second smoke run, end to end.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +57,25 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+// Needs valgrind and PostgreSQL's server binaries (both on the machines CI runs on).
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+describe.runIf(hasValgrind)('npm run bench:instructions -- --quick', () => {
+  it("counts each read scenario's planned statement on a throwaway cluster", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sessiongraph-instructions-test-'));
+    try {
+      const out = join(dir, 'counts.json');
+      const run = await runToEnd('npm', ['run', '--silent', 'bench:instructions', '--', '--quick', '--json', out], {}, 240_000);
+      expect(run.code, run.stderr).toBe(0);
+      const counts = JSON.parse(await readFile(out, 'utf8')) as Record<string, number>;
+      expect(Object.keys(counts)).toEqual(['securityPage', 'activePage', 'nodes', 'entities']);
+      // A planned read costs the backend tens of thousands of instructions at the least; zero or
+      // less would mean the two runs were not the same statement.
+      for (const [scenario, count] of Object.entries(counts)) expect(count, scenario).toBeGreaterThan(10_000);
+      expect(run.stdout).toMatch(/\| activePage \| \d+\.\d \|/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

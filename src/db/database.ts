@@ -40,8 +40,8 @@ export class DatabaseOpening extends Error {
 }
 
 export interface DatabaseOptions {
-  /** Called with the SQL of every statement Prisma sends (tests count them; it costs Prisma a query log). */
-  onQuery?: (sql: string) => void;
+  /** Called with the SQL of every statement Prisma sends, and with the parameters of those sent straight to the driver (tests count them; it costs Prisma a query log). */
+  onQuery?: (sql: string, params?: readonly unknown[]) => void;
   /** Called with the time every statement took, measured at the driver (cheap: for metrics). */
   onStatement?: (seconds: number) => void;
   /** A new embedded database starts from the migrated template when one exists (default true). */
@@ -106,8 +106,8 @@ function createClient(factory: SqlMigrationAwareDriverAdapterFactory, options: D
 }
 
 /** Reports a statement sent outside Prisma as Prisma's own are reported (the query log, the timer). */
-function observed<T>(options: DatabaseOptions, text: string, run: () => Promise<T>): Promise<T> {
-  options.onQuery?.(text);
+function observed<T>(options: DatabaseOptions, text: string, params: readonly unknown[], run: () => Promise<T>): Promise<T> {
+  options.onQuery?.(text, params);
   if (!options.onStatement) return run();
   const started = performance.now();
   return run().finally(() => options.onStatement!((performance.now() - started) / 1000));
@@ -161,7 +161,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     async ping() {
       await pglite.query('SELECT 1');
     },
-    read: (text, params) => observed(options, text, async () => (await pglite.query<Record<string, unknown>>(text, [...params])).rows),
+    read: (text, params) => observed(options, text, params, async () => (await pglite.query<Record<string, unknown>>(text, [...params])).rows),
     poolStats: () => undefined,
     close: once(async () => {
       await prisma.$disconnect();
@@ -233,7 +233,7 @@ async function openPostgres(
       await pool.query('SELECT 1');
     },
     read: (text, params) =>
-      observed(options, text, async () => (await pool.query({ name: prepared ? nameOf(text) : undefined, text, values: [...params] })).rows),
+      observed(options, text, params, async () => (await pool.query({ name: prepared ? nameOf(text) : undefined, text, values: [...params] })).rows),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: once(async () => {
       await prisma.$disconnect();
