@@ -50,9 +50,13 @@ if (spawnSync('valgrind', ['--version']).status !== 0) fail('valgrind not found:
 const bin = serverBinaries();
 // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
 const asRoot = process.getuid?.() === 0;
+// runuser lives in sbin, which a plain user's PATH (and CI's) may not name.
+const runuser = asRoot ? (['/usr/sbin/runuser', '/sbin/runuser'].find((path) => existsSync(path)) ?? fail('running as root needs runuser (util-linux) to run PostgreSQL as postgres')) : '';
 const run = (command: string, args: string[], input?: string) => {
-  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
-  return spawnSync(file, argv, { input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const [file, argv] = asRoot ? [runuser, ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  const result = spawnSync(file, argv, { input, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  return result;
 };
 
 async function freePort(): Promise<number> {
