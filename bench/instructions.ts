@@ -1,7 +1,7 @@
 // What each planned read costs PostgreSQL, counted in instructions rather than timed: on shared
 // cores CPU time per statement moves by a third from one round to the next, an instruction count
 // by callgrind does not move at all. `npm run bench:instructions` (needs valgrind and PostgreSQL's
-// server binaries; about two minutes):
+// server binaries; about a minute):
 //
 //   1. starts a throwaway PostgreSQL cluster in a temporary directory, seeds it as `npm run bench`
 //      does (10,000 identities), and captures the statement the planner sends for one request of
