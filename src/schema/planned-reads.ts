@@ -513,14 +513,20 @@ function sessionConnection(
   const more = `(${q}.len > ${size})`;
   const lo = backward ? `(GREATEST(${q}.len - ${size}, 0) + 1)` : '1';
   const hi = backward ? `${q}.len` : `LEAST(${q}.len, ${size})`;
-  // The cursor is a column of the page's rows when something reads it, computed once per row.
+  // The cursor is a column of the page's rows when something reads it, computed once per row; it
+  // goes into the array only for pageInfo's start and end cursors.
   let cursorRead = false;
+  let cursorListed = false;
   const pageCursor = () => {
     cursorRead = true;
     return `${page}.sg_cursor`;
   };
   // An empty page (first: 0 / last: 0 included) has neither cursor.
-  const edgeCursor = (at: string) => (size === 0 ? literal('null') : plain(`${q}.a[${at}][2]`));
+  const edgeCursor = (at: string) => {
+    pageCursor();
+    cursorListed = true;
+    return size === 0 ? literal('null') : plain(`${q}.a[${at}][2]`);
+  };
   let edge = quote('');
   const body = object(fields, (field) => {
     switch (field.name) {
@@ -547,15 +553,14 @@ function sessionConnection(
             case '__typename': return typename('PageInfo');
             case 'hasNextPage': return jsonOrNull(backward ? (before ? exists(before, '<=') : 'false') : more);
             case 'hasPreviousPage': return jsonOrNull(backward ? more : after ? exists(after, '>=') : 'false');
-            case 'startCursor': pageCursor(); return edgeCursor(lo);
-            case 'endCursor': pageCursor(); return edgeCursor(hi);
+            case 'startCursor': return edgeCursor(lo);
+            case 'endCursor': return edgeCursor(hi);
             default: throw new Unplannable();
           }
         }));
       default: throw new Unplannable();
     }
   });
-  const order = (alias: string) => `${alias}.created_at ${direction}, ${alias}.id ${direction}`;
   // LIMIT keeps this subquery apart from the array's, so each row's cursor is worked out once.
   // Only the columns the edges read (the row's SQL names them as `<page>.<column>`; aliases are
   // unique), and the sort key: each row goes through the array whole.
@@ -563,9 +568,9 @@ function sessionConnection(
   read.delete('sg_cursor');
   const columns = [...read].map((column) => `${s}.${column}`).join(', ');
   const rows = `(SELECT ${cursorRead ? `${cursor(s)} AS sg_cursor, ` : ''}${columns} FROM "public"."sessions" ${s}
-    ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${order(s)} LIMIT ${size + 1}) ${page}`;
+    ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${s}.created_at ${direction}, ${s}.id ${direction} LIMIT ${size + 1}) ${page}`;
   const listed = backward ? ` ORDER BY ${page}.created_at DESC, ${page}.id DESC` : '';
-  const array = `array(SELECT ARRAY[${edge}, ${cursorRead ? `${page}.sg_cursor` : quote('')}] FROM ${rows}${listed})`;
+  const array = `array(SELECT ARRAY[${edge}, ${cursorListed ? `${page}.sg_cursor` : quote('')}] FROM ${rows}${listed})`;
   // OFFSET 0: the array is built once, however many times the body reads it.
   return `(SELECT ${body} FROM (SELECT ${q}_a.a, COALESCE(array_length(${q}_a.a, 1), 0) AS len FROM (SELECT ${array} AS a OFFSET 0) ${q}_a) ${q})`;
 }
