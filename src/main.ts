@@ -1,5 +1,6 @@
 // `npm start`: the compiled server (dist/main.js), with Node's module compile cache switched on
 // before anything else loads, so every start after the first skips compiling the server's modules.
+import './node-version.js'; // first: an older Node stops here, in one line
 import { accessSync, constants } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';

@@ -20,7 +20,7 @@ async function graphql(url: string, query: string, variables?: Record<string, un
 
 describe('npm start with bad configuration', () => {
   it('DATABASE_URL=nonsense exits 1 within seconds with one line naming DATABASE_URL', async () => {
-    const result = await runToEnd('npm', ['start', '--silent'], { DATABASE_URL: 'nonsense' });
+    const result = await runToEnd('npm', ['start', '--silent'], { DATABASE_URL: 'nonsense', PORT: '0', HOST: '127.0.0.1' });
     expect(result.code).toBe(1);
     expect(result.ms).toBeLessThan(15_000);
     const lines = result.stderr.split('\n').filter((line) => line && !line.startsWith('npm warn'));
@@ -36,7 +36,9 @@ describe('npm start with bad configuration', () => {
     ],
     [{ DATA_DIR: '/dev/null/sessiongraph' }, /^sessiongraph: DATA_DIR: data directory \/dev\/null\/sessiongraph cannot be created or written/],
   ])('%j exits 1 with one line naming the variable', async (env, message) => {
-    const result = await runToEnd(process.execPath, serverEntry, { ...serverEnv, ...env });
+    // The server listens while its database opens: on a port of its own, never 4000, which a
+    // server the user started may hold.
+    const result = await runToEnd(process.execPath, serverEntry, { ...serverEnv, PORT: '0', HOST: '127.0.0.1', ...env });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
   });

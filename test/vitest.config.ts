@@ -1,3 +1,4 @@
+import '../src/node-version.js'; // npm test on an older Node stops in one line too
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';

@@ -1,6 +1,7 @@
 // npm run token:create -- [--name <what it is for>] [--scope admin|read]
 // Creates an API token on the configured database (DATABASE_URL, or the embedded one in DATA_DIR)
 // and prints its secret once: how an operator gets in on PostgreSQL without ADMIN_TOKEN.
+import '../node-version.js'; // first: an older Node stops here, in one line
 import { parseArgs } from 'node:util';
 import { createApiToken } from '../auth/api-tokens.js';
 import { loadConfig } from '../config.js';

@@ -1,5 +1,6 @@
 // npm run demo: loads the demo sample into the configured database (DATABASE_URL, or the embedded
 // one in DATA_DIR; stop an embedded server first). Safe to run again.
+import '../node-version.js'; // first: an older Node stops here, in one line
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrations.js';

@@ -1,6 +1,7 @@
 // npm run import -- --from grid|kratos|clerk <file.json>
 // Loads a vendor's own session export into the configured database (DATABASE_URL, or the embedded
 // database in DATA_DIR), all or nothing, matching records by the vendor's ids.
+import '../node-version.js'; // first: an older Node stops here, in one line
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';

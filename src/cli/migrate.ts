@@ -1,6 +1,7 @@
 // npm run db:migrate            apply pending migrations to the configured database
 // npm run db:migrate:new <name> write the next migration from changes to prisma/schema.prisma
 // npm run db:migrate:check      exit 1 when schema.prisma has changes no migration captures
+import '../node-version.js'; // first: an older Node stops here, in one line
 import { relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';

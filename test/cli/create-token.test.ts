@@ -11,7 +11,7 @@ import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('token');
 const createToken = (args: string[], env: Record<string, string>) =>
-  runToEnd(process.execPath, ['--import', 'tsx', 'src/cli/create-token.ts', ...args], env, 60_000);
+  runToEnd(process.execPath, ['dist/cli/create-token.js', ...args], env, 60_000);
 
 async function answersAsAdmin(database: Parameters<typeof openDatabase>[0], authorization: string) {
   const db = await openDatabase(database);

@@ -6,7 +6,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { runToEnd } from '../support/process.js';
 
 const importCli = (args: string[], env: Record<string, string>) =>
-  runToEnd(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', ...args], env, 60_000);
+  runToEnd(process.execPath, ['dist/cli/import.js', ...args], env, 60_000);
 
 describe('import command', () => {
   let dataDir: string;

@@ -6,7 +6,7 @@ import { createPostgresDatabase } from '../support/databases.js';
 import { runToEnd } from '../support/process.js';
 
 const migrate = (args: string[], env: Record<string, string>) =>
-  runToEnd(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts', ...args], env, 60_000);
+  runToEnd(process.execPath, ['dist/cli/migrate.js', ...args], env, 60_000);
 
 describe('migrate command', () => {
   let dataDir: string;
