@@ -1,11 +1,12 @@
 // A new embedded database starts from a template — an initialized PGlite data directory with every
 // migration applied, made once per migration history — instead of running initdb and the
 // migrations (about 3 s). On disk the template is the data directory packed into one gzipped file
-// and unpacked into place (0.2 s); in memory (tests) a dump that PGlite loads (0.7 s). The install
+// and unpacked into place (0.2 s on a quiet disk, while the server starts); in memory (tests) a dump that PGlite loads (0.7 s). The install
 // step builds both (npm run db:template); without them, a database is initialized the slow way and
 // still correct.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../paths.js';
@@ -43,7 +44,7 @@ export async function copyTemplateTo(directory: string): Promise<boolean> {
   if (!existsSync(packed)) return false;
   const partial = `${directory}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  unpackDirectory(readFileSync(packed), partial);
+  await unpackDirectory(await readFile(packed), partial);
   rmSync(directory, { recursive: true, force: true }); // an empty or never-initialized leftover
   renameSync(partial, directory);
   return true;
