@@ -12,7 +12,7 @@ async function run(): Promise<string> {
   const db = await openDatabase(config.database);
   try {
     await applyMigrations(db.adapterFactory);
-    const { imported, signedRevocation } = await loadDemo(db, config);
+    const { imported, signedRevocation, backendTemplate } = await loadDemo(db, config);
     const lines = Object.entries(imported).map(
       ([vendor, s]) => `  ${vendor.toLowerCase()}: ${s.sessionIds.length} sessions (${s.sessionsCreated} new, ${s.sessionsUpdated} updated)`,
     );
@@ -20,6 +20,7 @@ async function run(): Promise<string> {
       `demo data loaded into ${db.description}:`,
       ...lines,
       signedRevocation ? '  a laptop signed a lost phone out (signed revocation)' : '  the signed-revocation account was already there',
+      backendTemplate ? '  the JWT template "backend"' : '  the JWT template "backend" was already there',
       'Try the example query in GraphiQL with the admin token (see the README).',
     ].join('\n');
   } finally {

@@ -14,11 +14,14 @@ import { createApp } from '../server.js';
 import { demoDocuments } from './documents.js';
 
 export const demoSignerEmail = 'margaret@example.com';
+export const demoTemplateName = 'backend';
 
 export interface DemoSummary {
   imported: Record<Vendor, ImportSummary>;
   /** False when the signed-revocation account was already there. */
   signedRevocation: boolean;
+  /** False when the JWT template "backend" was already there. */
+  backendTemplate: boolean;
 }
 
 async function browserKey() {
@@ -27,13 +30,15 @@ async function browserKey() {
   return { privateKey: pair.privateKey, publicKeyHex: p256.Point.fromBytes(raw).toHex(true) };
 }
 
-/** The laptop signs the phone out: createIdentity, two createSession, revokeSession, confirmRevocation. */
-async function signedRevocation(db: Database, config: Config): Promise<void> {
+type DemoGraphql = <T>(query: string, variables: Record<string, unknown>, authorization?: string) => Promise<T>;
+
+/** Runs `use` against the real GraphQL handler on `db`, as a throwaway admin token. */
+async function withDemoApp(db: Database, config: Config, use: (graphql: DemoGraphql) => Promise<void>): Promise<void> {
   const adminToken = randomBytes(24).toString('base64url');
   const rateLimits = memoryStore();
   const app = createApp({ db, logger: createLogger('error', () => {}), config: { ...config, auth: { ...config.auth, adminToken } }, rateLimits });
   const admin = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
-  const graphql = async <T>(query: string, variables: Record<string, unknown>, authorization = admin): Promise<T> => {
+  const graphql: DemoGraphql = async <T>(query: string, variables: Record<string, unknown>, authorization = admin): Promise<T> => {
     const response = await app.fetch('http://sessiongraph.demo/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization },
@@ -44,43 +49,56 @@ async function signedRevocation(db: Database, config: Config): Promise<void> {
     return result.data!;
   };
   try {
-    const { createIdentity } = await graphql<{ createIdentity: { identity: { id: string } } }>(
-      'mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { identity { id } } }',
-      { input: { traits: { email: demoSignerEmail, name: { first: 'Margaret', last: 'Hamilton' } }, metadataPublic: { plan: 'pro' } } },
-    );
-    const session = async (nickname: string, userAgent: string, ipAddress: string, location: string) => {
-      const key = await browserKey();
-      const { createSession } = await graphql<{ createSession: { session: { id: string }; sessionToken: string } }>(
-        'mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id } sessionToken } }',
-        {
-          input: {
-            identityId: createIdentity.identity.id,
-            type: 'PASSKEY',
-            nickname,
-            clientPublicKey: key.publicKeyHex,
-            expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-            devices: [{ userAgent, ipAddress, location }],
-          },
-        },
-      );
-      return { id: createSession.session.id, bearer: `Bearer ${createSession.sessionToken}`, key };
-    };
-    const laptop = await session('Margaret’s MacBook', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/17.5', '203.0.113.50', 'Boston, US');
-    const phone = await session('Margaret’s lost phone', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148', '198.51.100.77', 'Cambridge, US');
-    const { revokeSession } = await graphql<{ revokeSession: { challenge: { requestId: string; payloadToSign: string } } }>(
-      'mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }',
-      { id: phone.id },
-      laptop.bearer,
-    );
-    const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, laptop.key.privateKey, Buffer.from(revokeSession.challenge.payloadToSign, 'base64'));
-    await graphql(
-      'mutation ($input: ConfirmRevocationInput!) { confirmRevocation(input: $input) { operation } }',
-      { input: { requestId: revokeSession.challenge.requestId, signature: Buffer.from(signature).toString('base64') } },
-      laptop.bearer,
-    );
+    await use(graphql);
   } finally {
     await rateLimits.close();
   }
+}
+
+/** The README's JWT template (`sessionToken(template: "backend")`): the identity's email and plan. */
+async function backendTemplate(graphql: DemoGraphql): Promise<void> {
+  await graphql(
+    'mutation ($input: CreateJwtTemplateInput!) { createJwtTemplate(input: $input) { template { name } } }',
+    { input: { name: demoTemplateName, claims: { email: '{{identity.traits.email}}', plan: '{{identity.metadataPublic.plan}}' }, lifetimeSeconds: 300 } },
+  );
+}
+
+/** The laptop signs the phone out: createIdentity, two createSession, revokeSession, confirmRevocation. */
+async function signedRevocation(graphql: DemoGraphql): Promise<void> {
+  const { createIdentity } = await graphql<{ createIdentity: { identity: { id: string } } }>(
+    'mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { identity { id } } }',
+    { input: { traits: { email: demoSignerEmail, name: { first: 'Margaret', last: 'Hamilton' } }, metadataPublic: { plan: 'pro' } } },
+  );
+  const session = async (nickname: string, userAgent: string, ipAddress: string, location: string) => {
+    const key = await browserKey();
+    const { createSession } = await graphql<{ createSession: { session: { id: string }; sessionToken: string } }>(
+      'mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id } sessionToken } }',
+      {
+        input: {
+          identityId: createIdentity.identity.id,
+          type: 'PASSKEY',
+          nickname,
+          clientPublicKey: key.publicKeyHex,
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          devices: [{ userAgent, ipAddress, location }],
+        },
+      },
+    );
+    return { id: createSession.session.id, bearer: `Bearer ${createSession.sessionToken}`, key };
+  };
+  const laptop = await session('Margaret’s MacBook', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/17.5', '203.0.113.50', 'Boston, US');
+  const phone = await session('Margaret’s lost phone', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148', '198.51.100.77', 'Cambridge, US');
+  const { revokeSession } = await graphql<{ revokeSession: { challenge: { requestId: string; payloadToSign: string } } }>(
+    'mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId payloadToSign } } }',
+    { id: phone.id },
+    laptop.bearer,
+  );
+  const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, laptop.key.privateKey, Buffer.from(revokeSession.challenge.payloadToSign, 'base64'));
+  await graphql(
+    'mutation ($input: ConfirmRevocationInput!) { confirmRevocation(input: $input) { operation } }',
+    { input: { requestId: revokeSession.challenge.requestId, signature: Buffer.from(signature).toString('base64') } },
+    laptop.bearer,
+  );
 }
 
 export async function loadDemo(db: Database, config: Config): Promise<DemoSummary> {
@@ -88,6 +106,12 @@ export async function loadDemo(db: Database, config: Config): Promise<DemoSummar
   const imported = {} as Record<Vendor, ImportSummary>;
   for (const vendor of ['GRID', 'KRATOS', 'CLERK'] as const) imported[vendor] = await importDocument(db.prisma, vendor, documents[vendor]);
   const signer = await db.prisma.identity.findFirst({ where: { traits: { path: ['email'], equals: demoSignerEmail } }, select: { id: true } });
-  if (!signer) await signedRevocation(db, config);
-  return { imported, signedRevocation: !signer };
+  const template = await db.prisma.jwtTemplate.findUnique({ where: { name: demoTemplateName }, select: { id: true } });
+  if (!signer || !template) {
+    await withDemoApp(db, config, async (graphql) => {
+      if (!template) await backendTemplate(graphql);
+      if (!signer) await signedRevocation(graphql);
+    });
+  }
+  return { imported, signedRevocation: !signer, backendTemplate: !template };
 }

@@ -7,17 +7,19 @@ import { ApiClientScope } from '../generated/prisma/enums.js';
 import { codedError } from '../errors.js';
 import { invalidField, optionalText } from './input.js';
 
-export const ApiClientScopeEnum = builder.enumType(ApiClientScope, {
-  name: 'ApiClientScope',
+export const ApiTokenScopeEnum = builder.enumType(ApiClientScope, {
+  name: 'ApiTokenScope',
   description: 'What an API token may do: ADMIN everything, READ queries only.',
 });
 
-export const ApiClientType = builder.prismaObject('ApiClient', {
-  description: 'A server-to-server caller. Its secret is never shown again after creation.',
+// The table keeps its storage name (api_clients); the schema says API token, as the README does.
+export const ApiTokenType = builder.prismaObject('ApiClient', {
+  name: 'ApiToken',
+  description: 'An API token: a server-to-server caller\'s credentials. Its secret is never shown again after creation.',
   fields: (t) => ({
     tokenId: t.exposeString('id', { description: 'The id half of the Basic credentials.' }),
     name: t.exposeString('name', { nullable: true, description: 'What the token is for.' }),
-    scope: t.expose('scope', { type: ApiClientScopeEnum, description: 'What it may do.' }),
+    scope: t.expose('scope', { type: ApiTokenScopeEnum, description: 'What it may do.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'When it last authenticated (to the minute).' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: 'When it was revoked.' }),
@@ -30,7 +32,7 @@ builder.relayMutationField(
     description: 'What createApiToken needs.',
     inputFields: (t) => ({
       name: t.string({ required: false, description: 'What the token is for.' }),
-      scope: t.field({ type: ApiClientScopeEnum, required: false, description: 'READ (default) or ADMIN.' }),
+      scope: t.field({ type: ApiTokenScopeEnum, required: false, description: 'READ (default) or ADMIN.' }),
     }),
   },
   {
@@ -43,7 +45,8 @@ builder.relayMutationField(
   {
     description: 'The new token and its secret (shown once).',
     outputFields: (t) => ({
-      apiClient: t.field({ type: ApiClientType, description: 'The token.', resolve: (p) => p.apiClient }),
+      apiToken: t.field({ type: ApiTokenType, description: 'The token.', resolve: (p) => p.apiClient }),
+      apiClient: t.field({ type: ApiTokenType, description: 'The token.', deprecationReason: 'Use apiToken.', resolve: (p) => p.apiClient }),
       secret: t.string({ description: 'The secret half; only its hash is stored.', resolve: (p) => p.secret }),
       authorization: t.string({
         description: 'The ready-made header value: `Basic base64(<tokenId>:<secret>)`.',
@@ -55,7 +58,7 @@ builder.relayMutationField(
 
 builder.queryField('apiTokens', (t) =>
   t.prismaField({
-    type: [ApiClientType],
+    type: [ApiTokenType],
     description: 'Every API token, newest first, revoked ones included (admin). Secrets are never shown: only their hashes are stored.',
     args: { includeRevoked: t.arg.boolean({ required: false, defaultValue: true, description: 'List revoked tokens too (default true).' }) },
     resolve: (query, _root, args, ctx) => {
@@ -96,7 +99,8 @@ builder.relayMutationField(
   {
     description: 'The revoked token.',
     outputFields: (t) => ({
-      apiClient: t.field({ type: ApiClientType, description: 'The token, with revokedAt set.', resolve: (p) => p.apiClient }),
+      apiToken: t.field({ type: ApiTokenType, description: 'The token, with revokedAt set.', resolve: (p) => p.apiClient }),
+      apiClient: t.field({ type: ApiTokenType, description: 'The token, with revokedAt set.', deprecationReason: 'Use apiToken.', resolve: (p) => p.apiClient }),
     }),
   },
 );

@@ -75,7 +75,18 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
 });
 
 /** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
-async function issueFor(ctx: Context, sessionId: string, templateName: string | null | undefined, authorizedParty: string | null | undefined): Promise<IssuedToken> {
+/** Where the template and authorizedParty came from, for errors: the mutation's input fields, or the viewer field's arguments. */
+type ArgumentNames = { template: string; authorizedParty: string };
+const mutationInput: ArgumentNames = { template: 'input.template', authorizedParty: 'input.authorizedParty' };
+const fieldArguments: ArgumentNames = { template: 'template', authorizedParty: 'authorizedParty' };
+
+async function issueFor(
+  ctx: Context,
+  sessionId: string,
+  templateName: string | null | undefined,
+  authorizedParty: string | null | undefined,
+  argumentNames: ArgumentNames,
+): Promise<IssuedToken> {
   const tokens = tokensOf(ctx);
   const caller = requireCaller(ctx);
   if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
@@ -92,9 +103,9 @@ async function issueFor(ctx: Context, sessionId: string, templateName: string | 
   let template: JwtTemplate | null = null;
   if (templateName != null) {
     template = await ctx.prisma.jwtTemplate.findUnique({ where: { name: templateName } });
-    if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: 'input.template' });
+    if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: argumentNames.template });
   }
-  const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, 'input.authorizedParty', 2048);
+  const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, argumentNames.authorizedParty, 2048);
   const { identity, ...session } = found;
   const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now });
   // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every
@@ -126,7 +137,7 @@ builder.relayMutationField(
   {
     description: 'Makes a short-lived session token (a JWT) for an active session: an admin for any session, a session for itself.',
     resolve: async (_root, { input }, ctx) => ({
-      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty),
+      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty, mutationInput),
     }),
   },
   {
@@ -144,7 +155,7 @@ builder.objectField(ViewerType, 'sessionToken', (t) =>
       template: t.arg.string({ required: false, description: 'A JWT template\'s name.' }),
       authorizedParty: t.arg.string({ required: false, description: 'The origin the token is for (`azp`).' }),
     },
-    resolve: (viewer, args, ctx) => (viewer.sessionId ? issueFor(ctx, viewer.sessionId, args.template, args.authorizedParty) : null),
+    resolve: (viewer, args, ctx) => (viewer.sessionId ? issueFor(ctx, viewer.sessionId, args.template, args.authorizedParty, fieldArguments) : null),
   }),
 );
 

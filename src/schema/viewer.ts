@@ -1,7 +1,7 @@
 // Who am I (Kratos' whoami): the calling session and its identity, or the calling API token.
 import { requireCaller } from '../auth/guards.js';
 import { builder } from '../builder.js';
-import { ApiClientType } from './api-client.js';
+import { ApiTokenType } from './api-client.js';
 import { IdentityNode } from './identity.js';
 import { SessionNode } from './session.js';
 
@@ -21,14 +21,21 @@ export const ViewerType = builder.objectRef<{ sessionId?: string; identityId?: s
       description: 'The calling session\'s identity; null for an API token.',
       resolve: (viewer, _args, ctx) => (viewer.identityId ? ctx.loaders.identity.load(viewer.identityId) : null),
     }),
-    apiClient: t.prismaField({
-      type: ApiClientType,
-      nullable: true,
-      description: 'The calling API token; null for a session (and for ADMIN_TOKEN, which is not stored).',
-      resolve: (query, viewer, _args, ctx) => (viewer.apiClientId ? ctx.prisma.apiClient.findUnique({ ...query, where: { id: viewer.apiClientId } }) : null),
-    }),
   }),
 });
+
+// The calling API token: apiToken, and apiClient (deprecated), kept for the clients that read it.
+for (const [name, deprecationReason] of [['apiToken', undefined], ['apiClient', 'Use apiToken.']] as const) {
+  builder.objectField(ViewerType, name, (t) =>
+    t.prismaField({
+      type: ApiTokenType,
+      nullable: true,
+      description: 'The calling API token; null for a session (and for ADMIN_TOKEN, which is not stored).',
+      deprecationReason,
+      resolve: (query, viewer, _args, ctx) => (viewer.apiClientId ? ctx.prisma.apiClient.findUnique({ ...query, where: { id: viewer.apiClientId } }) : null),
+    }),
+  );
+}
 
 builder.queryField('viewer', (t) =>
   t.field({

@@ -17,6 +17,7 @@ describe.each(databaseTargets)('the demo sample on $name', (target) => {
   it('covers the three vendors and every status, with a signed revocation, idempotently', async () => {
     const first = await loadDemo(t.db, testConfig());
     expect(first.signedRevocation).toBe(true);
+    expect(first.backendTemplate).toBe(true);
     const counts = async () => ({
       identities: await t.db.prisma.identity.count(),
       sessions: await t.db.prisma.session.count(),
@@ -25,6 +26,8 @@ describe.each(databaseTargets)('the demo sample on $name', (target) => {
     const before = await counts();
     const second = await loadDemo(t.db, testConfig());
     expect(second.signedRevocation).toBe(false);
+    expect(second.backendTemplate).toBe(false);
+    expect(await t.db.prisma.jwtTemplate.count({ where: { name: 'backend' } })).toBe(1);
     expect(await counts()).toEqual(before);
 
     const read = await t.graphql<{ sessions: { edges: { node: { status: string; externalSource: string | null; devices: unknown[]; authenticationMethods: unknown[] } }[] } }>(

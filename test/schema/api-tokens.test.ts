@@ -13,12 +13,16 @@ describe.each(databaseTargets)('API tokens on $name', (target) => {
   });
 
   it('lists tokens without secrets, revokes one, and refuses its credentials from then on', async () => {
-    const created = await t.graphql<{ createApiToken: { apiClient: { tokenId: string }; secret: string; authorization: string } }>(
-      'mutation { createApiToken(input: { name: "reporting", scope: READ }) { apiClient { tokenId } secret authorization } }',
+    const created = await t.graphql<{ createApiToken: { apiToken: { tokenId: string }; apiClient: { tokenId: string }; secret: string; authorization: string } }>(
+      'mutation { createApiToken(input: { name: "reporting", scope: READ }) { apiToken { tokenId } apiClient { tokenId } secret authorization } }',
     );
-    const { tokenId } = created.data!.createApiToken.apiClient;
+    const { tokenId } = created.data!.createApiToken.apiToken;
     const { secret, authorization } = created.data!.createApiToken;
-    expect((await t.graphql('{ viewer { apiClient { tokenId } } }', {}, { authorization })).errors).toBeUndefined();
+    // apiClient is the deprecated name of the same field, kept for existing clients.
+    expect(created.data!.createApiToken.apiClient.tokenId).toBe(tokenId);
+    expect((await t.graphql('{ viewer { apiToken { tokenId } apiClient { tokenId } } }', {}, { authorization })).data).toEqual({
+      viewer: { apiToken: { tokenId }, apiClient: { tokenId } },
+    });
     // A token is one indexed lookup straight to the driver, not a Prisma query.
     t.queries.length = 0;
     await t.graphql('{ __typename }', {}, { authorization });
@@ -37,10 +41,11 @@ describe.each(databaseTargets)('API tokens on $name', (target) => {
     // A read token may not list or revoke.
     expect((await t.graphql('{ apiTokens { tokenId } }', {}, { authorization })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-    const revoke = `mutation ($id: String!) { revokeApiToken(input: { tokenId: $id }) { apiClient { tokenId revokedAt } } }`;
-    const revoked = await t.graphql<{ revokeApiToken: { apiClient: { revokedAt: string } } }>(revoke, { id: tokenId });
-    expect(revoked.data!.revokeApiToken.apiClient.revokedAt).toEqual(expect.any(String));
-    const refused = await t.graphql('{ viewer { apiClient { tokenId } } }', {}, { authorization });
+    const revoke = `mutation ($id: String!) { revokeApiToken(input: { tokenId: $id }) { apiToken { tokenId revokedAt } apiClient { revokedAt } } }`;
+    const revoked = await t.graphql<{ revokeApiToken: { apiToken: { revokedAt: string }; apiClient: { revokedAt: string } } }>(revoke, { id: tokenId });
+    expect(revoked.data!.revokeApiToken.apiToken.revokedAt).toEqual(expect.any(String));
+    expect(revoked.data!.revokeApiToken.apiClient.revokedAt).toBe(revoked.data!.revokeApiToken.apiToken.revokedAt);
+    const refused = await t.graphql('{ viewer { apiToken { tokenId } } }', {}, { authorization });
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await t.graphql(revoke, { id: tokenId })).errors?.[0]?.extensions?.code).toBe('API_TOKEN_ALREADY_REVOKED');
     expect((await t.graphql(revoke, { id: 'sgk_missing' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

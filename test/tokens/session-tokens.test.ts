@@ -143,6 +143,16 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     expect(payload.exp! - payload.iat!).toBe(300);
     expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
 
+    // A missing template is named where the caller wrote it: the argument, or the input field.
+    const missing = await Promise.all([
+      t.graphql('{ viewer { sessionToken(template: "nope") { jwt } } }', {}, { authorization: me.authorization }),
+      t.graphql('mutation ($id: ID!) { createSessionToken(input: { sessionId: $id, template: "nope" }) { token { jwt } } }', { id: me.id }),
+    ]);
+    expect(missing.map((r) => [r.errors?.[0]?.extensions?.code, r.errors?.[0]?.extensions?.field])).toEqual([
+      ['NOT_FOUND', 'template'],
+      ['NOT_FOUND', 'input.template'],
+    ]);
+
     const refusals = await Promise.all([
       t.graphql('mutation { createJwtTemplate(input: { name: "bad", claims: { sub: "someone-else" } }) { template { name } } }'),
       t.graphql('mutation { createJwtTemplate(input: { name: "bad", claims: { x: "{{secrets.admin}}" } }) { template { name } } }'),
