@@ -1,5 +1,7 @@
 // How `npm start` runs the server, read from package.json's start script (environment
-// assignments, then `node <flags> <entry>`), so that the benchmark and the tests start it exactly so.
+// assignments, then `[exec] node <flags> <entry>`), so that the benchmark and the tests start it
+// exactly so. `exec` makes the shell npm runs the script in become the server, so the signals npm
+// passes on (SIGTERM from a supervisor) reach the server instead of a shell that would die alone.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +23,9 @@ export function parseStartScript(script: string): StartCommand {
     const equals = assignment.indexOf('=');
     env[assignment.slice(0, equals)] = assignment.slice(equals + 1);
   }
+  if (words[0] === 'exec') words.shift();
   if (words.shift() !== 'node' || words.length === 0 || words.some((word) => /["'$;&|<>`]/.test(word))) {
-    throw new Error(`package.json's start script is not "[NAME=value …] node <flags> <entry>": ${script}`);
+    throw new Error(`package.json's start script is not "[NAME=value …] [exec] node <flags> <entry>": ${script}`);
   }
   return { env, args: words };
 }

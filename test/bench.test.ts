@@ -13,6 +13,7 @@ describe("npm start's command, as the benchmark and the tests run the server", (
       env: { A_B: '16384', C: 'x' },
       args: ['--max-old-space-size=192', 'dist/main.js'],
     });
+    expect(parseStartScript('exec node dist/main.js')).toEqual({ env: {}, args: ['dist/main.js'] });
     expect(startCommand().args.at(-1)).toBe('dist/main.js');
   });
 

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { readMigrationHistory } from '../src/db/migrations.js';
-import { runToEnd, serverEntry, serverEnv, startServer } from './support/process.js';
+import { cleanEnv, projectRoot, runToEnd, serverEntry, serverEnv, startServer } from './support/process.js';
 import { temporaryDirectories } from './support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('main');
@@ -41,6 +42,28 @@ describe('npm start with bad configuration', () => {
     const result = await runToEnd(process.execPath, serverEntry, { ...serverEnv, PORT: '0', HOST: '127.0.0.1', ...env });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+  });
+});
+
+describe('npm start under a supervisor', () => {
+  it('passes SIGTERM sent to npm on to the server, which stops cleanly and leaves no process behind', async () => {
+    const dataDir = await tempDir();
+    const npm = spawn('npm', ['start', '--silent'], { cwd: projectRoot, env: cleanEnv({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' }) });
+    let output = '';
+    npm.stdout.on('data', (chunk) => (output += chunk));
+    const npmExited = new Promise((resolve) => npm.once('exit', resolve));
+    await expect.poll(() => output.includes('"sessiongraph ready"'), { timeout: 30_000 }).toBe(true);
+    const lock = join(dataDir, 'sessiongraph.lock');
+    const serverPid = Number(await readFile(lock, 'utf8'));
+    try {
+      npm.kill('SIGTERM');
+      await npmExited;
+      // The server is gone too (not orphaned, still holding the directory) and it stopped gracefully.
+      await expect.poll(() => existsSync(`/proc/${serverPid}`) || existsSync(lock), { timeout: 15_000 }).toBe(false);
+      expect(output).toContain('"msg":"stopped"');
+    } finally {
+      if (existsSync(`/proc/${serverPid}`)) process.kill(serverPid, 'SIGKILL');
+    }
   });
 });
 
