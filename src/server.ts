@@ -110,7 +110,7 @@ function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): Se
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
   const log = requestLog(logger);
-  const limiter = createLimiter(rateLimits, config.limits, metrics);
+  const limiter = createLimiter(rateLimits, config.limits, metrics, logger);
   metrics.watchPool(() => db.poolStats());
   metrics.watchSubscriptions(() => feed.size);
   const clientAddress = clientAddressResolver(config.trustProxy);
@@ -158,7 +158,6 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       const address = clientAddress(request, req);
       const authorization = request.headers.get('authorization');
       const tokenId = apiTokenId(authorization);
-      await limiter.beforeAuthentication(address, tokenId);
       const loaders = createLoaders(db.prisma);
       const authenticateRequest = async () => {
         try {
@@ -183,7 +182,6 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         config.plannedReads && (initial as PlannedReadHint).plannedReadExpected && !wantsResolverTrace(request) ? opaqueSessionToken(authorization) : undefined;
       const pendingSession: PendingSession | undefined = pendingToken ? { tokenHash: sha256(pendingToken), authenticate: authenticateRequest } : undefined;
       const caller = pendingSession ? null : await authenticateRequest();
-      if (caller?.kind === 'apiClient') await limiter.authenticated(address, caller.clientId);
       return {
         prisma: db.prisma,
         loaders,

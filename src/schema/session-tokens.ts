@@ -12,7 +12,7 @@ import { effectiveStatus } from '../domain/session-status.js';
 import { codedError } from '../errors.js';
 import type { JwtTemplate, SigningKey } from '../generated/prisma/client.js';
 import { signingAlgorithms } from '../tokens/keys.js';
-import { TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from '../tokens/session-tokens.js';
+import { ClaimsTooLarge, TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from '../tokens/session-tokens.js';
 import { claimsProblem } from '../tokens/templates.js';
 import { invalidField, jsonObject, nonEmpty } from './input.js';
 import { SessionNode } from './session.js';
@@ -75,7 +75,13 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
 });
 
 /** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
-async function issueFor(ctx: Context, sessionId: string, templateName: string | null | undefined, authorizedParty: string | null | undefined): Promise<IssuedToken> {
+async function issueFor(
+  ctx: Context,
+  sessionId: string,
+  templateName: string | null | undefined,
+  authorizedParty: string | null | undefined,
+  templateField: string,
+): Promise<IssuedToken> {
   const tokens = tokensOf(ctx);
   const caller = requireCaller(ctx);
   if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
@@ -92,11 +98,14 @@ async function issueFor(ctx: Context, sessionId: string, templateName: string | 
   let template: JwtTemplate | null = null;
   if (templateName != null) {
     template = await ctx.prisma.jwtTemplate.findUnique({ where: { name: templateName } });
-    if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: 'input.template' });
+    if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: templateField });
   }
   const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, 'input.authorizedParty', 2048);
   const { identity, ...session } = found;
-  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now });
+  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now }).catch((error: unknown) => {
+    if (error instanceof ClaimsTooLarge) throw invalidField(templateField, error.message);
+    throw error;
+  });
   // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every
   // minute. Checked before any transaction, so a throttled mint costs one indexed read.
   if (!(await throttledEventDue(ctx.prisma, 'SESSION_TOKEN_ISSUED', session.id, now, ctx.eventSettings.activityIntervalMs))) return issued;
@@ -126,7 +135,7 @@ builder.relayMutationField(
   {
     description: 'Makes a short-lived session token (a JWT) for an active session: an admin for any session, a session for itself.',
     resolve: async (_root, { input }, ctx) => ({
-      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty),
+      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty, 'input.template'),
     }),
   },
   {
@@ -144,7 +153,7 @@ builder.objectField(ViewerType, 'sessionToken', (t) =>
       template: t.arg.string({ required: false, description: 'A JWT template\'s name.' }),
       authorizedParty: t.arg.string({ required: false, description: 'The origin the token is for (`azp`).' }),
     },
-    resolve: (viewer, args, ctx) => (viewer.sessionId ? issueFor(ctx, viewer.sessionId, args.template, args.authorizedParty) : null),
+    resolve: (viewer, args, ctx) => (viewer.sessionId ? issueFor(ctx, viewer.sessionId, args.template, args.authorizedParty, 'template') : null),
   }),
 );
 
@@ -230,7 +239,7 @@ const templateFields = (t: PothosSchemaTypes.InputFieldBuilder<import('../builde
   claims: t.field({ type: 'JSON', required: false, description: 'Claims as a JSON object; strings may hold placeholders ({{identity.traits.email}}, {{session.id}}).' }),
   lifetimeSeconds: t.int({ required: false, description: 'How long its tokens live (default 60).' }),
   allowedClockSkewSeconds: t.int({ required: false, description: 'Clock skew allowed when checking its tokens, 0 to 300 (default 5).' }),
-  algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'RS256 (default) or ES256.' }),
+  algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'RS256 (default) or ES256 (Clerk\'s SDK verifies RS256 only).' }),
   subjectSource: t.field({ type: SubjectSourceEnum, required: false, description: 'What `sub` holds (default ID).' }),
 });
 
@@ -254,7 +263,8 @@ builder.relayMutationField(
   'createJwtTemplate',
   { description: 'What createJwtTemplate needs.', inputFields: (t) => ({ name: t.string({ required: true, description: 'Its name.' }), ...templateFields(t) }) },
   {
-    description: 'Creates a JWT template (admin).',
+    description:
+      'Creates a JWT template (admin). Placeholders may name the fields of identity and session a token may carry, and own fields of the JSON in identity.traits, identity.metadataPublic and session.actor; anything else is refused, naming the claim (BAD_USER_INPUT). Claims may take at most 4096 bytes as JSON, filled in as well as written. ES256 tokens suit verifiers that accept ECDSA, such as jose: Clerk\'s SDK (@clerk/backend) verifies RS256 only.',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       const data = templateData(input, ctx.auth.tokens.maxLifetimeSeconds);

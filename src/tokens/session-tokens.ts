@@ -7,7 +7,7 @@ import type { Identity, JwtTemplate, PrismaClient, Session } from '../generated/
 import { decodeGlobalId, encodeGlobalId } from '../domain/global-id.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { signingAlgorithms, type KeyStore, type SigningAlgorithm } from './keys.js';
-import { resolveClaims } from './templates.js';
+import { maxClaimsBytes, resolveClaims, type PlaceholderValues } from './templates.js';
 
 export interface TokenSettings {
   /** `iss` of every token, checked on the way back in. */
@@ -52,8 +52,11 @@ export function looksLikeJwt(token: string): boolean {
   return token.startsWith('eyJ') && jwtShape.test(token);
 }
 
+/** A template's claims, filled for this session, would not fit in a header (maxClaimsBytes). */
+export class ClaimsTooLarge extends Error {}
+
 /** What a template's placeholders may read: nothing an admin alone may see. */
-function placeholderValues(session: Session, identity: Identity, now: Date) {
+function placeholderValues(session: Session, identity: Identity, now: Date): PlaceholderValues {
   return {
     identity: {
       id: encodeGlobalId('Identity', identity.id),
@@ -112,6 +115,10 @@ export class SessionTokens {
       ...(input.authorizedParty ? { azp: input.authorizedParty } : {}),
       ...(template ? { tpl: template.name } : {}),
     };
+    const size = Buffer.byteLength(JSON.stringify(claims));
+    if (size > maxClaimsBytes) {
+      throw new ClaimsTooLarge(`Template ${JSON.stringify(template?.name)} filled for this session takes ${size} bytes as JSON; a token's claims may take at most ${maxClaimsBytes}`);
+    }
     const jwt = await new SignJWT(claims).setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
     return { jwt, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000), template: template?.name ?? null };
   }
