@@ -284,7 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
         ...(flag(env, 'DATABASE_PREPARED_STATEMENTS', true) ? {} : { preparedStatements: false }),
       }
     : { kind: 'pglite', dataDir };
-  return {
+  const config: Config = {
     env: nodeEnv,
     host,
     port,
@@ -344,4 +344,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueuedEvents: integer(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
     },
   };
+  // Each instance rebuilds its JWT revocation set at start from the events of that long.
+  const tokenDays = Math.ceil((config.auth.tokens.maxLifetimeSeconds + 600) / 86_400);
+  if (config.events.retentionMs < tokenDays * 86_400_000) {
+    throw new ConfigError(
+      'EVENT_RETENTION_DAYS',
+      `must keep events at least ${tokenDays} days, as long as a session token may still pass (MAX_SESSION_TOKEN_LIFETIME_SECONDS plus 10 minutes): revocations are read back from them at start`,
+    );
+  }
+  return config;
 }

@@ -1,6 +1,6 @@
 // Session tokens as a backend sees them: verified by jose against our JWKS, never by asking us;
 // and as sessiongraph sees them coming back: every way a token can be wrong is refused.
-import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
+import { SignJWT, createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
@@ -101,23 +101,56 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     }
   });
 
-  it('keeps old tokens valid across a rotation until they expire, then drops the old key from the JWKS', async () => {
+  it('publishes each algorithm\'s signing key and its next key before the first token, so a key set fetched before a rotation verifies the tokens after it', async () => {
+    // Both algorithms' keys, signing and next, though only RS256 has signed yet.
+    const early = await jwks();
+    expect(early.keys.map((k) => k.alg)).toEqual(['RS256', 'ES256', 'RS256', 'ES256']);
+    const listed = async () => (await t.graphql<{ signingKeys: { kid: string; algorithm: string; activatedAt: string | null; retiredAt: string | null }[] }>('{ signingKeys { kid algorithm activatedAt retiredAt } }')).data!.signingKeys;
+    const nextKid = (await listed()).find((k) => k.algorithm === 'RS256' && k.activatedAt === null && k.retiredAt === null)!.kid;
+    expect(early.keys.map((k) => k.kid)).toContain(nextKid);
+    // A backend's jose key set, fetched once now, through the real handler.
+    let fetches = 0;
+    const remote = createRemoteJWKSet(new URL('http://sessiongraph.test/.well-known/jwks.json'), {
+      [customFetch]: async (url: string, init: RequestInit) => (fetches++, await t.app.fetch(url, init)),
+    });
+    await jwtVerify(await tokenFor(me), remote, { currentDate: new Date(clock) });
+    expect(fetches).toBe(1);
+
+    // The next key was published a moment ago: verifiers may not have it yet, so rotating now is refused...
+    const rotate = (extra = '') => t.graphql<{ rotateSigningKey: { key: { kid: string; activatedAt: string } } }>(`mutation { rotateSigningKey(input: { algorithm: RS256${extra} }) { key { kid activatedAt } } }`);
+    const tooSoon = await rotate();
+    expect(tooSoon.errors?.[0]?.extensions).toMatchObject({ code: 'KEY_NOT_PUBLISHED_LONG_ENOUGH', field: 'input.immediate' });
+    // ...until it has been in the JWKS longer than its max-age (and this server's own cache of it).
+    clock += 331_000;
     const before = await tokenFor(me);
     const oldKid = decodeProtectedHeader(before).kid;
-    const rotated = await t.graphql<{ rotateSigningKey: { key: { kid: string } } }>('mutation { rotateSigningKey(input: { algorithm: RS256 }) { key { kid } } }');
-    const newKid = rotated.data!.rotateSigningKey.key.kid;
-    expect(newKid).not.toBe(oldKid);
+    const rotated = await rotate();
+    expect(rotated.errors).toBeUndefined();
+    expect(rotated.data!.rotateSigningKey.key.kid).toBe(nextKid);
     const after = await tokenFor(me);
-    expect(decodeProtectedHeader(after).kid).toBe(newKid);
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
-    expect((await asBearer(before)).data?.viewer.session.id).toBe(me.id);
-    await jwtVerify(before, createLocalJWKSet(await jwks()), { currentDate: new Date(clock) });
-    // Past the longest a token may live, the retired key leaves the set.
+    expect(decodeProtectedHeader(after).kid).toBe(nextKid);
+    // Both verify against the key set fetched before the rotation, without jose fetching it again.
+    for (const jwt of [before, after]) {
+      await jwtVerify(jwt, remote, { currentDate: new Date(clock) });
+      await jwtVerify(jwt, createLocalJWKSet(early), { currentDate: new Date(clock) });
+      expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
+    }
+    expect(fetches).toBe(1);
+    // The set now has a new next key, and keeps the retired one.
+    const keys = await listed();
+    const rs256 = keys.filter((k) => k.algorithm === 'RS256');
+    expect(rs256.filter((k) => k.activatedAt === null)).toHaveLength(1);
+    expect(rs256.find((k) => k.kid === oldKid)?.retiredAt).toEqual(expect.any(String));
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, nextKid, ...rs256.filter((k) => !k.activatedAt).map((k) => k.kid)]));
+    // After a leak there is no waiting: `immediate` promotes the brand-new next key at once.
+    const urgent = await rotate(', immediate: true');
+    expect(urgent.errors).toBeUndefined();
+    expect(decodeProtectedHeader(await tokenFor(me)).kid).toBe(urgent.data!.rotateSigningKey.key.kid);
+    // Past the longest a token may live, the retired keys leave the set.
     clock += (86_400 + 301) * 1000;
     try {
       expect((await jwks()).keys.map((k) => k.kid)).not.toContain(oldKid);
-      const keys = await t.graphql<{ signingKeys: { kid: string; retiredAt: string | null }[] }>('{ signingKeys { kid retiredAt } }');
-      expect(keys.data!.signingKeys.find((k) => k.kid === oldKid)?.retiredAt).toEqual(expect.any(String));
+      expect((await jwks()).keys.map((k) => k.kid)).not.toContain(nextKid);
     } finally {
       clock -= (86_400 + 301) * 1000; // the sessions of the tests below live a day
     }
@@ -180,9 +213,9 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: session.id });
     expect((await t.graphql(verify, { token: theirs })).errors?.[0]?.extensions?.code).toBe('SESSION_NOT_ACTIVE');
     expect((await t.graphql(verify, { token: fresh })).errors).toBeUndefined();
-    // Without strict revocation, the revoked session's token still works until it expires...
-    expect((await asBearer(theirs)).data?.viewer.session.id).toBe(session.id);
-    // ...with it, not at all.
+    // Without strict revocation, the revoked session's token is refused once the revocation set has the event...
+    await expect.poll(async () => (await asBearer(theirs)).errors?.[0]?.message, { timeout: 1000, interval: 20 }).toMatch(/no longer active/);
+    // ...with it, by reading the session.
     const strict = await createTestApp(target, { now: () => new Date(clock), env: { STRICT_TOKEN_REVOCATION: 'true', TOKEN_ISSUER: 'https://auth.example.test' } });
     try {
       const s = await createBrowserSession(strict, await createIdentity(strict));
