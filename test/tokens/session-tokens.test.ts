@@ -189,6 +189,40 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     expect(listed.data!.jwtTemplates.map((x) => x.name)).toEqual(['backend']);
   });
 
+  it('refuses templates naming anything but the data a token may carry, or too large for a header, naming the claim', async () => {
+    const create = (claims: unknown) => t.graphql('mutation ($claims: JSON!) { createJwtTemplate(input: { name: "probe", claims: $claims }) { template { name } } }', { claims });
+    const refusals: [unknown, string, RegExp][] = [
+      [{ x: '{{identity.traits.toString}}' }, 'input.claims.x', /"toString", which every object inherits/],
+      [{ x: 'Hi {{identity.traits.__proto__}}' }, 'input.claims.x', /"__proto__", which every object inherits/],
+      [{ a: { b: ['fine', '{{identity.traits.name.constructor}}'] } }, 'input.claims.a.b[1]', /"constructor"/],
+      [{ x: '{{identity.metadataAdmin}}' }, 'input.claims.x', /names no field of identity; it may read identity.id, .*identity.traits/],
+      [{ x: '{{session.id.length}}' }, 'input.claims.x', /reads into session.id, which is not a JSON object/],
+      [{ blob: 'x'.repeat(5000) }, 'input.claims', /take 50\d\d bytes as JSON; a token's claims may take at most 4096/],
+    ];
+    for (const [claims, field, message] of refusals) {
+      const answer = await create(claims);
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(answer.errors?.[0]?.message).toMatch(message);
+    }
+    const updated = await t.graphql('mutation { updateJwtTemplate(input: { name: "backend", claims: { x: "{{identity.traits.valueOf}}" } }) { template { name } } }');
+    expect(updated.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.claims.x' });
+
+    // A template stored before these checks mints all the same: placeholders read own data only.
+    await t.db.prisma.jwtTemplate.create({ data: { name: 'legacy', claims: { s: '{{identity.traits.toString}}', p: '{{identity.traits.__proto__}}', t: 'x{{identity.traits.constructor}}y', e: '{{identity.traits.email}}' } } });
+    const legacy = await t.graphql<Minted>(mint, { input: { sessionId: me.id, template: 'legacy' } });
+    expect(legacy.errors).toBeUndefined();
+    expect(decodeJwt(legacy.data!.createSessionToken.token.jwt)).toMatchObject({ s: null, p: null, t: 'xy', e: 'ada@example.com' });
+
+    // Claims that fit as written but not once filled in for this identity: the mint is refused, naming the template.
+    expect((await create({ bio: '{{identity.traits.bio}}' })).errors).toBeUndefined();
+    const wordy = await createIdentity(t, { bio: 'w'.repeat(5000) });
+    const session = await createBrowserSession(t, wordy);
+    const tooLarge = await t.graphql(mint, { input: { sessionId: session.id, template: 'probe' } });
+    expect(tooLarge.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.template' });
+    expect(tooLarge.errors?.[0]?.message).toMatch(/Template "probe" filled for this session takes 5\d{3} bytes as JSON; a token's claims may take at most 4096/);
+    expect((await t.graphql(mint, { input: { sessionId: me.id, template: 'probe' } })).errors).toBeUndefined();
+  });
+
   it('mints only for active sessions, and a session only for itself', async () => {
     const other = await createBrowserSession(t, identityId);
     const forOther = await t.graphql(mint, { input: { sessionId: other.id } }, { authorization: me.authorization });
