@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { securityPage } from './scenarios.js';
+import type { Measured } from './run.js';
 import type { Population } from './seed.js';
 
 interface Server {
@@ -21,16 +22,6 @@ interface Spec {
   pid?: number;
   path: string;
   body: (i: number) => { body: unknown; headers?: Record<string, string> };
-}
-
-interface Measured {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  errors: number;
-  cpuMsPerRequest?: number;
-  postgresCpuMsPerRequest?: number;
 }
 
 export interface RevocationSetBench {

@@ -143,7 +143,7 @@ const startColdServer = (env: Record<string, string>) => startServer(env, portFr
 
 // ---------------------------------------------------------------- load
 
-interface Measured {
+export interface Measured {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;

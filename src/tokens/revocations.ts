@@ -6,7 +6,7 @@
 // other. An entry leaves once every token that could name it has expired.
 import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
 import type { EventFeed, FeedItem } from '../events/feed.js';
-import { standingChange, standingEventTypes } from '../events/session-ends.js';
+import { standingChange, standingEventTypes, type Standing } from '../events/session-ends.js';
 import type { Logger } from '../logger.js';
 
 export interface RevocationSetOptions {
@@ -15,6 +15,8 @@ export interface RevocationSetOptions {
   now: () => Date;
   logger: Logger;
 }
+
+type StandingEvent = Pick<SessionEvent, 'sequence' | 'type' | 'sessionId' | 'identityId' | 'details' | 'occurredAt'>;
 
 const callerKey = 'internal:revocation-set';
 const pageSize = 5000;
@@ -84,30 +86,35 @@ export class RevocationSet {
     this.buffered = [];
     await this.follow();
     const since = new Date(this.options.now().getTime() - this.options.keepMs);
-    const rows: SessionEvent[] = [];
+    // Page by page, in order; each session's and identity's newest event read is remembered, so
+    // that a live event that arrived meanwhile counts only when it is newer.
+    const newestRead = new Map<string, bigint>();
+    let read = 0;
     for (let after: bigint | undefined; ; ) {
       const page = await this.prisma.sessionEvent.findMany({
         where: { type: { in: [...standingEventTypes] }, occurredAt: { gte: since }, ...(after === undefined ? {} : { sequence: { gt: after } }) },
+        select: { sequence: true, type: true, sessionId: true, identityId: true, details: true, occurredAt: true },
         orderBy: { sequence: 'asc' },
         take: pageSize,
       });
-      rows.push(...page);
+      for (const event of page) {
+        const standing = this.apply(event, false);
+        if (standing) newestRead.set(`${standing.of}:${standing.id}`, event.sequence);
+      }
+      read += page.length;
       if (page.length < pageSize) break;
       after = page.at(-1)!.sequence;
     }
-    // What was read and what arrived meanwhile, once each, in order: the last word on each session
-    // and identity is the one that stands.
-    const bySequence = new Map<bigint, { event: SessionEvent; live: boolean }>();
-    for (const event of rows) bySequence.set(event.sequence, { event, live: false });
-    for (const event of this.buffered) bySequence.set(event.sequence, { event, live: true });
+    const buffered = this.buffered.sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
     this.buffered = undefined;
-    for (const sequence of [...bySequence.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const { event, live } = bySequence.get(sequence)!;
-      this.apply(event, live);
+    for (const event of buffered) {
+      const standing = standingChange(event);
+      if (standing && (newestRead.get(`${standing.of}:${standing.id}`) ?? -1n) >= event.sequence) continue;
+      this.apply(event, true);
     }
     this.loaded = true;
     const size = this.size;
-    this.options.logger.info('revocation set loaded', { sessions: size.sessions, identities: size.identities, events: rows.length });
+    this.options.logger.info('revocation set loaded', { sessions: size.sessions, identities: size.identities, events: read });
   }
 
   /** Subscribes to the feed (from now, or after the last event seen) and consumes it in the background. */
@@ -146,19 +153,21 @@ export class RevocationSet {
     });
   }
 
-  private apply(event: SessionEvent, live: boolean): void {
+  /** Applies one event; returns what it said, if anything. */
+  private apply(event: StandingEvent, live: boolean): Standing | undefined {
     const standing = standingChange(event);
-    if (!standing) return;
+    if (!standing) return undefined;
     const map = standing.of === 'session' ? this.sessions : this.identities;
     if (!standing.ends) {
       map.delete(standing.id);
-      return;
+      return standing;
     }
     // From when the end was known here (or, read from the table, when it happened) on.
     const now = this.options.now().getTime();
     const until = Math.max(event.occurredAt.getTime(), live ? now : 0) + this.options.keepMs;
     if (until > now) map.set(standing.id, Math.max(until, map.get(standing.id) ?? 0));
     this.purge(now);
+    return standing;
   }
 
   /** Drops entries no unexpired token can name (at most once a minute unless forced). */
