@@ -37,6 +37,7 @@ import {
   revokeMutation,
   securityPage,
 } from './scenarios.js';
+import { revocationSetScenarios } from './revocation-set.js';
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
 
@@ -142,7 +143,7 @@ const startColdServer = (env: Record<string, string>) => startServer(env, portFr
 
 // ---------------------------------------------------------------- load
 
-interface Measured {
+export interface Measured {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -451,6 +452,9 @@ async function main() {
         body: (i) => ({ body: { query: entitiesQuery, variables: { reps: globalIds(mixedIds(population, i)).map((gid) => ({ __typename: gid.split(':')[0], id: gid })) } } }),
       }),
     };
+
+    log('4b. security page as a session JWT: revocation set empty vs full, in turns');
+    Object.assign(scenarios, await revocationSetScenarios({ databaseUrl, population, startServer, measure: warmAndMeasure, rounds: quick ? 2 : 3, log }));
 
     // The memory the reads took, apart from the writes' (Prisma and the signature checks) after them.
     readsEndSample = server.rss.length;

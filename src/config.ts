@@ -83,6 +83,12 @@ export interface LimitsConfig {
   rateLimitWindowMs: number;
   /** Failed authentications per client address per window. */
   authFailuresPerWindow: number;
+  /** Failed authentications per network (an address's IPv4 or IPv6 prefix) per window. */
+  networkAuthFailuresPerWindow: number;
+  /** The prefix length that makes an IPv4 address's network, for the limit above. */
+  ipv4NetworkPrefix: number;
+  /** The prefix length that makes an IPv6 address's network. */
+  ipv6NetworkPrefix: number;
   /** confirmRevocation calls per caller per window. */
   confirmationsPerWindow: number;
 }
@@ -239,10 +245,26 @@ function tokenKeySecret(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** Why a human-chosen secret is obviously guessable, or undefined: few distinct characters, a repeated pattern, or runs such as aaaa / 1234. */
+export function guessableSecret(secret: string): string | undefined {
+  const distinct = new Set(secret).size;
+  if (distinct < 10) return `it has only ${distinct} distinct characters`;
+  if (/^(.+?)\1+$/s.test(secret)) return 'it repeats one shorter string';
+  let steps = 0;
+  for (let i = 1; i < secret.length; i++) if (Math.abs(secret.charCodeAt(i) - secret.charCodeAt(i - 1)) <= 1) steps++;
+  if (steps * 2 >= secret.length - 1) return 'half of it or more is runs such as "aaaa" or "1234"';
+  return undefined;
+}
+
+const minAdminTokenLength = 32;
+
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (raw.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters (a long random string)');
+  const random = 'a long random string, e.g. from `openssl rand -base64 32`';
+  if (raw.length < minAdminTokenLength) throw new ConfigError('ADMIN_TOKEN', `must be at least ${minAdminTokenLength} characters (${random}); got ${raw.length}`);
   if (/[\s:]/.test(raw)) throw new ConfigError('ADMIN_TOKEN', 'must not contain spaces or ":" (it travels in a Basic header)');
+  const guessable = guessableSecret(raw);
+  if (guessable) throw new ConfigError('ADMIN_TOKEN', `is too easy to guess: ${guessable}; use ${random}`);
   return raw;
 }
 
@@ -262,7 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
         ...(flag(env, 'DATABASE_PREPARED_STATEMENTS', true) ? {} : { preparedStatements: false }),
       }
     : { kind: 'pglite', dataDir };
-  return {
+  const config: Config = {
     env: nodeEnv,
     host,
     port,
@@ -298,6 +320,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxInputDepth: integer(env, 'MAX_INPUT_DEPTH', 32, 2, 1000),
       rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400) * 1000,
       authFailuresPerWindow: integer(env, 'RATE_LIMIT_AUTH_FAILURES', 10, 1, 100_000_000),
+      networkAuthFailuresPerWindow: integer(env, 'RATE_LIMIT_NETWORK_AUTH_FAILURES', 100, 1, 100_000_000),
+      ipv4NetworkPrefix: integer(env, 'RATE_LIMIT_IPV4_PREFIX', 24, 1, 32),
+      ipv6NetworkPrefix: integer(env, 'RATE_LIMIT_IPV6_PREFIX', 64, 1, 128),
       confirmationsPerWindow: integer(env, 'RATE_LIMIT_CONFIRMATIONS', 30, 1, 100_000_000),
     },
     graphiql: flag(env, 'GRAPHIQL', nodeEnv !== 'production'),
@@ -319,4 +344,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueuedEvents: integer(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
     },
   };
+  // Each instance rebuilds its JWT revocation set at start from the events of that long.
+  const tokenDays = Math.ceil((config.auth.tokens.maxLifetimeSeconds + 600) / 86_400);
+  if (config.events.retentionMs < tokenDays * 86_400_000) {
+    throw new ConfigError(
+      'EVENT_RETENTION_DAYS',
+      `must keep events at least ${tokenDays} days, as long as a session token may still pass (MAX_SESSION_TOKEN_LIFETIME_SECONDS plus 10 minutes): revocations are read back from them at start`,
+    );
+  }
+  return config;
 }

@@ -22,6 +22,8 @@ export interface Metrics {
   errors: Counter<'code'>;
   statementDuration: Histogram;
   rateLimitRefusals: Counter<'limit'>;
+  /** Failed authentications naming an API token id that had already failed past the limit in the window (never refused for it). */
+  apiTokenFailuresPastLimit: Counter;
   challenges: Counter<'operation' | 'outcome'>;
   revocations: Counter<'kind'>;
   /** Reports a PostgreSQL pool's use at every scrape. */
@@ -83,6 +85,11 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     rateLimitRefusals: new Counter({ name: 'sessiongraph_rate_limit_refusals_total', help: 'Requests refused by a rate limit (429), by limit.', labelNames: ['limit'], registers: [registry] }),
+    apiTokenFailuresPastLimit: new Counter({
+      name: 'sessiongraph_api_token_failures_past_limit_total',
+      help: 'Failed authentications naming an API token id that had already failed RATE_LIMIT_AUTH_FAILURES times in the window, from any address (counted, never refused for the id).',
+      registers: [registry],
+    }),
     challenges: new Counter({
       name: 'sessiongraph_challenges_total',
       help: 'Signed-request challenges by operation and outcome: issued, confirmed, or the error code that failed a confirmation.',

@@ -9,10 +9,9 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ConfigError, type Config, type TokenConfig } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
-import { KeyStore } from './tokens/keys.js';
-import { SessionTokens } from './tokens/session-tokens.js';
+import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
 import { apiTokenId, authenticate, opaqueSessionToken, type PendingSession } from './auth/caller.js';
 import { sha256 } from './auth/secrets.js';
 import type { Context } from './context.js';
@@ -90,6 +89,8 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** The live event feed (one that hears only this process's commits by default). */
   events?: EventFeed;
+  /** Session tokens, prepared by the caller (made over `db` and the feed when absent and configured). */
+  tokens?: SessionTokens;
 }
 
 /** What Node's HTTP server hands Yoga with each request. */
@@ -99,22 +100,15 @@ export interface ServerContext {
 
 export type App = YogaServerInstance<ServerContext, Context>;
 
-/** Session tokens over this database, when a key secret is configured. */
-function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): SessionTokens | undefined {
-  if (!settings.keySecret) return undefined;
-  // A retired key stays published while a token it signed may still pass, skew included.
-  const keys = new KeyStore(db.prisma, settings.keySecret, (settings.maxLifetimeSeconds + 300) * 1000, now);
-  return new SessionTokens(db.prisma, keys, settings);
-}
-
-export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events }: AppDependencies): App {
+export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
+  const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now });
   const log = requestLog(logger);
-  const limiter = createLimiter(rateLimits, config.limits, metrics);
+  const limiter = createLimiter(rateLimits, config.limits, metrics, logger);
   metrics.watchPool(() => db.poolStats());
-  metrics.watchSubscriptions(() => feed.size);
+  // Clients' subscriptions: the revocation set's own is not one.
+  metrics.watchSubscriptions(() => feed.size - (tokens?.revocations?.subscribed ? 1 : 0));
   const clientAddress = clientAddressResolver(config.trustProxy);
-  const tokens = sessionTokens(db, config.auth.tokens, now);
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -158,7 +152,6 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       const address = clientAddress(request, req);
       const authorization = request.headers.get('authorization');
       const tokenId = apiTokenId(authorization);
-      await limiter.beforeAuthentication(address, tokenId);
       const loaders = createLoaders(db.prisma);
       const authenticateRequest = async () => {
         try {
@@ -183,7 +176,6 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         config.plannedReads && (initial as PlannedReadHint).plannedReadExpected && !wantsResolverTrace(request) ? opaqueSessionToken(authorization) : undefined;
       const pendingSession: PendingSession | undefined = pendingToken ? { tokenHash: sha256(pendingToken), authenticate: authenticateRequest } : undefined;
       const caller = pendingSession ? null : await authenticateRequest();
-      if (caller?.kind === 'apiClient') await limiter.authenticated(address, caller.clientId);
       return {
         prisma: db.prisma,
         loaders,

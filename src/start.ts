@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { resolveTokenKeySecret } from './tokens/key-secret.js';
+import { createSessionTokens } from './tokens/session-tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
@@ -102,7 +103,11 @@ async function main(): Promise<void> {
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
     events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
     await events.start();
-    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events });
+    // The signing keys (and each algorithm's next key) and the revocation set, made and loaded
+    // beside the first requests: the JWKS and JWT requests wait for them, nothing else does.
+    const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date() });
+    tokens?.prepare().catch((error: unknown) => logger.warn('session tokens not prepared yet; trying again on first use', { error: (error as Error).message }));
+    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);

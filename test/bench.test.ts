@@ -36,7 +36,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       type Measured = { requests: number; errors: number };
       const scenarios = results.scenarios as Record<string, { ours: Measured; raw?: Measured; peer?: Measured }>;
       expect(Object.keys(scenarios).sort()).toEqual(
-        ['activePage', 'confirmRevocation', 'entities', 'nodes', 'revokeSession', 'securityPage', 'securityPagePglite'].sort(),
+        ['activePage', 'confirmRevocation', 'entities', 'jwtSecurityPageEmptySet', 'jwtSecurityPageFullSet', 'nodes', 'revokeSession', 'securityPage', 'securityPagePglite'].sort(),
       );
       for (const [name, scenario] of Object.entries(scenarios)) {
         for (const measured of [scenario.ours, scenario.raw, scenario.peer]) {

@@ -58,12 +58,26 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: '50' }, 'TRUST_PROXY', /at most 20 proxy hops/],
     [{ MAX_LIST_LENGTH: '0' }, 'MAX_LIST_LENGTH', /from 1 to 100000/],
     [{ DATABASE_URL: 'postgres://x@h/db', DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /from 1 to 1000/],
+    // The one human-chosen secret: long, and not obviously guessable.
+    [{ ADMIN_TOKEN: 'correct-horse-battery-st' }, 'ADMIN_TOKEN', /at least 32 characters .*got 24/],
+    [{ ADMIN_TOKEN: 'x'.repeat(40) }, 'ADMIN_TOKEN', /too easy to guess: it has only 1 distinct characters/],
+    [{ ADMIN_TOKEN: 'Tr0ub4dor&3'.repeat(3) }, 'ADMIN_TOKEN', /too easy to guess: it repeats one shorter string/],
+    [{ ADMIN_TOKEN: 'abcdefghijklmnopqrstuvwxyz0123456789' }, 'ADMIN_TOKEN', /too easy to guess: .*runs such as/],
+    [{ ADMIN_TOKEN: 'a long passphrase with spaces in it!' }, 'ADMIN_TOKEN', /must not contain spaces/],
+    [{ RATE_LIMIT_IPV4_PREFIX: '33' }, 'RATE_LIMIT_IPV4_PREFIX', /from 1 to 32/],
+    [{ RATE_LIMIT_IPV6_PREFIX: '0' }, 'RATE_LIMIT_IPV6_PREFIX', /from 1 to 128/],
   ])('refuses %j naming %s', (env, variable, message) => {
     const error = problem(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('takes a random ADMIN_TOKEN of 32 characters or more', () => {
+    for (const token of ['f3a9c2e7b1d45a8e9c0b7d2f6a1e3c5b', 'sga_Yx1q8vB0m3KpT7wZr5NcJd2LfH9sGe4uAo6iWk']) {
+      expect(loadConfig({ ADMIN_TOKEN: token }).auth.adminToken).toBe(token);
+    }
   });
 
   it('never prints a database password', () => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clientAddressResolver } from '../src/http/client-address.js';
+import { networkOf } from '../src/limiter.js';
 import { createLogger, type LogFields } from '../src/logger.js';
 import { memoryStore, openRateLimitStore, redisStore, type RateLimitStore } from '../src/rate-limit.js';
 import { createApp } from '../src/server.js';
@@ -46,7 +47,7 @@ describe.runIf(redisUrl)('Redis rate-limit store', () => {
     expect(peeked.resetMs).toBeGreaterThan(4000);
   });
 
-  it('locks an address out on every server instance once it failed too often on any', async () => {
+  it('counts an address\'s failures on every server instance, and still lets a correct credential in', async () => {
     const prefix = `sessiongraph-test:${randomBytes(6).toString('hex')}:`;
     const config = testConfig({ RATE_LIMIT_AUTH_FAILURES: '2' });
     const logger = createLogger('error', () => {});
@@ -66,9 +67,12 @@ describe.runIf(redisUrl)('Redis rate-limit store', () => {
       });
     expect((await send(apps[0]!, 'wrong-secret-number-one')).status).toBe(401);
     expect((await send(apps[1]!, 'wrong-secret-number-two')).status).toBe(401);
-    // The token id is under attack and this address never used it: not even checked, on either.
-    expect((await send(apps[0]!, config.auth.adminToken!)).status).toBe(429);
-    expect((await send(apps[1]!, config.auth.adminToken!)).status).toBe(429);
+    // The third failure from this address, on either instance, is past the shared limit.
+    expect((await send(apps[0]!, 'wrong-secret-number-three')).status).toBe(429);
+    expect((await send(apps[1]!, 'wrong-secret-number-four')).status).toBe(429);
+    // The owner's secret is checked all the same, and gets in.
+    expect((await send(apps[0]!, config.auth.adminToken!)).status).toBe(200);
+    expect((await send(apps[1]!, config.auth.adminToken!)).status).toBe(200);
   });
 
   it('names REDIS_URL when Redis cannot be reached at start', async () => {
@@ -155,7 +159,8 @@ describe('client addresses and who a failure locks out', () => {
     const database = await pgliteTarget.open();
     databases.push(database);
     const config = testConfig({ RATE_LIMIT_AUTH_FAILURES: '3', ...env });
-    const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config, rateLimits: memoryStore() });
+    const logs: LogFields[] = [];
+    const app = createApp({ db: database.db, logger: createLogger('warn', (line) => logs.push(JSON.parse(line) as LogFields)), config, rateLimits: memoryStore() });
     const admin = `Basic ${Buffer.from(`admin:${config.auth.adminToken}`).toString('base64')}`;
     const send = async (authorization: string, forwardedFor?: string) =>
       (
@@ -165,7 +170,7 @@ describe('client addresses and who a failure locks out', () => {
           body: JSON.stringify({ query: '{ __typename }' }),
         })
       ).status;
-    return { app, admin, send };
+    return { app, admin, send, logs };
   }
 
   const wrongSession = () => `Bearer sgt_${randomBytes(32).toString('base64url')}`;
@@ -196,17 +201,48 @@ describe('client addresses and who a failure locks out', () => {
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
 
-  it('throttles guesses at one token id from any number of addresses, but not its owner', async () => {
-    const { send, admin } = await appWith({ TRUST_PROXY: '1' });
+  it('never locks a token\'s owner out: guesses at its id from many addresses only show in a metric and a warning', async () => {
+    const { send, admin, app, logs } = await appWith({ TRUST_PROXY: '1' });
     const guess = () => `Basic ${Buffer.from(`admin:guess-${randomBytes(8).toString('hex')}`).toString('base64')}`;
-    // The owner has used the token from its own address before the attack.
-    expect(await send(admin, '192.0.2.10')).toBe(200);
+    // Ten guesses at the public id `admin`, each from an address (and a network) of its own.
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push(await send(guess(), `198.51.100.${i}`));
-    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
-    // A correct guess from a new address is not even checked now.
-    expect(await send(admin, '198.51.100.99')).toBe(429);
-    expect(await send(admin, '192.0.2.10')).toBe(200);
+    for (let i = 0; i < 10; i++) statuses.push(await send(guess(), `198.51.${100 + i}.7`));
+    expect(statuses).toEqual(Array(10).fill(401));
+    // The owner's correct secret gets in, from an address it never used.
+    expect(await send(admin, '203.0.113.99')).toBe(200);
+    expect(logs.filter((line) => String(line.msg).startsWith('repeated failed authentications naming one API token id'))).toEqual([
+      expect.objectContaining({ level: 'warn', tokenId: 'admin', failures: 4 }),
+    ]);
+    const metrics = await (await app.fetch('http://sessiongraph.test/metrics', { headers: { authorization: admin } })).text();
+    expect(metrics).toMatch(/^sessiongraph_api_token_failures_past_limit_total 7$/m);
+  });
+
+  it('throttles failures per network as well as per address: a /24 (IPv4) or a /64 (IPv6)', async () => {
+    const { send, admin } = await appWith({ TRUST_PROXY: '1', RATE_LIMIT_AUTH_FAILURES: '100', RATE_LIMIT_NETWORK_AUTH_FAILURES: '3' });
+    const spread = [];
+    // One address each, all in 192.0.2.0/24: the network's count, not any address's, runs out.
+    for (let i = 0; i < 5; i++) spread.push(await send(wrongSession(), `192.0.2.${10 + i}`));
+    expect(spread).toEqual([401, 401, 401, 429, 429]);
+    expect(await send(wrongSession(), '192.0.3.10')).toBe(401); // the next /24 is another network
+    const v6 = [];
+    for (let i = 0; i < 5; i++) v6.push(await send(wrongSession(), `2001:db8:0:7:${i}::1`));
+    expect(v6).toEqual([401, 401, 401, 429, 429]);
+    expect(await send(wrongSession(), '2001:db8:0:8::1')).toBe(401);
+    // A correct credential from the throttled network still gets in.
+    expect(await send(admin, '192.0.2.200')).toBe(200);
+  });
+});
+
+describe('networks of client addresses', () => {
+  it('masks IPv4 and IPv6 addresses (compressed, with a zone or a dotted tail) to their prefix', () => {
+    expect(networkOf('203.0.113.77', 24, 64)).toBe('203.0.113.0/24');
+    expect(networkOf('203.0.113.77', 16, 64)).toBe('203.0.0.0/16');
+    expect(networkOf('2001:db8:1:2:3:4:5:6', 24, 64)).toBe('2001:db8:1:2:0:0:0:0/64');
+    expect(networkOf('2001:db8::1', 24, 48)).toBe('2001:db8:0:0:0:0:0:0/48');
+    expect(networkOf('fe80::1%eth0', 24, 64)).toBe('fe80:0:0:0:0:0:0:0/64');
+    expect(networkOf('64:ff9b::192.0.2.1', 24, 128)).toBe('64:ff9b:0:0:0:0:c000:201/128');
+    expect(networkOf('2001:db8:1:2:3:4:5:6', 24, 60)).toBe('2001:db8:1:0:0:0:0:0/60');
+    expect(networkOf('local', 24, 64)).toBeUndefined();
   });
 });
 

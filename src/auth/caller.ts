@@ -92,10 +92,16 @@ function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<A
   return options.prisma.session.findUnique({ where, include: { identity: true } }) as Promise<SessionWithIdentity | null>;
 }
 
+/** Refuses the token of a session that ended or whose identity is inactive, as the revocation set knows it. */
+async function refuseRevoked(tokens: SessionTokens, sessionId: string, identityId: string): Promise<void> {
+  if (await tokens.revoked(sessionId, identityId)) throw unauthenticated('The session of this token is no longer active');
+}
+
 /**
  * A session token (JWT) made by this server: signature, key, issuer and times are checked here,
- * without the database. With strict revocation the session must also still be active (one
- * indexed lookup); without it, a revocation takes effect when the token expires (a minute by default).
+ * and revocation against the in-memory revocation set (every instance hears of a revocation or
+ * deactivation within a second of its commit), without the database. With strict revocation the
+ * session is read instead (one indexed lookup) and must still be active.
  */
 async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Caller> {
   const { loaders, tokens, now } = options;
@@ -109,13 +115,16 @@ async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Ca
   }
   const credentialExpiresAt = new Date((verified.claims.exp ?? 0) * 1000);
   if (!tokens.settings.strictRevocation && verified.identityId) {
+    await refuseRevoked(tokens, verified.sessionId, verified.identityId);
     return { kind: 'session', sessionId: verified.sessionId, identityId: verified.identityId, credentialExpiresAt };
   }
+  // Strict, or a token whose `sub` is the vendor's id: the session is read for its identity.
   const found = await findSession(options, { id: verified.sessionId });
   if (!found) throw unauthenticated('Invalid or expired session token');
   if (tokens.settings.strictRevocation && (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE')) {
     throw unauthenticated('The session of this token is no longer active');
   }
+  if (!tokens.settings.strictRevocation) await refuseRevoked(tokens, found.id, found.identityId);
   const { identity, ...sessionRow } = found;
   loaders?.session.prime(sessionRow.id, sessionRow);
   loaders?.identity.prime(identity.id, identity);

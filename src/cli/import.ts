@@ -9,6 +9,7 @@ import { openDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/migrations.js';
 import type { Vendor } from '../generated/prisma/enums.js';
 import { ImportError, importDocument } from '../import/index.js';
+import { jsonProblem } from '../text.js';
 import { UsageError, runCommand } from './command.js';
 
 const usage = 'usage: npm run import -- --from grid|kratos|clerk <file.json>';
@@ -39,7 +40,12 @@ async function run(argv: string[]): Promise<string> {
     throw new ImportError('(file)', `not valid JSON: ${(error as Error).message}`);
   }
 
-  const db = await openDatabase(loadConfig().database);
+  // Bounded as the GraphQL path bounds it (importSessions): deeper JSON is refused, not recursed into.
+  const config = loadConfig();
+  const problem = jsonProblem(document, config.limits.maxInputDepth);
+  if (problem) throw new ImportError('(file)', problem.startsWith('nests deeper') ? `${problem} (MAX_INPUT_DEPTH)` : problem);
+
+  const db = await openDatabase(config.database);
   try {
     await applyMigrations(db.adapterFactory);
     const summary = await importDocument(db.prisma, source, document);

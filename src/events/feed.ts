@@ -8,6 +8,7 @@ import type { SessionEventType } from '../generated/prisma/enums.js';
 import { codedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommitListener } from './record.js';
+import { endsSession } from './session-ends.js';
 
 export interface EventFilter {
   /** Only this identity's events (a session caller always has it set to its own). */
@@ -47,16 +48,6 @@ export interface EventSignals {
 }
 
 const pageSize = 500;
-
-/** Events that end a session's ability to subscribe: after one of these for itself, its stream ends. */
-function endsSession(event: SessionEvent, sessionId: string | undefined, identityId: string | undefined): boolean {
-  if (!sessionId) return false;
-  if (event.sessionId === sessionId && (event.type === 'SESSION_REVOKED' || event.type === 'SESSION_EXPIRED' || event.type === 'SESSION_ABANDONED')) return true;
-  const details = event.details as { state?: string; status?: string } | null;
-  // A re-import that brought the vendor's "revoked" (or ended, removed, …) for this session.
-  if (event.type === 'SESSION_IMPORTED' && event.sessionId === sessionId && details?.status !== 'ACTIVE') return true;
-  return event.type === 'IDENTITY_STATE_CHANGED' && event.identityId === identityId && details?.state === 'INACTIVE';
-}
 
 function matches(filter: EventFilter, event: SessionEvent): boolean {
   return (!filter.identityId || event.identityId === filter.identityId) && (!filter.types || filter.types.has(event.type));

@@ -5,7 +5,7 @@ import type { Plugin } from 'graphql-yoga';
 import { DatabaseOpening, type Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { RateLimitStore } from '../rate-limit.js';
-import type { KeyStore } from '../tokens/keys.js';
+import { jwksMaxAgeSeconds, type KeyStore } from '../tokens/keys.js';
 
 export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: Logger, keys: KeyStore | undefined): Plugin {
   return {
@@ -15,9 +15,9 @@ export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: L
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/.well-known/jwks.json') {
-        // Verifiers cache it; a rotated key is published well before its first token can arrive.
+        // Verifiers cache it for max-age: a key is published at least that long before it signs.
         const jwks = keys ? await keys.jwks() : { keys: [] };
-        endResponse(Response.json(jwks, { headers: { 'cache-control': 'public, max-age=300' } }));
+        endResponse(Response.json(jwks, { headers: { 'cache-control': `public, max-age=${jwksMaxAgeSeconds}` } }));
       } else if (url.pathname === '/readyz') {
         try {
           await db.ping();

@@ -3,6 +3,7 @@
 // sees its own identity's events only; who did it as an API token, why and from which address stay
 // admin-only, as everywhere.
 import { GraphQLError } from 'graphql';
+import { unauthenticated } from '../auth/caller.js';
 import { forbidden, requireCaller, seesAdminData, visibleIdentity } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
@@ -210,13 +211,20 @@ builder.subscriptionField('sessionEvents', (t) =>
       }
       const resumeFrom = args.after ?? ctx.lastEventId;
       const afterSequence = resumeFrom ? await resumePoint(ctx, String(resumeFrom), args.after ? 'after' : 'Last-Event-ID', identityId) : undefined;
-      return ctx.events.subscribe({
+      const stream = await ctx.events.subscribe({
         filter: { identityId, types: args.types ? new Set(args.types) : undefined },
         afterSequence,
         callerKey: caller.kind === 'session' ? `session:${caller.sessionId}` : `api:${caller.clientId}`,
         sessionId: caller.kind === 'session' ? caller.sessionId : undefined,
         endsAt: caller.kind === 'session' ? caller.credentialExpiresAt : undefined,
       });
+      // A JWT's session revoked between its check and the subscription's start: the stream would
+      // never see that event, so the revocation set decides.
+      if (caller.kind === 'session' && caller.credentialExpiresAt && (await ctx.tokens?.revoked(caller.sessionId, caller.identityId))) {
+        await stream.return?.();
+        throw unauthenticated('The session of this token is no longer active');
+      }
+      return stream;
     },
     resolve: (item: FeedItem, _args, ctx) => {
       if (item.kind === 'overflow') {

@@ -11,8 +11,8 @@ import { resolveId } from '../domain/vendor-ids.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { codedError } from '../errors.js';
 import type { JwtTemplate, SigningKey } from '../generated/prisma/client.js';
-import { signingAlgorithms } from '../tokens/keys.js';
-import { TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from '../tokens/session-tokens.js';
+import { NextKeyTooNew, signingAlgorithms } from '../tokens/keys.js';
+import { ClaimsTooLarge, TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from '../tokens/session-tokens.js';
 import { claimsProblem } from '../tokens/templates.js';
 import { invalidField, jsonObject, nonEmpty } from './input.js';
 import { SessionNode } from './session.js';
@@ -68,9 +68,10 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
   fields: (t) => ({
     kid: t.exposeString('id', { description: 'The JWK `kid`.' }),
     algorithm: t.field({ type: SigningAlgorithmEnum, description: 'Its algorithm.', resolve: (key) => key.algorithm as (typeof signingAlgorithms)[number] }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was made.' }),
-    retiredAt: t.expose('retiredAt', { type: 'DateTime', nullable: true, description: 'When a newer key took over; null while it signs.' }),
-    publishedUntil: t.expose('publishedUntil', { type: 'DateTime', nullable: true, description: 'Until when the JWKS still lists it; null while it signs.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was made and published.' }),
+    activatedAt: t.expose('activatedAt', { type: 'DateTime', nullable: true, description: 'When it started signing; null while it is the published next key.' }),
+    retiredAt: t.expose('retiredAt', { type: 'DateTime', nullable: true, description: 'When a newer key took over; null while it signs or waits.' }),
+    publishedUntil: t.expose('publishedUntil', { type: 'DateTime', nullable: true, description: 'Until when the JWKS still lists it; null while it signs or waits.' }),
   }),
 });
 
@@ -107,7 +108,10 @@ async function issueFor(
   }
   const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, argumentNames.authorizedParty, 2048);
   const { identity, ...session } = found;
-  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now });
+  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now }).catch((error: unknown) => {
+    if (error instanceof ClaimsTooLarge) throw invalidField(argumentNames.template, error.message);
+    throw error;
+  });
   // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every
   // minute. Checked before any transaction, so a throttled mint costs one indexed read.
   if (!(await throttledEventDue(ctx.prisma, 'SESSION_TOKEN_ISSUED', session.id, now, ctx.eventSettings.activityIntervalMs))) return issued;
@@ -241,7 +245,7 @@ const templateFields = (t: PothosSchemaTypes.InputFieldBuilder<import('../builde
   claims: t.field({ type: 'JSON', required: false, description: 'Claims as a JSON object; strings may hold placeholders ({{identity.traits.email}}, {{session.id}}).' }),
   lifetimeSeconds: t.int({ required: false, description: 'How long its tokens live (default 60).' }),
   allowedClockSkewSeconds: t.int({ required: false, description: 'Clock skew allowed when checking its tokens, 0 to 300 (default 5).' }),
-  algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'RS256 (default) or ES256.' }),
+  algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'RS256 (default) or ES256 (Clerk\'s SDK verifies RS256 only).' }),
   subjectSource: t.field({ type: SubjectSourceEnum, required: false, description: 'What `sub` holds (default ID).' }),
 });
 
@@ -265,7 +269,8 @@ builder.relayMutationField(
   'createJwtTemplate',
   { description: 'What createJwtTemplate needs.', inputFields: (t) => ({ name: t.string({ required: true, description: 'Its name.' }), ...templateFields(t) }) },
   {
-    description: 'Creates a JWT template (admin).',
+    description:
+      'Creates a JWT template (admin). Placeholders may name the fields of identity and session a token may carry, and own fields of the JSON in identity.traits, identity.metadataPublic and session.actor; anything else is refused, naming the claim (BAD_USER_INPUT). Claims may take at most 4096 bytes as JSON, filled in as well as written. ES256 tokens suit verifiers that accept ECDSA, such as jose: Clerk\'s SDK (@clerk/backend) verifies RS256 only.',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       const data = templateData(input, ctx.auth.tokens.maxLifetimeSeconds);
@@ -329,14 +334,26 @@ builder.relayMutationField(
   'rotateSigningKey',
   {
     description: 'What rotateSigningKey needs.',
-    inputFields: (t) => ({ algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'Which key to rotate (default RS256).' }) }),
+    inputFields: (t) => ({
+      algorithm: t.field({ type: SigningAlgorithmEnum, required: false, description: 'Which key to rotate (default RS256).' }),
+      immediate: t.boolean({
+        required: false,
+        description:
+          'Rotate even though the next key has been published for less than the JWKS max-age (after a key leaked, say): verifiers holding an older key set refuse the new key\'s tokens until they fetch the JWKS again.',
+      }),
+    }),
   },
   {
     description:
-      'Starts signing with a new key (admin). The old one stays in the JWKS until the last token it signed has expired, then leaves it.',
+      'Promotes the published next key to signing and publishes a new next key (admin). A key is in the JWKS at least its max-age (300 s) before it signs, so a verifier with a key set that old verifies every token; rotating sooner is refused (KEY_NOT_PUBLISHED_LONG_ENOUGH) unless `immediate`. The old key stays in the JWKS until the last token it signed has expired, then leaves it.',
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
-      return { key: await tokensOf(ctx).keys.rotate(input.algorithm ?? 'RS256') };
+      try {
+        return { key: await tokensOf(ctx).keys.rotate(input.algorithm ?? 'RS256', { immediate: input.immediate ?? false }) };
+      } catch (error) {
+        if (error instanceof NextKeyTooNew) throw codedError('KEY_NOT_PUBLISHED_LONG_ENOUGH', error.message, { field: 'input.immediate' });
+        throw error;
+      }
     },
   },
   { description: 'The new key.', outputFields: (t) => ({ key: t.field({ type: SigningKeyType, description: 'The key that signs from now on.', resolve: (p) => p.key }) }) },

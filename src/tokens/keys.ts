@@ -1,7 +1,9 @@
 // The keys that sign session tokens. Private keys live in the database sealed with AES-256-GCM
-// under a key derived from TOKEN_KEY_SECRET, so a database dump alone signs nothing. One key per
-// algorithm signs at a time; rotating retires it, and a retired key stays published in the JWKS
-// until the last token it can have signed has expired, then leaves the set.
+// under a key derived from TOKEN_KEY_SECRET, so a database dump alone signs nothing. Per algorithm,
+// one key signs and the next one is already published: a verifier that cached the JWKS (for up to
+// its max-age) knows a key before its first token. Rotating promotes that next key, once it has
+// been published that long, and publishes a new next one; the retired key stays published until the
+// last token it can have signed has expired, then leaves the set.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
@@ -11,6 +13,19 @@ export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 
 /** How long an in-process copy of the keys is trusted before the database is asked again. */
 const cacheMs = 30_000;
+
+/** How long a verifier may cache the JWKS (its Cache-Control max-age). */
+export const jwksMaxAgeSeconds = 300;
+
+/**
+ * How long a next key is published before it may sign: a verifier's cached JWKS, and before that
+ * this server's own copy on every instance, have it by then.
+ */
+export const publishAheadMs = jwksMaxAgeSeconds * 1000 + cacheMs;
+
+// Arbitrary, fixed: the advisory lock key-state changes take, so that instances starting or
+// rotating together make one signing key and one next key per algorithm, never two.
+const keyStateLockKey = 7_424_323_002;
 
 export interface ActiveKey {
   kid: string;
@@ -41,6 +56,15 @@ function unseal(secret: string, sealed: string, kid: string): string {
 /** A key that cannot be unsealed: TOKEN_KEY_SECRET is not the one it was sealed with. */
 export class SealedKeyError extends Error {}
 
+/** A rotation asked for before the next key has been published long enough for verifiers to know it. */
+export class NextKeyTooNew extends Error {}
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+// In the JWKS: the keys that sign, then the next ones, then the retired ones; RS256 before ES256.
+const publishedOrder = (key: SigningKey) =>
+  (key.retiredAt ? 2 : key.activatedAt ? 0 : 1) * 10 + signingAlgorithms.indexOf(key.algorithm as SigningAlgorithm);
+
 export class KeyStore {
   private active = new Map<SigningAlgorithm, { key: ActiveKey; loadedAt: number }>();
   private published: { keys: JWK[]; loadedAt: number; firstLeavesAt: number } | undefined;
@@ -55,31 +79,101 @@ export class KeyStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** The key that signs with `algorithm` now, made on first use. */
+  private prepared: Promise<void> | undefined;
+
+  /**
+   * Makes sure every algorithm has a signing key and a published next key (at start, and before
+   * any use of the keys). The very first key signs at once: nothing can have fetched a key set
+   * without it, since the JWKS answers only after this.
+   */
+  prepare(): Promise<void> {
+    return (this.prepared ??= (async () => {
+      for (const algorithm of signingAlgorithms) await this.ensureKeys(algorithm);
+    })().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    }));
+  }
+
+  private async ensureKeys(algorithm: SigningAlgorithm): Promise<void> {
+    const complete = (keys: SigningKey[]) => keys.some((key) => key.activatedAt) && keys.some((key) => !key.activatedAt);
+    if (complete(await this.prisma.signingKey.findMany({ where: { algorithm, retiredAt: null } }))) return;
+    // Made before the transaction (an RSA key takes tens of milliseconds), kept only if needed.
+    const fresh = [await this.newKey(algorithm), await this.newKey(algorithm)];
+    await this.prisma.$transaction(async (tx) => {
+      const keys = await this.lockedKeys(tx, algorithm);
+      const now = this.now();
+      const waiting = keys.filter((key) => !key.activatedAt);
+      if (!keys.some((key) => key.activatedAt)) {
+        // None signs: the oldest waiting key does, or a new one.
+        const first = waiting.shift();
+        if (first) await tx.signingKey.update({ where: { id: first.id }, data: { activatedAt: now } });
+        else await tx.signingKey.create({ data: { ...fresh.pop()!, createdAt: now, activatedAt: now } });
+      }
+      if (waiting.length === 0) await tx.signingKey.create({ data: { ...fresh.pop()!, createdAt: now } });
+    });
+    this.published = undefined;
+  }
+
+  /** The unretired keys of one algorithm, oldest first, under the key-state lock (held to the commit). */
+  private async lockedKeys(tx: Tx, algorithm: SigningAlgorithm): Promise<SigningKey[]> {
+    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${keyStateLockKey})`);
+    return tx.signingKey.findMany({ where: { algorithm, retiredAt: null }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** The key that signs with `algorithm` now. */
   async signingKey(algorithm: SigningAlgorithm): Promise<ActiveKey> {
     const cached = this.active.get(algorithm);
     if (cached && Date.now() - cached.loadedAt < cacheMs) return cached.key;
-    const row =
-      (await this.prisma.signingKey.findFirst({ where: { algorithm, retiredAt: null }, orderBy: { createdAt: 'desc' } })) ??
-      (await this.create(algorithm));
+    await this.prepare();
+    const find = () =>
+      this.prisma.signingKey.findFirst({ where: { algorithm, retiredAt: null, activatedAt: { not: null } }, orderBy: { activatedAt: 'desc' } });
+    let row = await find();
+    if (!row) {
+      // Keys removed behind our back: make them again.
+      this.prepared = undefined;
+      await this.prepare();
+      row = await find();
+      if (!row) throw new Error(`no ${algorithm} signing key could be made`);
+    }
     const key = await this.activeKey(row);
     this.active.set(algorithm, { key, loadedAt: Date.now() });
     return key;
   }
 
-  /** Starts signing with a new key; the old one stays published until its tokens have expired. */
-  async rotate(algorithm: SigningAlgorithm): Promise<SigningKey> {
-    const now = this.now();
-    const created = await this.prisma.$transaction(async (tx) => {
+  /**
+   * Promotes the published next key to signing and publishes a new next key; the old signing key
+   * stays published until its tokens have expired. Refused (NextKeyTooNew) while the next key has
+   * been published for less than publishAheadMs, unless `immediate`: its tokens would then fail
+   * verifiers holding an older key set until they fetch the JWKS again.
+   */
+  async rotate(algorithm: SigningAlgorithm, options: { immediate?: boolean } = {}): Promise<SigningKey> {
+    await this.prepare();
+    const fresh = await this.newKey(algorithm);
+    const promoted = await this.prisma.$transaction(async (tx) => {
+      const keys = await this.lockedKeys(tx, algorithm);
+      const now = this.now();
+      const next = keys.find((key) => !key.activatedAt);
+      const ready = next ? next.createdAt.getTime() + publishAheadMs : Infinity;
+      if (!options.immediate && now.getTime() < ready) {
+        throw new NextKeyTooNew(
+          `The next ${algorithm} key was published at ${next!.createdAt.toISOString()}; verifiers may cache the JWKS for ${jwksMaxAgeSeconds} s, ` +
+            `so it may sign from ${new Date(ready).toISOString()} on. Rotate then, or with immediate: true (verifiers holding an older key set then refuse its tokens until they fetch the JWKS again)`,
+        );
+      }
       await tx.signingKey.updateMany({
-        where: { algorithm, retiredAt: null },
+        where: { algorithm, retiredAt: null, activatedAt: { not: null } },
         data: { retiredAt: now, publishedUntil: new Date(now.getTime() + this.maxTokenLifetimeMs) },
       });
-      return tx.signingKey.create({ data: await this.newKey(algorithm) });
+      const signing = next
+        ? await tx.signingKey.update({ where: { id: next.id }, data: { activatedAt: now } })
+        : await tx.signingKey.create({ data: { ...(await this.newKey(algorithm)), createdAt: now, activatedAt: now } });
+      await tx.signingKey.create({ data: { ...fresh, createdAt: now } });
+      return signing;
     });
     this.active.delete(algorithm);
     this.published = undefined;
-    return created;
+    return promoted;
   }
 
   /** The public keys a verifier needs now: every key that signs, or signed a token still valid. */
@@ -87,10 +181,12 @@ export class KeyStore {
     const now = this.now().getTime();
     const cached = this.published;
     if (cached && Date.now() - cached.loadedAt < cacheMs && now < cached.firstLeavesAt) return { keys: cached.keys };
+    await this.prepare();
     const rows = await this.prisma.signingKey.findMany({
       where: { OR: [{ retiredAt: null }, { publishedUntil: { gt: new Date(now) } }] },
       orderBy: { createdAt: 'desc' },
     });
+    rows.sort((a, b) => publishedOrder(a) - publishedOrder(b));
     const keys = rows.map((row) => row.publicJwk as JWK);
     // A retired key leaves the set at its publishedUntil, cache or no cache.
     const firstLeavesAt = Math.min(Infinity, ...rows.flatMap((row) => (row.publishedUntil ? [row.publishedUntil.getTime()] : [])));
@@ -119,12 +215,6 @@ export class KeyStore {
   /** Every key, published or not, for operators. */
   list(): Promise<SigningKey[]> {
     return this.prisma.signingKey.findMany({ orderBy: { createdAt: 'desc' } });
-  }
-
-  private async create(algorithm: SigningAlgorithm): Promise<SigningKey> {
-    const created = await this.prisma.signingKey.create({ data: await this.newKey(algorithm) });
-    this.published = undefined; // publish it before its first token goes out
-    return created;
   }
 
   private async newKey(algorithm: SigningAlgorithm) {

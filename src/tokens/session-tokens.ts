@@ -1,15 +1,20 @@
 // Session tokens: short-lived JWTs a backend verifies on its own against the published keys
 // (/.well-known/jwks.json) instead of asking sessiongraph on every request — Clerk's session token,
 // optionally shaped by a JWT template (Clerk templates, Kratos tokenize_as). sessiongraph accepts
-// them back as credentials too, checked locally; with strict revocation, plus one indexed lookup.
+// them back as credentials too, checked locally against the keys and the in-memory revocation set;
+// with strict revocation, against one indexed lookup instead.
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Identity, JwtTemplate, PrismaClient, Session } from '../generated/prisma/client.js';
 import { decodeGlobalId, encodeGlobalId } from '../domain/global-id.js';
 import { effectiveStatus } from '../domain/session-status.js';
-import { signingAlgorithms, type KeyStore, type SigningAlgorithm } from './keys.js';
-import { resolveClaims } from './templates.js';
+import type { TokenConfig } from '../config.js';
+import type { EventFeed } from '../events/feed.js';
+import type { Logger } from '../logger.js';
+import { KeyStore, signingAlgorithms, type SigningAlgorithm } from './keys.js';
+import { RevocationSet } from './revocations.js';
+import { maxClaimsBytes, resolveClaims, type PlaceholderValues } from './templates.js';
 
-export interface TokenSettings {
+export interface TokenSettings extends Pick<TokenConfig, 'maxLifetimeSeconds'> {
   /** `iss` of every token, checked on the way back in. */
   issuer: string;
   /** Lifetime of a token made without a template (Clerk: 60 s). */
@@ -52,8 +57,11 @@ export function looksLikeJwt(token: string): boolean {
   return token.startsWith('eyJ') && jwtShape.test(token);
 }
 
+/** A template's claims, filled for this session, would not fit in a header (maxClaimsBytes). */
+export class ClaimsTooLarge extends Error {}
+
 /** What a template's placeholders may read: nothing an admin alone may see. */
-function placeholderValues(session: Session, identity: Identity, now: Date) {
+function placeholderValues(session: Session, identity: Identity, now: Date): PlaceholderValues {
   return {
     identity: {
       id: encodeGlobalId('Identity', identity.id),
@@ -81,6 +89,18 @@ function placeholderValues(session: Session, identity: Identity, now: Date) {
   };
 }
 
+/** The most clock skew a template may allow (and SESSION_TOKEN_CLOCK_SKEW_SECONDS). */
+export const maxClockSkewSeconds = 300;
+
+/** How long a token may pass after it was made, at the most: the longest lifetime plus the largest skew. */
+export function maxTokenPassMs(settings: Pick<TokenSettings, 'maxLifetimeSeconds'>): number {
+  return (settings.maxLifetimeSeconds + maxClockSkewSeconds) * 1000;
+}
+
+// Beyond that, how long an end is remembered: a token minted while the revoking transaction was
+// still open names a moment a little before its commit.
+const commitMarginMs = 300_000;
+
 export class SessionTokens {
   private templateSkew = new Map<string, { seconds: number; loadedAt: number }>();
 
@@ -88,7 +108,21 @@ export class SessionTokens {
     private readonly prisma: PrismaClient,
     readonly keys: KeyStore,
     readonly settings: TokenSettings,
+    /** Ended sessions and inactive identities, in memory; absent with strict revocation (which reads the row). */
+    readonly revocations?: RevocationSet,
   ) {}
+
+  /** Makes the keys (a signing and a next key per algorithm) and loads the revocation set: at start. */
+  async prepare(): Promise<void> {
+    await Promise.all([this.keys.prepare(), this.revocations?.start()]);
+  }
+
+  /** Why this session's tokens are refused now without strict revocation, or undefined: no database read once loaded. */
+  async revoked(sessionId: string, identityId: string): Promise<'session' | 'identity' | undefined> {
+    if (!this.revocations) return undefined;
+    if (!this.revocations.ready) await this.revocations.start();
+    return this.revocations.refuses(sessionId, identityId);
+  }
 
   /** A token for an active session, with the template's claims added when one is named. */
   async issue(input: { session: Session; identity: Identity; template: JwtTemplate | null; authorizedParty?: string; now: Date }): Promise<IssuedToken> {
@@ -112,6 +146,10 @@ export class SessionTokens {
       ...(input.authorizedParty ? { azp: input.authorizedParty } : {}),
       ...(template ? { tpl: template.name } : {}),
     };
+    const size = Buffer.byteLength(JSON.stringify(claims));
+    if (size > maxClaimsBytes) {
+      throw new ClaimsTooLarge(`Template ${JSON.stringify(template?.name)} filled for this session takes ${size} bytes as JSON; a token's claims may take at most ${maxClaimsBytes}`);
+    }
     const jwt = await new SignJWT(claims).setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
     return { jwt, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000), template: template?.name ?? null };
   }
@@ -165,4 +203,20 @@ export class SessionTokens {
     this.templateSkew.set(templateName, { seconds, loadedAt: Date.now() });
     return seconds;
   }
+}
+
+/** Session tokens over this database, when a key secret is configured; with `feed`, the revocation set follows it. */
+export function createSessionTokens(
+  prisma: PrismaClient,
+  settings: TokenConfig,
+  options: { feed?: EventFeed; logger: Logger; now: () => Date },
+): SessionTokens | undefined {
+  if (!settings.keySecret) return undefined;
+  // A retired key stays published while a token it signed may still pass, skew included.
+  const keys = new KeyStore(prisma, settings.keySecret, maxTokenPassMs(settings), options.now);
+  const revocations =
+    settings.strictRevocation || !options.feed
+      ? undefined
+      : new RevocationSet(prisma, options.feed, { keepMs: maxTokenPassMs(settings) + commitMarginMs, now: options.now, logger: options.logger });
+  return new SessionTokens(prisma, keys, settings, revocations);
 }

@@ -2,18 +2,52 @@
 // hold placeholders — {{identity.traits.email}}, {{session.id}}, {{identity.metadataPublic.plan}}.
 // A string that is one placeholder becomes the value itself (any JSON, null when there is none);
 // placeholders inside longer text are replaced by the value as text ("" when there is none).
+// Placeholders read the JSON data of the identity and session only: own properties of plain
+// objects, never a prototype or a function, so no template can make minting fail.
 
 /** Claims every session token carries, which a template may not set (Clerk's rule). */
 export const defaultClaims = ['sid', 'sub', 'iat', 'nbf', 'exp', 'iss', 'azp', 'v', 'tpl', 'jti'] as const;
 
+/**
+ * The most a token's claims may take as JSON (a template's, and a token's once its placeholders
+ * are filled): the JWT then stays under about 6 KB, within an 8 KiB header line (nginx's default
+ * buffer; Node allows 16 KiB for all headers).
+ */
+export const maxClaimsBytes = 4096;
+
 const placeholder = /\{\{\s*([A-Za-z_][\w]*(?:\.[\w-]+)*)\s*\}\}/g;
 const whole = /^\{\{\s*([A-Za-z_][\w]*(?:\.[\w-]+)*)\s*\}\}$/;
-const roots = ['identity', 'session'] as const;
 
-/** What placeholders may read: the identity and session as a token may show them (no admin metadata). */
-export interface PlaceholderValues {
-  identity: Record<string, unknown>;
-  session: Record<string, unknown>;
+/**
+ * What placeholders may read: the identity and session as a token may show them (no admin
+ * metadata). `json` fields hold a JSON object whose own properties a placeholder may name further
+ * (`identity.traits.name.first`); the others are scalars.
+ */
+export const placeholderFields = {
+  identity: { id: 'scalar', externalId: 'scalar', externalSource: 'scalar', traits: 'json', metadataPublic: 'json', state: 'scalar', schemaId: 'scalar', organizationId: 'scalar', createdAt: 'scalar' },
+  session: {
+    id: 'scalar', externalId: 'scalar', status: 'scalar', type: 'scalar', aal: 'scalar', clientId: 'scalar', actor: 'json',
+    lastActiveOrganizationId: 'scalar', authenticatedAt: 'scalar', expiresAt: 'scalar',
+  },
+} as const;
+
+export type PlaceholderValues = { [Root in keyof typeof placeholderFields]: Record<keyof (typeof placeholderFields)[Root], unknown> };
+
+// Names every object inherits: naming one reads a prototype's member, not the data.
+const inherited = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/** Why a placeholder's path names nothing a token may carry, or undefined. */
+function pathProblem(path: string): string | undefined {
+  const [root, field, ...rest] = path.split('.');
+  const fields = (placeholderFields as Record<string, Record<string, string>>)[root!];
+  if (!fields || !Object.hasOwn(placeholderFields, root!)) return `placeholder {{${path}}} must start with identity. or session.`;
+  if (field === undefined || !Object.hasOwn(fields, field)) {
+    return `placeholder {{${path}}} names no field of ${root}; it may read ${Object.keys(fields).map((name) => `${root}.${name}`).join(', ')}`;
+  }
+  if (rest.length > 0 && fields[field] !== 'json') return `placeholder {{${path}}} reads into ${root}.${field}, which is not a JSON object`;
+  const member = rest.find((part) => inherited.has(part));
+  if (member !== undefined) return `placeholder {{${path}}} names "${member}", which every object inherits; placeholders read the data's own fields only`;
+  return undefined;
 }
 
 /** The first problem with a template's claims, as [path, problem], or undefined. */
@@ -22,13 +56,15 @@ export function claimsProblem(claims: unknown): [string, string] | undefined {
   for (const name of Object.keys(claims)) {
     if ((defaultClaims as readonly string[]).includes(name)) return [`claims.${name}`, `is a default claim every session token carries; a template cannot set it`];
   }
+  const size = Buffer.byteLength(JSON.stringify(claims));
+  if (size > maxClaimsBytes) return ['claims', `take ${size} bytes as JSON; a token's claims may take at most ${maxClaimsBytes}, so that it fits in an HTTP header`];
   const stack: [unknown, string][] = [[claims, 'claims']];
   while (stack.length) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
       for (const match of value.matchAll(placeholder)) {
-        const root = match[1]!.split('.')[0]!;
-        if (!(roots as readonly string[]).includes(root)) return [path, `placeholder {{${match[1]}}} must start with identity. or session.`];
+        const problem = pathProblem(match[1]!);
+        if (problem) return [path, problem];
       }
       if (value.replace(placeholder, '').includes('{{')) return [path, 'has a {{ that is not a placeholder such as {{identity.traits.email}}'];
     } else if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
@@ -37,14 +73,24 @@ export function claimsProblem(claims: unknown): [string, string] | undefined {
   return undefined;
 }
 
+/** A plain JSON object (what the database hands back for a JSON column), not an array or a class instance. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The value at `path`: own data properties of plain objects only, null when there is none. */
 function lookup(values: PlaceholderValues, path: string): unknown {
   let current: unknown = values;
   for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object' || Array.isArray(current)) return null;
-    current = (current as Record<string, unknown>)[part];
-    if (current === undefined) return null;
+    if (!isPlainObject(current)) return null;
+    const property = Object.getOwnPropertyDescriptor(current, part);
+    if (!property || !('value' in property) || property.value === undefined) return null;
+    current = property.value;
   }
-  return current;
+  // A value that is not JSON (cannot come from the database; refused all the same) is none.
+  return typeof current === 'function' || typeof current === 'symbol' || typeof current === 'bigint' ? null : current;
 }
 
 /** The template's claims with every placeholder resolved. */

@@ -37,6 +37,15 @@ describe('import command', () => {
     expect(result.stderr.trim()).toBe('import refused, nothing written: [0].id: expected a Clerk id "sess_…", got "string"');
   });
 
+  it('refuses a document nested deeper than MAX_INPUT_DEPTH, naming the limit, as the GraphQL path does', async () => {
+    const deep = join(dataDir, 'deep.json');
+    await writeFile(deep, `{"data": [{"id": "sess_1", "extra": ${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`);
+    const result = await importCli(['--from', 'clerk', deep], { DATA_DIR: dataDir });
+    expect([result.code, result.stderr.trim()]).toEqual([1, 'import refused, nothing written: (file): nests deeper than 32 levels (MAX_INPUT_DEPTH)']);
+    const raised = await importCli(['--from', 'clerk', deep], { DATA_DIR: dataDir, MAX_INPUT_DEPTH: '64' });
+    expect(raised.stderr.trim()).toBe('import refused, nothing written: (file): nests deeper than 64 levels (MAX_INPUT_DEPTH)');
+  });
+
   it('explains bad arguments and unreadable or malformed files', async () => {
     expect((await importCli(['--from', 'okta', 'x.json'], {})).stderr).toMatch(/--from must be grid, kratos or clerk/);
     expect((await importCli(['--from', 'grid'], {})).stderr).toMatch(/give exactly one file/);

@@ -6,7 +6,7 @@ import { startServer } from '../support/process.js';
 import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('long-writes');
-const adminToken = 'long-writes-admin-token-0123';
+const adminToken = 'long-writes-admin-token-Jd5Fr9KmTq2w';
 const authorization = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
 
 function gridExport(records: number) {

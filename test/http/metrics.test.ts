@@ -82,7 +82,7 @@ describe('metrics on the main port', () => {
 
 describe('metrics on a port of their own', () => {
   it('serve the metrics there, with statement times, and not on the main port', async () => {
-    const server = await startServer({ DATA_DIR: await tempDir(), METRICS_PORT: '0', ADMIN_TOKEN: 'metrics-admin-token-0123456789' });
+    const server = await startServer({ DATA_DIR: await tempDir(), METRICS_PORT: '0', ADMIN_TOKEN: 'metrics-admin-token-Hs8Pq3WxYt6NbR' });
     try {
       const metricsUrl = server.logs.find((line) => line.msg === 'sessiongraph ready')!.metrics as string;
       expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

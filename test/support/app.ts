@@ -24,7 +24,7 @@ export interface TestApp extends TestDatabase {
 }
 
 /** The admin secret test apps accept (ADMIN_TOKEN), and the header that carries it. */
-export const testAdminToken = 'test-admin-token-0123456789';
+export const testAdminToken = 'test-admin-token-Vq7XkR2mWp9LcZ4d';
 export const adminAuthorization = `Basic ${Buffer.from(`admin:${testAdminToken}`).toString('base64')}`;
 
 /** The secret test apps seal their token signing keys with. */

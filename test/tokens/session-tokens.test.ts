@@ -1,6 +1,6 @@
 // Session tokens as a backend sees them: verified by jose against our JWKS, never by asking us;
 // and as sessiongraph sees them coming back: every way a token can be wrong is refused.
-import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
+import { SignJWT, createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
@@ -101,23 +101,56 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     }
   });
 
-  it('keeps old tokens valid across a rotation until they expire, then drops the old key from the JWKS', async () => {
+  it('publishes each algorithm\'s signing key and its next key before the first token, so a key set fetched before a rotation verifies the tokens after it', async () => {
+    // Both algorithms' keys, signing and next, though only RS256 has signed yet.
+    const early = await jwks();
+    expect(early.keys.map((k) => k.alg)).toEqual(['RS256', 'ES256', 'RS256', 'ES256']);
+    const listed = async () => (await t.graphql<{ signingKeys: { kid: string; algorithm: string; activatedAt: string | null; retiredAt: string | null }[] }>('{ signingKeys { kid algorithm activatedAt retiredAt } }')).data!.signingKeys;
+    const nextKid = (await listed()).find((k) => k.algorithm === 'RS256' && k.activatedAt === null && k.retiredAt === null)!.kid;
+    expect(early.keys.map((k) => k.kid)).toContain(nextKid);
+    // A backend's jose key set, fetched once now, through the real handler.
+    let fetches = 0;
+    const remote = createRemoteJWKSet(new URL('http://sessiongraph.test/.well-known/jwks.json'), {
+      [customFetch]: async (url: string, init: RequestInit) => (fetches++, await t.app.fetch(url, init)),
+    });
+    await jwtVerify(await tokenFor(me), remote, { currentDate: new Date(clock) });
+    expect(fetches).toBe(1);
+
+    // The next key was published a moment ago: verifiers may not have it yet, so rotating now is refused...
+    const rotate = (extra = '') => t.graphql<{ rotateSigningKey: { key: { kid: string; activatedAt: string } } }>(`mutation { rotateSigningKey(input: { algorithm: RS256${extra} }) { key { kid activatedAt } } }`);
+    const tooSoon = await rotate();
+    expect(tooSoon.errors?.[0]?.extensions).toMatchObject({ code: 'KEY_NOT_PUBLISHED_LONG_ENOUGH', field: 'input.immediate' });
+    // ...until it has been in the JWKS longer than its max-age (and this server's own cache of it).
+    clock += 331_000;
     const before = await tokenFor(me);
     const oldKid = decodeProtectedHeader(before).kid;
-    const rotated = await t.graphql<{ rotateSigningKey: { key: { kid: string } } }>('mutation { rotateSigningKey(input: { algorithm: RS256 }) { key { kid } } }');
-    const newKid = rotated.data!.rotateSigningKey.key.kid;
-    expect(newKid).not.toBe(oldKid);
+    const rotated = await rotate();
+    expect(rotated.errors).toBeUndefined();
+    expect(rotated.data!.rotateSigningKey.key.kid).toBe(nextKid);
     const after = await tokenFor(me);
-    expect(decodeProtectedHeader(after).kid).toBe(newKid);
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
-    expect((await asBearer(before)).data?.viewer.session.id).toBe(me.id);
-    await jwtVerify(before, createLocalJWKSet(await jwks()), { currentDate: new Date(clock) });
-    // Past the longest a token may live, the retired key leaves the set.
+    expect(decodeProtectedHeader(after).kid).toBe(nextKid);
+    // Both verify against the key set fetched before the rotation, without jose fetching it again.
+    for (const jwt of [before, after]) {
+      await jwtVerify(jwt, remote, { currentDate: new Date(clock) });
+      await jwtVerify(jwt, createLocalJWKSet(early), { currentDate: new Date(clock) });
+      expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
+    }
+    expect(fetches).toBe(1);
+    // The set now has a new next key, and keeps the retired one.
+    const keys = await listed();
+    const rs256 = keys.filter((k) => k.algorithm === 'RS256');
+    expect(rs256.filter((k) => k.activatedAt === null)).toHaveLength(1);
+    expect(rs256.find((k) => k.kid === oldKid)?.retiredAt).toEqual(expect.any(String));
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, nextKid, ...rs256.filter((k) => !k.activatedAt).map((k) => k.kid)]));
+    // After a leak there is no waiting: `immediate` promotes the brand-new next key at once.
+    const urgent = await rotate(', immediate: true');
+    expect(urgent.errors).toBeUndefined();
+    expect(decodeProtectedHeader(await tokenFor(me)).kid).toBe(urgent.data!.rotateSigningKey.key.kid);
+    // Past the longest a token may live, the retired keys leave the set.
     clock += (86_400 + 301) * 1000;
     try {
       expect((await jwks()).keys.map((k) => k.kid)).not.toContain(oldKid);
-      const keys = await t.graphql<{ signingKeys: { kid: string; retiredAt: string | null }[] }>('{ signingKeys { kid retiredAt } }');
-      expect(keys.data!.signingKeys.find((k) => k.kid === oldKid)?.retiredAt).toEqual(expect.any(String));
+      expect((await jwks()).keys.map((k) => k.kid)).not.toContain(nextKid);
     } finally {
       clock -= (86_400 + 301) * 1000; // the sessions of the tests below live a day
     }
@@ -166,6 +199,40 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     expect(listed.data!.jwtTemplates.map((x) => x.name)).toEqual(['backend']);
   });
 
+  it('refuses templates naming anything but the data a token may carry, or too large for a header, naming the claim', async () => {
+    const create = (claims: unknown) => t.graphql('mutation ($claims: JSON!) { createJwtTemplate(input: { name: "probe", claims: $claims }) { template { name } } }', { claims });
+    const refusals: [unknown, string, RegExp][] = [
+      [{ x: '{{identity.traits.toString}}' }, 'input.claims.x', /"toString", which every object inherits/],
+      [{ x: 'Hi {{identity.traits.__proto__}}' }, 'input.claims.x', /"__proto__", which every object inherits/],
+      [{ a: { b: ['fine', '{{identity.traits.name.constructor}}'] } }, 'input.claims.a.b[1]', /"constructor"/],
+      [{ x: '{{identity.metadataAdmin}}' }, 'input.claims.x', /names no field of identity; it may read identity.id, .*identity.traits/],
+      [{ x: '{{session.id.length}}' }, 'input.claims.x', /reads into session.id, which is not a JSON object/],
+      [{ blob: 'x'.repeat(5000) }, 'input.claims', /take 50\d\d bytes as JSON; a token's claims may take at most 4096/],
+    ];
+    for (const [claims, field, message] of refusals) {
+      const answer = await create(claims);
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(answer.errors?.[0]?.message).toMatch(message);
+    }
+    const updated = await t.graphql('mutation { updateJwtTemplate(input: { name: "backend", claims: { x: "{{identity.traits.valueOf}}" } }) { template { name } } }');
+    expect(updated.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.claims.x' });
+
+    // A template stored before these checks mints all the same: placeholders read own data only.
+    await t.db.prisma.jwtTemplate.create({ data: { name: 'legacy', claims: { s: '{{identity.traits.toString}}', p: '{{identity.traits.__proto__}}', t: 'x{{identity.traits.constructor}}y', e: '{{identity.traits.email}}' } } });
+    const legacy = await t.graphql<Minted>(mint, { input: { sessionId: me.id, template: 'legacy' } });
+    expect(legacy.errors).toBeUndefined();
+    expect(decodeJwt(legacy.data!.createSessionToken.token.jwt)).toMatchObject({ s: null, p: null, t: 'xy', e: 'ada@example.com' });
+
+    // Claims that fit as written but not once filled in for this identity: the mint is refused, naming the template.
+    expect((await create({ bio: '{{identity.traits.bio}}' })).errors).toBeUndefined();
+    const wordy = await createIdentity(t, { bio: 'w'.repeat(5000) });
+    const session = await createBrowserSession(t, wordy);
+    const tooLarge = await t.graphql(mint, { input: { sessionId: session.id, template: 'probe' } });
+    expect(tooLarge.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.template' });
+    expect(tooLarge.errors?.[0]?.message).toMatch(/Template "probe" filled for this session takes 5\d{3} bytes as JSON; a token's claims may take at most 4096/);
+    expect((await t.graphql(mint, { input: { sessionId: me.id, template: 'probe' } })).errors).toBeUndefined();
+  });
+
   it('mints only for active sessions, and a session only for itself', async () => {
     const other = await createBrowserSession(t, identityId);
     const forOther = await t.graphql(mint, { input: { sessionId: other.id } }, { authorization: me.authorization });
@@ -190,9 +257,9 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: session.id });
     expect((await t.graphql(verify, { token: theirs })).errors?.[0]?.extensions?.code).toBe('SESSION_NOT_ACTIVE');
     expect((await t.graphql(verify, { token: fresh })).errors).toBeUndefined();
-    // Without strict revocation, the revoked session's token still works until it expires...
-    expect((await asBearer(theirs)).data?.viewer.session.id).toBe(session.id);
-    // ...with it, not at all.
+    // Without strict revocation, the revoked session's token is refused once the revocation set has the event...
+    await expect.poll(async () => (await asBearer(theirs)).errors?.[0]?.message, { timeout: 1000, interval: 20 }).toMatch(/no longer active/);
+    // ...with it, by reading the session.
     const strict = await createTestApp(target, { now: () => new Date(clock), env: { STRICT_TOKEN_REVOCATION: 'true', TOKEN_ISSUER: 'https://auth.example.test' } });
     try {
       const s = await createBrowserSession(strict, await createIdentity(strict));
