@@ -38,6 +38,7 @@ import {
   securityPage,
 } from './scenarios.js';
 import { revocationSetScenarios } from './revocation-set.js';
+import { withLockWaits, type LockWaits } from './lock-waits.js';
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
 
@@ -481,7 +482,8 @@ async function main() {
       requestId: c.requestId,
       signature: Buffer.from(p256.sign(Buffer.from(c.payloadToSign, 'base64'), c.secretKey, { lowS: false })).toString('base64'),
     }));
-    const confirm = await load({
+    // Event writers of different identities: pg_locks is sampled for waits on a shared lock.
+    const { result: confirm, lockWaits } = await withLockWaits(databaseUrl, () => load({
       port: server.port,
       pid: server.process.pid,
       path: '/graphql',
@@ -489,7 +491,8 @@ async function main() {
       amount: signed.length,
       durationS: undefined,
       body: (i) => (i < signed.length ? { body: { query: confirmMutation, variables: { r: signed[i]!.requestId, s: signed[i]!.signature } } } : undefined),
-    });
+    }));
+    results.lockWaits = { confirmRevocation: lockWaits };
     scenarios.revokeSession = { ours: revoke };
     scenarios.confirmRevocation = { ours: confirm };
   } finally {
@@ -592,6 +595,9 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
     `- server RSS: peak ${memory.peakRssMB} MB, ${memory.readsPeakRssMB} MB over the reads (scenarios 1–4) (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
     `- cold start on an empty PGlite directory (median of 3): first answer ${results.coldStartMs} ms, first data answer ${results.coldStartDataMs} ms`,
+    ...Object.entries((results.lockWaits ?? {}) as Record<string, LockWaits>).map(
+      ([name, w]) => `- ${name}: of ${w.samples} pg_locks samples, ${w.advisory} saw a writer waiting for an advisory lock, ${w.notify} for the NOTIFY lock, ${w.transaction} for a row, ${w.other} for another lock`,
+    ),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');

@@ -128,6 +128,80 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL',
     expect((await stream.next()).done).toBe(true);
   });
 
+  it('deliver every login event once, in order, to subscribers resuming on either instance while both write', async () => {
+    const [onA, onB] = [client(a), client(b)];
+    const identityId = await createIdentity(onA);
+    const uuid = identityId.slice('Identity:'.length);
+    const login = async (on: TestApp) => {
+      const answer = await on.graphql('mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id } } }', { input: { identityId, type: 'PASSKEY' } });
+      expect(answer.errors).toBeUndefined();
+    };
+    for (let i = 0; i < 10; i++) await login(i % 2 ? onA : onB);
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    const eventIds = async (afterSequence = '0') =>
+      (await db.query<{ id: string }>('SELECT id FROM session_events WHERE identity_id = $1 AND sequence > $2 ORDER BY sequence', [uuid, afterSequence])).rows.map((row) => `SessionEvent:${row.id}`);
+    const { rows: [resumePoint] } = await db.query<{ id: string; sequence: string }>(
+      'SELECT id, sequence FROM session_events WHERE identity_id = $1 ORDER BY sequence DESC OFFSET 4 LIMIT 1',
+      [uuid],
+    );
+    const after = `SessionEvent:${resumePoint!.id}`;
+    const subscription = 'subscription ($id: ID!, $after: ID) { sessionEvents(identityId: $id, after: $after) { id } }';
+    /** Collects a stream's event ids; `stopAfter` ends it early (to resume elsewhere). */
+    const follow = (server: ServerProcess, from: string, received: string[], stopAfter = Infinity) => {
+      const stream = createSseClient({ url: `${server.url}/graphql`, headers: { authorization: admin }, retryAttempts: 0 }).iterate<{ sessionEvents: { id: string } }>({
+        query: subscription,
+        variables: { id: identityId, after: from },
+      });
+      const done = (async () => {
+        for await (const message of stream) {
+          if (!message.data) throw new Error(`the stream answered ${JSON.stringify(message)}`);
+          received.push(message.data.sessionEvents.id);
+          if (received.length >= stopAfter) break;
+        }
+      })();
+      return { done, stop: () => stream.return?.() };
+    };
+    // Four subscribers, two on each instance, join while four writers log in through both; one of
+    // them stops half-way and resumes on the other instance from the last id it got.
+    const streams = Array.from({ length: 4 }, () => [] as string[]);
+    const resumedPart: string[] = [];
+    const subscribers = streams.map(async (received, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 40));
+      const followed = follow(i % 2 ? a : b, after, received, i === 0 ? 20 : Infinity);
+      if (i !== 0) return followed;
+      await followed.done;
+      return follow(b, received.at(-1)!, resumedPart);
+    });
+    // And a transaction held open on the side: its event is numbered before most of the logins
+    // but commits after all of them, with no notification of its own.
+    const early = new pg.Client({ connectionString: database.url });
+    await early.connect();
+    await early.query('BEGIN');
+    await early.query(`INSERT INTO session_events (id, type, identity_id) VALUES (gen_random_uuid(), 'SESSION_ACTIVITY_RECORDED', $1)`, [uuid]);
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; i < 12; i++) await login((w + i) % 2 ? onA : onB);
+    });
+    await Promise.all(writers);
+    // Until it commits, every later login waits behind it (the first subscriber cannot get 20 yet).
+    await early.query('COMMIT');
+    await early.end();
+    const followed = await Promise.all(subscribers);
+    try {
+      const expected = await eventIds(resumePoint!.sequence);
+      expect(expected).toHaveLength(4 + 48 + 1);
+      const views = [() => [...streams[0]!, ...resumedPart], ...streams.slice(1).map((received) => () => received)];
+      for (const view of views) await expect.poll(() => view().length, { timeout: 10_000 }).toBe(expected.length);
+      // Nothing more arrives: no duplicate.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const view of views) expect(view()).toEqual(expected);
+      expect(resumedPart.length).toBe(expected.length - 20);
+    } finally {
+      for (const stream of followed) await stream.stop();
+      await db.end();
+    }
+  }, 60_000);
+
   it.runIf(redisUrl)('share rate limits through Redis', async () => {
     const tokenId = `sgk_${randomBytes(6).toString('hex')}`;
     const address = `198.51.100.${randomBytes(1)[0]}`;

@@ -1,8 +1,12 @@
-// The live side of the audit trail. Each instance tails the event table in sequence order (which is
-// commit order, see record.ts) and hands every new event to the subscriptions that want it. A
-// notification (LISTEN/NOTIFY, Redis or a local commit) makes it read at once; a slow poll catches
-// anything a lost notification would have left behind. Subscriptions that resume from an earlier
-// event read what they missed from the table first, then continue live: no gap, no duplicate.
+// The live side of the audit trail. Each instance tails the event table in sequence order and
+// hands every new event to the subscriptions that want it, but reads only below the horizon: the
+// oldest transaction still in flight, times 2^20. An event's sequence starts with its transaction's
+// id (record.ts), so nothing can still commit below the horizon: the tail never skips an event that
+// commits late, and no writer waits for another (docs/events.md). A notification (LISTEN/NOTIFY,
+// Redis or a local commit) makes it read at once; committed events still above the horizon make it
+// read again shortly; a slow poll catches anything a lost notification would have left behind.
+// Subscriptions that resume from an earlier event read what they missed from the table first, then
+// continue live: no gap, no duplicate.
 import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 import { codedError } from '../errors.js';
@@ -48,6 +52,25 @@ export interface EventSignals {
 }
 
 const pageSize = 500;
+
+/**
+ * Sequence numbers below `horizon` are final: every transaction whose id is below the oldest one
+ * in flight has ended (pg_snapshot_xmin), and a sequence is its transaction's id × 2^20 plus a
+ * place. `held`: some committed events wait above it for an older transaction to end.
+ */
+const horizonSql = `SELECT h.horizon, EXISTS (SELECT 1 FROM session_events WHERE sequence >= h.horizon) AS held
+  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS horizon) h`;
+
+interface Horizon {
+  horizon: bigint;
+  held: boolean;
+}
+
+// Held events are read again after 5 ms, then 10, 20, … up to 200 ms (or EVENT_POLL_MS if lower).
+const heldFirstRetryMs = 5;
+const heldLastRetryMs = 200;
+// Held back this long by one transaction: say so, since it may belong to another application.
+const heldWarningMs = 10_000;
 
 function matches(filter: EventFilter, event: SessionEvent): boolean {
   return (!filter.identityId || event.identityId === filter.identityId) && (!filter.types || filter.types.has(event.type));
@@ -163,7 +186,12 @@ class Subscription implements AsyncIterableIterator<FeedItem> {
 }
 
 export class EventFeed implements CommitListener {
+  /** Events at or below this were handed to the subscriptions (or came before the feed started). */
   private cursor: bigint | undefined;
+  private heldTimer: NodeJS.Timeout | undefined;
+  private heldRetryMs = 0;
+  /** The horizon events first waited at, and since when (for the warning). */
+  private stalled: { horizon: bigint; since: number; warned: boolean } | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly perCaller = new Map<string, number>();
   private reading: Promise<void> | undefined;
@@ -181,7 +209,7 @@ export class EventFeed implements CommitListener {
   /** Starts tailing (once; subscribing starts it too). */
   start(): Promise<void> {
     return (this.started ??= (async () => {
-      this.cursor = await this.maxSequence();
+      this.cursor = (await this.horizon()).horizon - 1n;
       await this.signals?.listen(() => this.poke());
       this.timer = setInterval(() => this.poke(), this.options.pollMs);
       this.timer.unref();
@@ -212,20 +240,46 @@ export class EventFeed implements CommitListener {
       });
   }
 
+  private horizon(): Promise<Horizon> {
+    return this.prisma.$queryRawUnsafe<Horizon[]>(horizonSql).then((rows) => rows[0]!);
+  }
+
   private async readNew(): Promise<void> {
+    const { horizon, held } = await this.horizon();
     for (;;) {
-      const rows = await this.prisma.sessionEvent.findMany({ where: { sequence: { gt: this.cursor } }, orderBy: { sequence: 'asc' }, take: pageSize });
+      const rows = await this.prisma.sessionEvent.findMany({ where: { sequence: { gt: this.cursor, lt: horizon } }, orderBy: { sequence: 'asc' }, take: pageSize });
       for (const row of rows) {
         this.cursor = row.sequence;
         for (const subscription of this.subscriptions) subscription.offer(row);
       }
-      if (rows.length < pageSize) return;
+      if (rows.length < pageSize) break;
     }
+    // Everything below the horizon is read: the next read starts there.
+    if (horizon - 1n > this.cursor!) this.cursor = horizon - 1n;
+    this.watchHeld(horizon, held);
   }
 
-  private async maxSequence(): Promise<bigint> {
-    const newest = await this.prisma.sessionEvent.findFirst({ orderBy: { sequence: 'desc' }, select: { sequence: true } });
-    return newest?.sequence ?? 0n;
+  /** Committed events wait above the horizon: read again soon, sooner than the next poll. */
+  private watchHeld(horizon: bigint, held: boolean): void {
+    if (!held) {
+      this.heldRetryMs = 0;
+      this.stalled = undefined;
+      return;
+    }
+    if (this.stalled?.horizon !== horizon) this.stalled = { horizon, since: Date.now(), warned: false };
+    else if (!this.stalled.warned && Date.now() - this.stalled.since >= heldWarningMs) {
+      this.stalled.warned = true;
+      this.options.logger.warn('live events wait for a transaction that is still open (in any database of this PostgreSQL server); they are delivered when it ends', {
+        seconds: Math.round((Date.now() - this.stalled.since) / 1000),
+      });
+    }
+    if (this.heldTimer || this.closed) return;
+    this.heldRetryMs = Math.min(this.heldRetryMs ? this.heldRetryMs * 2 : heldFirstRetryMs, heldLastRetryMs, this.options.pollMs);
+    this.heldTimer = setTimeout(() => {
+      this.heldTimer = undefined;
+      this.poke();
+    }, this.heldRetryMs);
+    this.heldTimer.unref();
   }
 
   /** How many live subscriptions this instance holds. */
@@ -248,15 +302,13 @@ export class EventFeed implements CommitListener {
     }
     // Counted before the first await: concurrent subscribes must not all see the old count.
     this.perCaller.set(options.callerKey, held + 1);
-    let subscription: Subscription;
-    try {
-      await this.start();
-      const from = options.afterSequence ?? (await this.maxSequence());
-      subscription = new Subscription(options, from, this.options.maxQueuedEvents, (ended) => this.forget(ended));
-    } catch (error) {
+    await this.start().catch((error: unknown) => {
       this.release(options.callerKey);
       throw error;
-    }
+    });
+    const resuming = options.afterSequence !== undefined;
+    // Registered before anything is read: live events queue in it meanwhile.
+    const subscription = new Subscription(options, options.afterSequence ?? 0n, this.options.maxQueuedEvents, (ended) => this.forget(ended));
     this.subscriptions.add(subscription);
     if (options.endsAt) {
       const timer = setTimeout(() => subscription.end(), Math.max(0, options.endsAt.getTime() - Date.now()));
@@ -264,18 +316,25 @@ export class EventFeed implements CommitListener {
       subscription.onFinish(() => clearTimeout(timer));
     }
     try {
-      // Missed events, page by page; live ones meanwhile wait in the subscription.
-      for (;;) {
-        const rows = await this.prisma.sessionEvent.findMany({
-          where: {
-            sequence: { gt: subscription.last },
-            ...(options.filter.identityId ? { identityId: options.filter.identityId } : {}),
-          },
-          orderBy: { sequence: 'asc' },
-          take: pageSize,
-        });
-        for (const row of rows) subscription.deliver(row);
-        if (rows.length < pageSize) break;
+      // Read after registering: whatever the tail reads from here on reaches the subscription too.
+      const { horizon } = await this.horizon();
+      if (!resuming) {
+        // From now: everything final is behind it, everything above the horizon is still to come.
+        subscription.last = horizon - 1n;
+      } else {
+        // Missed events, page by page; live ones meanwhile wait in the subscription.
+        for (;;) {
+          const rows = await this.prisma.sessionEvent.findMany({
+            where: {
+              sequence: { gt: subscription.last, lt: horizon },
+              ...(options.filter.identityId ? { identityId: options.filter.identityId } : {}),
+            },
+            orderBy: { sequence: 'asc' },
+            take: pageSize,
+          });
+          for (const row of rows) subscription.deliver(row);
+          if (rows.length < pageSize) break;
+        }
       }
       subscription.caughtUp();
     } catch (error) {
@@ -299,6 +358,7 @@ export class EventFeed implements CommitListener {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.heldTimer);
     for (const subscription of [...this.subscriptions]) subscription.end();
     await this.reading;
     await this.signals?.close();

@@ -3,11 +3,15 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 
-/** The PostgreSQL channel a commit with events notifies (LISTEN/NOTIFY between instances). */
+/** The PostgreSQL channel that says "events were committed" (LISTEN/NOTIFY between instances). */
 export const eventChannel = 'sessiongraph_events';
 
-// Arbitrary, fixed: the advisory lock every event writer takes just before inserting.
-const sequenceLockKey = 7_424_323_001;
+/**
+ * Tells listening instances that events were committed. Its own statement, after the commit:
+ * PostgreSQL serializes the commits of all transactions that notify, so a NOTIFY inside every
+ * writing transaction would be a lock every writer takes.
+ */
+export const notifySql = `SELECT pg_notify('${eventChannel}', '')`;
 
 export interface EventInput {
   type: SessionEventType;
@@ -32,15 +36,12 @@ export interface EventOrigin {
 type Tx = Prisma.TransactionClient;
 
 /**
- * Inserts events inside the caller's transaction. Sequence numbers come from a sequence, which
- * hands them out in insert order, not commit order: a transaction that took 10 could commit after
- * one that took 11, and a reader resuming "after 11" would never see 10. Holding one advisory
- * lock from the insert to the commit makes the two orders the same. Writers call this last, so
- * the lock is held for the commit alone.
+ * Inserts events inside the caller's transaction. Their sequence numbers come from the column's
+ * default, session_event_sequence(): the transaction's id and the event's place in it, so readers
+ * can tell which events are final without any lock (see feed.ts and docs/events.md).
  */
 export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${sequenceLockKey})`);
   await tx.sessionEvent.createMany({
     data: events.map((event) => ({
       type: event.type,
@@ -55,8 +56,6 @@ export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promi
       occurredAt: event.occurredAt,
     })),
   });
-  // Delivered to listening instances when (and only if) the transaction commits.
-  await tx.$executeRawUnsafe(`SELECT pg_notify('${eventChannel}', '')`);
 }
 
 /** Told after a transaction with events committed, so live subscribers hear of them at once. */
@@ -66,7 +65,8 @@ export interface CommitListener {
 
 /**
  * Runs `work` in a transaction and records the events it collected at its end, in the same
- * transaction; tells `listener` once it has committed.
+ * transaction; tells `listener` once it has committed (without one, e.g. the import command, it
+ * notifies the instances itself).
  */
 export async function withEvents<T>(
   prisma: PrismaClient,
@@ -82,7 +82,11 @@ export async function withEvents<T>(
     recorded = events.length > 0;
     return value;
   }, options);
-  if (recorded) listener?.committed();
+  if (recorded) {
+    if (listener) listener.committed();
+    // Best effort: an instance that misses it reads the events at its next poll.
+    else await prisma.$executeRawUnsafe(notifySql).catch(() => {});
+  }
   return result;
 }
 

@@ -1,11 +1,11 @@
-// How one instance hears that another committed events: PostgreSQL LISTEN on the channel every
-// event-writing transaction notifies, or Redis pub/sub when REDIS_URL is set (for deployments whose
+// How one instance hears that another committed events: PostgreSQL LISTEN on the channel each
+// instance notifies after its commits, or Redis pub/sub when REDIS_URL is set (for deployments whose
 // pooler cannot hold a LISTEN, e.g. PgBouncer in transaction mode). Either way a lost notification
 // only delays an event until the feed's next poll.
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { EventSignals } from './feed.js';
-import { eventChannel } from './record.js';
+import { eventChannel, notifySql } from './record.js';
 
 const reconnectMs = 1000;
 
@@ -15,6 +15,28 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let onSignal = () => {};
+  // One NOTIFY in flight at a time, one more if commits came meanwhile: each NOTIFY commit takes
+  // PostgreSQL's notification lock, so a busy instance sends a few per round trip, not one per write.
+  let notifying = false;
+  let notifyAgain = false;
+  const notify = (): void => {
+    if (!client) return; // reconnecting: the others read the events at their next poll
+    if (notifying) {
+      notifyAgain = true;
+      return;
+    }
+    notifying = true;
+    client
+      .query(notifySql)
+      .catch(() => {})
+      .finally(() => {
+        notifying = false;
+        if (notifyAgain) {
+          notifyAgain = false;
+          notify();
+        }
+      });
+  };
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url });
     next.on('notification', () => onSignal());
@@ -52,8 +74,7 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
       onSignal = callback;
       await connect();
     },
-    // The transaction's own pg_notify reaches every instance, this one included.
-    publish() {},
+    publish: notify,
     async close() {
       closed = true;
       clearTimeout(retry);

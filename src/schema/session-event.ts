@@ -24,7 +24,7 @@ export const SessionEventNode = builder.prismaNode('SessionEvent', {
     type: t.expose('type', { type: SessionEventTypeEnum, description: 'What happened.' }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When it happened (for EXPIRED / ABANDONED: the moment the time passed).' }),
     sequence: t.string({
-      description: 'Its place among all events, in commit order (a decimal integer; larger is later). Resume a subscription after an event with `after: <its id>`.',
+      description: 'Its place among all events, the order subscriptions deliver them in (a decimal integer; larger is later; not consecutive). Resume a subscription after an event with `after: <its id>`.',
       resolve: (event) => event.sequence.toString(),
     }),
     identity: t.relation('identity', { description: 'The identity it concerns.' }),

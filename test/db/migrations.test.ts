@@ -41,6 +41,42 @@ describe.each(databaseTargets)('migrations on $name', (target) => {
   });
 });
 
+describe.each(databaseTargets)('numbering events by transaction on $name', (target) => {
+  it('keeps the events recorded before it in their order, and numbers every later one after them', async () => {
+    const { db, dispose } = await target.open({ migrate: false });
+    const before = await mkdtemp(join(tmpdir(), 'sessiongraph-migrations-'));
+    try {
+      // The history up to the migration that numbers events by transaction, then events, then it.
+      const names = (await readMigrationHistory()).migrationDirectories.map((m) => m.path);
+      const numbering = names.findIndex((name) => name.endsWith('_event_sequence_from_transaction'));
+      expect(numbering).toBeGreaterThan(0);
+      await cp(join(migrationsDir, 'migration_lock.toml'), join(before, 'migration_lock.toml'));
+      for (const name of names.slice(0, numbering)) await cp(join(migrationsDir, name), join(before, name), { recursive: true });
+      await applyMigrations(db.adapterFactory, before);
+      const identity = await db.prisma.identity.create({ data: {} });
+      const record = (type: 'IDENTITY_CREATED' | 'SESSION_REVOKED', count: number) =>
+        db.prisma.sessionEvent.createMany({ data: Array.from({ length: count }, () => ({ type, identityId: identity.id })) });
+      await record('IDENTITY_CREATED', 3);
+      await applyMigrations(db.adapterFactory);
+      await db.prisma.$transaction(async (tx) => {
+        await tx.sessionEvent.create({ data: { type: 'SESSION_REVOKED', identityId: identity.id } });
+        await tx.sessionEvent.create({ data: { type: 'SESSION_REVOKED', identityId: identity.id } });
+      });
+      await record('SESSION_REVOKED', 1);
+      const events = await db.prisma.sessionEvent.findMany({ orderBy: { sequence: 'asc' }, select: { sequence: true, type: true } });
+      expect(events.map((e) => e.sequence).slice(0, 3)).toEqual([1n, 2n, 3n]);
+      // Later ones: transaction id × 2^20 + place, the two of one transaction side by side.
+      const later = events.slice(3).map((e) => [e.sequence >> 20n, e.sequence & 0xfffffn]);
+      expect(later.map(([, place]) => place)).toEqual([1n, 2n, 1n]);
+      expect(later[0]![0]).toBe(later[1]![0]);
+      expect(later[2]![0]).toBeGreaterThan(later[1]![0]!);
+    } finally {
+      await rm(before, { recursive: true, force: true });
+      await dispose();
+    }
+  });
+});
+
 describe('migration history', () => {
   const scratch: string[] = [];
   afterAll(async () => {

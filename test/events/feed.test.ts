@@ -1,6 +1,7 @@
 // The live feed over a real database: subscriptions that resume while writers commit concurrently
 // get every later event exactly once, in order; slow subscribers and greedy callers are bounded;
 // a session's stream ends with the event that ends the session.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventFeed, type FeedItem } from '../../src/events/feed.js';
 import { withEvents } from '../../src/events/record.js';
@@ -61,6 +62,41 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
     expect(expected).toHaveLength(104);
     for (const stream of streams) expect(sequences(await take(stream, expected.length))).toEqual(expected);
     await feed.close();
+  });
+
+  it.runIf(target.name === 'postgres')('holds back an event committed after an earlier transaction took its number, until that one commits', async () => {
+    // Polls only a minute apart: the held event must arrive by the feed's own re-reads.
+    const feed = feedWith({ pollMs: 60_000 });
+    await feed.start();
+    await write(feed);
+    const before = (await t.db.prisma.sessionEvent.findFirst({ orderBy: { sequence: 'desc' } }))!.sequence;
+    const live = await feed.subscribe({ filter: { identityId }, callerKey: 'test:live' });
+    // The earlier transaction: a client of its own writes an event and keeps the transaction open.
+    const early = new pg.Client({ connectionString: t.url });
+    await early.connect();
+    try {
+      await early.query('BEGIN');
+      const { rows } = await early.query<{ sequence: string }>(
+        `INSERT INTO session_events (id, type, identity_id, session_id) VALUES (gen_random_uuid(), 'SESSION_ACTIVITY_RECORDED', $1, $2) RETURNING sequence`,
+        [identityId, sessionId],
+      );
+      const earlier = BigInt(rows[0]!.sequence);
+      await write(feed);
+      const later = (await t.db.prisma.sessionEvent.findFirst({ orderBy: { sequence: 'desc' } }))!.sequence;
+      expect(earlier).toBeLessThan(later);
+      const resumed = await feed.subscribe({ filter: { identityId }, afterSequence: before, callerKey: 'test:resumed' });
+      const [liveFirst, resumedFirst] = [live.next(), resumed.next()];
+      // Committed, but a reader that handed it out now would skip the earlier one for good.
+      const nothing = Symbol('nothing');
+      expect(await Promise.race([liveFirst, resumedFirst, new Promise((resolve) => setTimeout(() => resolve(nothing), 400))])).toBe(nothing);
+      await early.query('COMMIT');
+      for (const [first, stream] of [[liveFirst, live], [resumedFirst, resumed]] as const) {
+        expect(sequences([(await first).value as FeedItem, ...(await take(stream, 1))])).toEqual([earlier, later]);
+      }
+    } finally {
+      await early.end();
+      await feed.close();
+    }
   });
 
   it('ends a subscription that stops reading, saying where to resume', async () => {

@@ -9,6 +9,8 @@ export interface TestDatabase {
   db: Database;
   /** SQL statements Prisma sent since the last `reset`. */
   queries: string[];
+  /** The PostgreSQL database's URL, for a client of the test's own (undefined on PGlite). */
+  url?: string;
   dispose(): Promise<void>;
 }
 
@@ -73,10 +75,11 @@ export const postgresTarget: DatabaseTarget = {
       { kind: 'postgres', url: created.url, poolSize: 5, connectTimeoutMs: 5000 },
       { onQuery: (sql) => (queries.push(sql), onQuery?.(sql)) },
     );
-    return prepare(db, queries, migrate, async () => {
+    const prepared = await prepare(db, queries, migrate, async () => {
       await db.close();
       await created.drop();
     });
+    return { ...prepared, url: created.url };
   },
 };
 
