@@ -41,6 +41,7 @@ import { revocationSetScenarios } from './revocation-set.js';
 import { withLockWaits, type LockWaits } from './lock-waits.js';
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
+import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -556,6 +557,8 @@ async function main() {
   const median = (values: number[]) => Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
   results.coldStartMs = median(colds.map((c) => c.first));
   results.coldStartDataMs = median(colds.map((c) => c.data));
+  log('npm start as a user runs it (median of 3)');
+  results.npmStart = await measureNpmStart(adminToken);
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
@@ -598,6 +601,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     ...Object.entries((results.lockWaits ?? {}) as Record<string, LockWaits>).map(
       ([name, w]) => `- ${name}: of ${w.samples} pg_locks samples, ${w.advisory} saw a writer waiting for an advisory lock, ${w.notify} for the NOTIFY lock, ${w.transaction} for a row, ${w.other} for another lock`,
     ),
+    describeNpmStart(results.npmStart as NpmStartResults),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');

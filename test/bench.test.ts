@@ -51,6 +51,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       expect(results.statementsPerRequest).toEqual({ securityPage: 1, activePage: 1, nodes: 1, entities: 1 });
       expect(results.coldStartMs).toBeGreaterThan(0);
       expect(results.coldStartDataMs).toBeGreaterThanOrEqual(results.coldStartMs as number);
+      for (const start of [results.npmStart.empty, results.npmStart.restart]) {
+        expect(start.firstAnswerMs).toBeGreaterThan(0);
+        expect(start.firstDataMs).toBeGreaterThanOrEqual(start.firstAnswerMs);
+      }
       expect(results.serverMemory.peakRssMB).toBeGreaterThan(0);
       expect(results.serverMemory.readsPeakRssMB).toBeGreaterThan(0);
       expect(results.serverMemory.readsPeakRssMB).toBeLessThanOrEqual(results.serverMemory.peakRssMB);

@@ -42,8 +42,13 @@ export function loadQueryCompilerFromFile(client: object): void {
   changed.add(compiler);
   const provider = config.activeProvider;
   const viaModule = compiler.getQueryCompilerWasmModule;
-  compiler.getQueryCompilerWasmModule = async () => {
-    const bytes = await readQueryCompilerWasm(compiler.importName, provider).catch(() => undefined);
-    return bytes ? new WebAssembly.Module(bytes) : viaModule.call(compiler);
-  };
+  // Compiled now, asynchronously — on V8's background threads, while the server's modules load and
+  // the database opens — rather than on the main thread at the first query, where it would delay
+  // the first answer that needs Prisma by a few hundred milliseconds.
+  const compiling = readQueryCompilerWasm(compiler.importName, provider).then(
+    (bytes) => WebAssembly.compile(bytes),
+    () => undefined,
+  );
+  compiling.catch(() => {}); // a failure falls back below, when the module is asked for
+  compiler.getQueryCompilerWasmModule = async () => (await compiling.catch(() => undefined)) ?? viaModule.call(compiler);
 }
