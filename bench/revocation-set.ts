@@ -81,7 +81,8 @@ export async function revocationSetScenarios(bench: RevocationSetBench): Promise
     );
     log(`revocation set: ${sessions.rowCount} revoked sessions and ${identities.rowCount} deactivated identities for the full set`);
 
-    const common = { DATABASE_URL: bench.databaseUrl, TOKEN_KEY_SECRET: tokenKeySecret, SESSION_TOKEN_LIFETIME_SECONDS: '3600' };
+    // A generous connect timeout: PostgreSQL may still be writing out the rows just added.
+    const common = { DATABASE_URL: bench.databaseUrl, DATABASE_CONNECT_TIMEOUT_MS: '30000', TOKEN_KEY_SECRET: tokenKeySecret, SESSION_TOKEN_LIFETIME_SECONDS: '3600' };
     const empty = await bench.startServer({ ...common, MAX_SESSION_TOKEN_LIFETIME_SECONDS: '3600' });
     servers.push(empty);
     const full = await bench.startServer(common);
