@@ -1,14 +1,16 @@
 // What the in-memory JWT revocation set costs a request: the security page as a session JWT reads
-// it, on two servers over the same database and keys, measured in turns (CPU ms per request). One
-// server's set is empty; the other's holds every seeded session but the measured ones as revoked
-// and every other identity as deactivated (about 50,000 and 10,000 entries in a full run). The
-// entries are events dated two hours back: the "empty" server's tokens live at most an hour (its
-// MAX_SESSION_TOKEN_LIFETIME_SECONDS), so it drops them as it loads; the other keeps them a day.
-// Run from bench/run.ts; the events it adds are deleted afterwards.
+// it, on one server whose set is emptied and filled between measurements (CPU ms per request, in
+// the order empty, full, full, empty, empty, full, …, so drift on a shared machine falls on both
+// alike). Full is every seeded session but the measured ones revoked and every other identity
+// deactivated (about 50,000 and 10,000 entries in a full run); empty is all of them restored, by
+// events written straight into the table as the server's own writes would write them. A probe
+// session, whose event is written last, tells when the server has taken the rest in. Run from
+// bench/run.ts; the events it adds are deleted afterwards.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { securityPage } from './scenarios.js';
+import { eventChannel } from '../src/events/record.js';
 import type { Measured } from './run.js';
+import { securityPage } from './scenarios.js';
 import type { Population } from './seed.js';
 
 interface Server {
@@ -34,9 +36,8 @@ export interface RevocationSetBench {
   log: (message: string) => void;
 }
 
-const marker = 'revocation-set';
+const marker = JSON.stringify({ bench: 'revocation-set' });
 const measuredTokens = 200;
-const tokenKeySecret = 'bench-token-key-secret-5Jq8Wm2Xr7Lz';
 
 /** The mean of each figure over the rounds (requests and errors summed). */
 function combine(rounds: Measured[]): Measured {
@@ -60,66 +61,93 @@ export async function revocationSetScenarios(bench: RevocationSetBench): Promise
   const tokens = population.tokens.slice(0, measuredTokens + 1);
   const client = new pg.Client({ connectionString: bench.databaseUrl });
   await client.connect();
-  const servers: Server[] = [];
+  let server: Server | undefined;
   try {
-    // The measured sessions (and their identities) stay out of the set; the last token's session is put in it, as a probe.
     const hashes = tokens.map((token) => createHash('sha256').update(token).digest());
     const { rows } = await client.query<{ id: string; identity_id: string; token_hash: Buffer }>('SELECT id, identity_id, token_hash FROM sessions WHERE token_hash = ANY($1)', [hashes]);
     const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
-    const measured = hashes.slice(0, measuredTokens).map((hash) => byHash.get(hash.toString('hex'))!);
+    const [probe, ...measured] = [hashes.at(-1)!, ...hashes.slice(0, measuredTokens)].map((hash) => byHash.get(hash.toString('hex'))!);
     const keepSessions = measured.map((row) => row.id);
     const keepIdentities = measured.map((row) => row.identity_id);
-    const sessions = await client.query(
-      `INSERT INTO session_events (id, type, identity_id, session_id, details, occurred_at)
-       SELECT gen_random_uuid(), 'SESSION_REVOKED', identity_id, id, $2::jsonb, now() - interval '2 hours' FROM sessions WHERE NOT (id = ANY($1::uuid[]))`,
-      [keepSessions, JSON.stringify({ bench: marker })],
-    );
-    const identities = await client.query(
-      `INSERT INTO session_events (id, type, identity_id, details, occurred_at)
-       SELECT gen_random_uuid(), 'IDENTITY_STATE_CHANGED', id, $2::jsonb, now() - interval '2 hours' FROM identities WHERE NOT (id = ANY($1::uuid[]))`,
-      [keepIdentities, JSON.stringify({ bench: marker, previousState: 'ACTIVE', state: 'INACTIVE' })],
-    );
-    log(`revocation set: ${sessions.rowCount} revoked sessions and ${identities.rowCount} deactivated identities for the full set`);
 
-    const common = { DATABASE_URL: bench.databaseUrl, TOKEN_KEY_SECRET: tokenKeySecret, SESSION_TOKEN_LIFETIME_SECONDS: '3600' };
-    const empty = await bench.startServer({ ...common, MAX_SESSION_TOKEN_LIFETIME_SECONDS: '3600' });
-    servers.push(empty);
-    const full = await bench.startServer(common);
-    servers.push(full);
+    /** Ends (or restores) every session and identity but the measured ones, the probe's last; the server hears at once. */
+    const write = async (ends: boolean) => {
+      const sessionType = ends ? `'SESSION_REVOKED'` : `'SESSION_IMPORTED'`;
+      const sessionDetails = ends ? '$2::jsonb' : `$2::jsonb || '{"status":"ACTIVE"}'`;
+      const identityDetails = `$2::jsonb || '{"state":"${ends ? 'INACTIVE' : 'ACTIVE'}"}'`;
+      await client.query('BEGIN');
+      const sessions = await client.query(
+        `INSERT INTO session_events (id, type, identity_id, session_id, details)
+         SELECT gen_random_uuid(), ${sessionType}, identity_id, id, ${sessionDetails} FROM sessions WHERE NOT (id = ANY($1::uuid[]))`,
+        [[...keepSessions, probe!.id], marker],
+      );
+      const identities = await client.query(
+        `INSERT INTO session_events (id, type, identity_id, details)
+         SELECT gen_random_uuid(), 'IDENTITY_STATE_CHANGED', id, ${identityDetails} FROM identities WHERE NOT (id = ANY($1::uuid[]))`,
+        [keepIdentities, marker],
+      );
+      await client.query(
+        `INSERT INTO session_events (id, type, identity_id, session_id, details) VALUES (gen_random_uuid(), ${sessionType}, $1, $3, ${sessionDetails})`,
+        [probe!.identity_id, marker, probe!.id],
+      );
+      await client.query(`SELECT pg_notify('${eventChannel}', '')`);
+      await client.query('COMMIT');
+      return { sessions: (sessions.rowCount ?? 0) + 1, identities: identities.rowCount ?? 0 };
+    };
 
-    const ask = async (server: Server, query: string, authorization: string) =>
-      (await (await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query }) })).json()) as {
+    server = await bench.startServer({
+      DATABASE_URL: bench.databaseUrl,
+      // A generous connect timeout: PostgreSQL may still be writing out the rows the seed added.
+      DATABASE_CONNECT_TIMEOUT_MS: '30000',
+      TOKEN_KEY_SECRET: 'bench-token-key-secret-5Jq8Wm2Xr7Lz',
+      SESSION_TOKEN_LIFETIME_SECONDS: '3600',
+    });
+    const ask = async (query: string, authorization: string) =>
+      (await (await fetch(`http://127.0.0.1:${server!.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query }) })).json()) as {
         data?: { viewer: { sessionToken: { jwt: string } } };
         errors?: unknown[];
       };
     const jwts: string[] = [];
     for (const token of tokens) {
-      const minted = await ask(empty, '{ viewer { sessionToken { jwt } } }', `Bearer ${token}`);
+      const minted = await ask('{ viewer { sessionToken { jwt } } }', `Bearer ${token}`);
       if (!minted.data) throw new Error(`could not mint a session JWT: ${JSON.stringify(minted.errors)}`);
       jwts.push(minted.data.viewer.sessionToken.jwt);
     }
-    // The sets are what they should be: the probe is refused by the full one only.
-    const probe = `Bearer ${jwts.pop()!}`;
-    const answers = [await ask(empty, '{ viewer { session { id } } }', probe), await ask(full, '{ viewer { session { id } } }', probe)];
-    if (answers[0]!.errors || !answers[1]!.errors) throw new Error(`the revocation sets are not as prepared: ${JSON.stringify(answers)}`);
+    const probeJwt = `Bearer ${jwts.pop()!}`;
+    let full = false;
+    const become = async (wanted: boolean) => {
+      if (full === wanted) return;
+      const started = performance.now();
+      const written = await write(wanted);
+      // The probe's event is the newest: once it is taken in, so is everything before it.
+      for (;;) {
+        const refused = (await ask('{ viewer { session { id } } }', probeJwt)).errors !== undefined;
+        if (refused === wanted) break;
+        if (performance.now() - started > 120_000) throw new Error('the server did not take the revocation events in within 2 minutes');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      full = wanted;
+      log(`revocation set ${wanted ? 'filled' : 'emptied'}: ${written.sessions} sessions, ${written.identities} identities, taken in within ${Math.round(performance.now() - started)} ms`);
+    };
 
-    const spec = (server: Server): Spec => ({
+    const spec: Spec = {
       port: server.port,
       pid: server.process.pid,
       path: '/graphql',
       body: (i) => ({ body: { query: securityPage }, headers: { authorization: `Bearer ${jwts[i % jwts.length]}` } }),
-    });
+    };
     const results = { empty: [] as Measured[], full: [] as Measured[] };
     for (let round = 0; round < bench.rounds; round++) {
-      // In turns, each first every other round: drift on a shared machine falls on both alike.
-      const order = round % 2 === 0 ? (['empty', 'full'] as const) : (['full', 'empty'] as const);
-      for (const which of order) results[which].push(await bench.measure(spec(which === 'empty' ? empty : full)));
+      for (const which of round % 2 === 0 ? (['empty', 'full'] as const) : (['full', 'empty'] as const)) {
+        await become(which === 'full');
+        results[which].push(await bench.measure(spec));
+      }
       log(`revocation set round ${round + 1}: CPU ms/request empty ${results.empty.at(-1)!.cpuMsPerRequest}, full ${results.full.at(-1)!.cpuMsPerRequest}`);
     }
     return { jwtSecurityPageEmptySet: { ours: combine(results.empty) }, jwtSecurityPageFullSet: { ours: combine(results.full) } };
   } finally {
-    await Promise.all(servers.map((server) => server.stop()));
-    await client.query(`DELETE FROM session_events WHERE details->>'bench' = $1`, [marker]);
+    await server?.stop();
+    await client.query('DELETE FROM session_events WHERE details @> $1::jsonb', [marker]);
     await client.end();
   }
 }

@@ -70,6 +70,7 @@ export class KeyStore {
   private published: { keys: JWK[]; loadedAt: number; firstLeavesAt: number } | undefined;
   private verifying = new Map<string, CryptoKey>();
   private lastMiss = 0;
+  private prepared: Promise<void> | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -78,8 +79,6 @@ export class KeyStore {
     private readonly maxTokenLifetimeMs: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
-
-  private prepared: Promise<void> | undefined;
 
   /**
    * Makes sure every algorithm has a signing key and a published next key (at start, and before
@@ -156,8 +155,9 @@ export class KeyStore {
       const next = keys.find((key) => !key.activatedAt);
       const ready = next ? next.createdAt.getTime() + publishAheadMs : Infinity;
       if (!options.immediate && now.getTime() < ready) {
+        if (!next) throw new NextKeyTooNew(`No next ${algorithm} key is published yet; rotate with immediate: true, or wait for one`);
         throw new NextKeyTooNew(
-          `The next ${algorithm} key was published at ${next!.createdAt.toISOString()}; verifiers may cache the JWKS for ${jwksMaxAgeSeconds} s, ` +
+          `The next ${algorithm} key was published at ${next.createdAt.toISOString()}; verifiers may cache the JWKS for ${jwksMaxAgeSeconds} s, ` +
             `so it may sign from ${new Date(ready).toISOString()} on. Rotate then, or with immediate: true (verifiers holding an older key set then refuse its tokens until they fetch the JWKS again)`,
         );
       }

@@ -79,12 +79,28 @@ export class RevocationSet {
 
   close(): void {
     this.closed = true;
-    void this.stream?.return?.();
+    this.drop();
+  }
+
+  /** Ends the current subscription without following the feed again. */
+  private drop(): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    void stream?.return?.();
   }
 
   private async open(): Promise<void> {
     this.buffered = [];
     await this.follow();
+    try {
+      await this.load();
+    } catch (error) {
+      this.drop(); // the next start() follows the feed afresh
+      throw error;
+    }
+  }
+
+  private async load(): Promise<void> {
     const since = new Date(this.options.now().getTime() - this.options.keepMs);
     // Page by page, in order; each session's and identity's newest event read is remembered, so
     // that a live event that arrived meanwhile counts only when it is newer.
@@ -105,7 +121,7 @@ export class RevocationSet {
       if (page.length < pageSize) break;
       after = page.at(-1)!.sequence;
     }
-    const buffered = this.buffered.sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
+    const buffered = (this.buffered ?? []).sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
     this.buffered = undefined;
     for (const event of buffered) {
       const standing = standingChange(event);
@@ -139,7 +155,8 @@ export class RevocationSet {
     } catch (error) {
       this.options.logger.warn('revocation set: the event feed failed; following it again', { error: (error as Error).message });
     }
-    if (this.stream === stream) this.stream = undefined;
+    if (this.stream !== stream) return; // dropped on purpose
+    this.stream = undefined;
     this.resubscribe();
   }
 
