@@ -53,29 +53,42 @@ export interface EventSignals {
 const pageSize = 500;
 
 /**
- * Sequence numbers below `horizon` are final: a sequence is its transaction's id × 2^20 plus a
+ * Sequence numbers below the horizon are final: a sequence is its transaction's id × 2^20 plus a
  * place, and every transaction of this database whose id is below the oldest one still in flight
- * has ended. That is the snapshot's xmin, except that transactions pg_stat_activity shows in
- * another database are left out (they cannot write here); one it cannot place (no privilege to
- * see it, or already ended) counts as ours. `held`: committed events wait above the horizon.
+ * has ended. `plain` is the snapshot's xmin (the oldest in flight on the whole server); when it
+ * holds events back and $1 allows, `horizon` leaves out the transactions pg_stat_activity shows in
+ * another database (they cannot write here; one it cannot place counts as ours). `newest`: the
+ * newest committed event, read backwards from the index, whatever the planner guesses of the horizon.
  */
-const horizonSql = `SELECT h.horizon, EXISTS (SELECT 1 FROM session_events WHERE sequence >= h.horizon) AS held, h.xmax, h."inFlight"
-  FROM (SELECT coalesce(
-                 (SELECT min(x::text::bigint) FROM pg_snapshot_xip(c.snapshot) AS x
-                   WHERE (x::text::bigint % 4294967296)::text NOT IN (
-                     SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
-                 pg_snapshot_xmax(c.snapshot)::text::bigint) << 20 AS horizon,
-               pg_snapshot_xmax(c.snapshot)::text AS xmax,
-               ARRAY(SELECT pg_snapshot_xip(c.snapshot)::text) AS "inFlight"
-          FROM pg_current_snapshot() AS c(snapshot)) h`;
+const horizonSql = `SELECT CASE WHEN $1 AND s.newest >= s.plain THEN coalesce(
+           (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snapshot) AS x
+             WHERE (x::text::bigint % 4294967296)::text NOT IN (
+               SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+           pg_snapshot_xmax(s.snapshot)::text::bigint) << 20 END AS refined,
+         s.plain, s.newest, pg_snapshot_xmax(s.snapshot)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s.snapshot)::text) AS "inFlight"
+    FROM (SELECT c.snapshot, pg_snapshot_xmin(c.snapshot)::text::bigint << 20 AS plain, (SELECT max(sequence) FROM session_events) AS newest
+            FROM pg_current_snapshot() AS c(snapshot)) s`;
+
+interface HorizonRow {
+  refined: bigint | null;
+  plain: bigint;
+  newest: bigint | null;
+  xmax: string;
+  inFlight: string[];
+}
 
 interface Horizon {
   horizon: bigint;
+  /** Committed events wait above the horizon for an older transaction to end. */
   held: boolean;
   /** The snapshot's first transaction id not yet started, and the ones then in flight. */
   xmax: string;
   inFlight: string[];
 }
+
+// pg_stat_activity costs a scan of every connection slot: at most this often, and only while the
+// server-wide horizon holds events back. A horizon once found stays valid, so reads in between use it.
+const refineEveryMs = 50;
 
 /**
  * Whether an event's transaction had committed when the snapshot was taken: a subscription "from
@@ -229,6 +242,9 @@ export class EventFeed implements CommitListener {
   private heldRetryMs = 0;
   /** The horizon events first waited at, and since when (for the warning). */
   private stalled: { horizon: bigint; since: number; warned: boolean } | undefined;
+  /** The highest horizon found so far: what lies below it is final for good. */
+  private floor = 0n;
+  private refinedAt = 0;
   private readonly subscriptions = new Set<Subscription>();
   private readonly perCaller = new Map<string, number>();
   private reading: Promise<void> | undefined;
@@ -277,8 +293,12 @@ export class EventFeed implements CommitListener {
       });
   }
 
-  private horizon(): Promise<Horizon> {
-    return this.prisma.$queryRawUnsafe<Horizon[]>(horizonSql).then((rows) => rows[0]!);
+  private async horizon(): Promise<Horizon> {
+    const [row] = await this.prisma.$queryRawUnsafe<HorizonRow[]>(horizonSql, Date.now() - this.refinedAt >= refineEveryMs);
+    const { refined, plain, newest, xmax, inFlight } = row!;
+    if (refined !== null) this.refinedAt = Date.now();
+    for (const found of [plain, refined ?? 0n]) if (found > this.floor) this.floor = found;
+    return { horizon: this.floor, held: newest !== null && newest >= this.floor, xmax, inFlight };
   }
 
   private async readNew(): Promise<void> {
