@@ -1,6 +1,6 @@
 // The live side of the audit trail. Each instance tails the event table in sequence order and
 // hands every new event to the subscriptions that want it, but reads only below the horizon: the
-// oldest transaction still in flight, times 2^20. An event's sequence starts with its transaction's
+// oldest transaction of this database still in flight, times 2^20. An event's sequence starts with its transaction's
 // id (record.ts), so nothing can still commit below the horizon: the tail never skips an event that
 // commits late, and no writer waits for another (docs/events.md). A notification (LISTEN/NOTIFY,
 // Redis or a local commit) makes it read at once; committed events still above the horizon make it
@@ -54,16 +54,54 @@ export interface EventSignals {
 const pageSize = 500;
 
 /**
- * Sequence numbers below `horizon` are final: every transaction whose id is below the oldest one
- * in flight has ended (pg_snapshot_xmin), and a sequence is its transaction's id × 2^20 plus a
- * place. `held`: some committed events wait above it for an older transaction to end.
+ * Sequence numbers below the horizon are final: a sequence is its transaction's id × 2^20 plus a
+ * place, and every transaction of this database whose id is below the oldest one still in flight
+ * has ended. `plain` is the snapshot's xmin (the oldest in flight on the whole server); when it
+ * holds events back and $1 allows, `horizon` leaves out the transactions pg_stat_activity shows in
+ * another database (they cannot write here; one it cannot place counts as ours). `newest`: the
+ * newest committed event, read backwards from the index, whatever the planner guesses of the horizon.
  */
-const horizonSql = `SELECT h.horizon, EXISTS (SELECT 1 FROM session_events WHERE sequence >= h.horizon) AS held
-  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS horizon) h`;
+const horizonSql = `SELECT CASE WHEN $1 AND s.newest >= s.plain THEN coalesce(
+           (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snapshot) AS x
+             WHERE (x::text::bigint % 4294967296)::text NOT IN (
+               SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+           pg_snapshot_xmax(s.snapshot)::text::bigint) << 20 END AS refined,
+         s.plain, s.newest, pg_snapshot_xmax(s.snapshot)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s.snapshot)::text) AS "inFlight"
+    FROM (SELECT c.snapshot, pg_snapshot_xmin(c.snapshot)::text::bigint << 20 AS plain, (SELECT max(sequence) FROM session_events) AS newest
+            FROM pg_current_snapshot() AS c(snapshot)) s`;
+
+interface HorizonRow {
+  refined: bigint | null;
+  plain: bigint;
+  newest: bigint | null;
+  xmax: string;
+  inFlight: string[];
+}
 
 interface Horizon {
   horizon: bigint;
+  /** Committed events wait above the horizon for an older transaction to end. */
   held: boolean;
+  /** The snapshot's first transaction id not yet started, and the ones then in flight. */
+  xmax: string;
+  inFlight: string[];
+}
+
+// pg_stat_activity costs a scan of every connection slot: at most this often, and only while the
+// server-wide horizon holds events back. A horizon once found stays valid, so reads in between use it.
+const refineEveryMs = 50;
+
+/**
+ * Whether an event's transaction had committed when the snapshot was taken: a subscription "from
+ * now" skips those, even when an older transaction still holds them above the horizon.
+ */
+function committedBefore(snapshot: Horizon): (sequence: bigint) => boolean {
+  const xmax = BigInt(snapshot.xmax);
+  const inFlight = new Set(snapshot.inFlight.map(BigInt));
+  return (sequence) => {
+    const xact = sequence >> 20n;
+    return xact < xmax && !inFlight.has(xact);
+  };
 }
 
 // Held events are read again after 5 ms, then 10, 20, … up to 200 ms (or EVENT_POLL_MS if lower).
@@ -83,6 +121,8 @@ class Subscription implements AsyncIterableIterator<FeedItem> {
   private done = false;
   /** Events at or below this were delivered (or belong to before the subscription). */
   last: bigint;
+  /** From now: events above `last` that had committed before the subscription began. */
+  before?: (sequence: bigint) => boolean;
   /** Live events arriving while the missed ones are still being read. */
   private pending: SessionEvent[] | null = [];
   private lastEventId: string | null = null;
@@ -117,6 +157,7 @@ class Subscription implements AsyncIterableIterator<FeedItem> {
   deliver(event: SessionEvent): void {
     if (this.done || this.ending || event.sequence <= this.last) return;
     this.last = event.sequence;
+    if (this.before?.(event.sequence)) return;
     const own = endsSession(event, this.options.sessionId, this.options.filter.identityId);
     if (!own && !matches(this.options.filter, event)) return;
     if (this.queue.length >= this.maxQueued) {
@@ -192,6 +233,9 @@ export class EventFeed implements CommitListener {
   private heldRetryMs = 0;
   /** The horizon events first waited at, and since when (for the warning). */
   private stalled: { horizon: bigint; since: number; warned: boolean } | undefined;
+  /** The highest horizon found so far: what lies below it is final for good. */
+  private floor = 0n;
+  private refinedAt = 0;
   private readonly subscriptions = new Set<Subscription>();
   private readonly perCaller = new Map<string, number>();
   private reading: Promise<void> | undefined;
@@ -240,8 +284,12 @@ export class EventFeed implements CommitListener {
       });
   }
 
-  private horizon(): Promise<Horizon> {
-    return this.prisma.$queryRawUnsafe<Horizon[]>(horizonSql).then((rows) => rows[0]!);
+  private async horizon(): Promise<Horizon> {
+    const [row] = await this.prisma.$queryRawUnsafe<HorizonRow[]>(horizonSql, Date.now() - this.refinedAt >= refineEveryMs);
+    const { refined, plain, newest, xmax, inFlight } = row!;
+    if (refined !== null) this.refinedAt = Date.now();
+    for (const found of [plain, refined ?? 0n]) if (found > this.floor) this.floor = found;
+    return { horizon: this.floor, held: newest !== null && newest >= this.floor, xmax, inFlight };
   }
 
   private async readNew(): Promise<void> {
@@ -269,7 +317,7 @@ export class EventFeed implements CommitListener {
     if (this.stalled?.horizon !== horizon) this.stalled = { horizon, since: Date.now(), warned: false };
     else if (!this.stalled.warned && Date.now() - this.stalled.since >= heldWarningMs) {
       this.stalled.warned = true;
-      this.options.logger.warn('live events wait for a transaction that is still open (in any database of this PostgreSQL server); they are delivered when it ends', {
+      this.options.logger.warn('live events wait for a transaction that is still open; they are delivered when it ends (docs/events.md)', {
         seconds: Math.round((Date.now() - this.stalled.since) / 1000),
       });
     }
@@ -317,10 +365,12 @@ export class EventFeed implements CommitListener {
     }
     try {
       // Read after registering: whatever the tail reads from here on reaches the subscription too.
-      const { horizon } = await this.horizon();
+      const snapshot = await this.horizon();
+      const { horizon } = snapshot;
       if (!resuming) {
-        // From now: everything final is behind it, everything above the horizon is still to come.
+        // From now: everything final is behind it; above the horizon, what commits from now on.
         subscription.last = horizon - 1n;
+        if (snapshot.held) subscription.before = committedBefore(snapshot);
       } else {
         // Missed events, page by page; live ones meanwhile wait in the subscription.
         for (;;) {

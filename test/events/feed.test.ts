@@ -85,14 +85,19 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
       const later = (await t.db.prisma.sessionEvent.findFirst({ orderBy: { sequence: 'desc' } }))!.sequence;
       expect(earlier).toBeLessThan(later);
       const resumed = await feed.subscribe({ filter: { identityId }, afterSequence: before, callerKey: 'test:resumed' });
-      const [liveFirst, resumedFirst] = [live.next(), resumed.next()];
+      // From now: the later event had committed before it began, the earlier one had not.
+      const fresh = await feed.subscribe({ filter: { identityId }, callerKey: 'test:fresh' });
+      const [liveFirst, resumedFirst, freshFirst] = [live.next(), resumed.next(), fresh.next()];
       // Committed, but a reader that handed it out now would skip the earlier one for good.
       const nothing = Symbol('nothing');
-      expect(await Promise.race([liveFirst, resumedFirst, new Promise((resolve) => setTimeout(() => resolve(nothing), 400))])).toBe(nothing);
+      expect(await Promise.race([liveFirst, resumedFirst, freshFirst, new Promise((resolve) => setTimeout(() => resolve(nothing), 400))])).toBe(nothing);
       await early.query('COMMIT');
       for (const [first, stream] of [[liveFirst, live], [resumedFirst, resumed]] as const) {
         expect(sequences([(await first).value as FeedItem, ...(await take(stream, 1))])).toEqual([earlier, later]);
       }
+      await write(feed);
+      const last = (await t.db.prisma.sessionEvent.findFirst({ orderBy: { sequence: 'desc' } }))!.sequence;
+      expect(sequences([(await freshFirst).value as FeedItem, ...(await take(fresh, 1))])).toEqual([earlier, last]);
     } finally {
       await early.end();
       await feed.close();
