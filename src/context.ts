@@ -1,5 +1,6 @@
 // What every resolver receives. Built per request by the server from the Database it was given.
 import type { Caller, PendingSession } from './auth/caller.js';
+import type { Database } from './db/database.js';
 import type { AuthConfig, EventsConfig } from './config.js';
 import type { EventFeed } from './events/feed.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -30,8 +31,10 @@ export interface Context {
   now(): Date;
   /** The client's address, as the request's proxies tell it (events record it for admins). */
   clientAddress: string;
-  /** A statement straight to the driver (planned reads), prepared on PostgreSQL. */
+  /** A statement straight to the driver (planned reads, and writes that are one statement), prepared on PostgreSQL. */
   readQuery(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Statements straight to the driver in one transaction on one connection (planned writes that lock first). */
+  transaction: Database['transaction'];
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;

@@ -19,6 +19,7 @@ import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
 import { eventStreamPlugin } from './http/event-stream.js';
 import { plannedReadsPlugin, wantsResolverTrace, type PlannedReadHint } from './http/planned-reads.js';
+import { plannedWritesPlugin } from './http/planned-writes.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -81,7 +82,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -199,6 +200,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         now,
         clientAddress: address,
         readQuery: db.read,
+        transaction: (work) => db.transaction(work),
         events: feed,
         eventSettings: config.events,
         lastEventId: request.headers.get('last-event-id') ?? undefined,
@@ -220,6 +222,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
       useApolloInlineTrace(),
       ...(config.plannedReads ? [plannedReadsPlugin()] : []),
+      ...(config.plannedWrites ? [plannedWritesPlugin()] : []),
     ],
   });
 }
@@ -237,6 +240,7 @@ export function unopenedDatabase(refusal: () => Error): Database {
     description: 'opening',
     ping: () => Promise.reject(new DatabaseOpening()),
     read: () => Promise.reject(refusal()),
+    transaction: () => Promise.reject(refusal()),
     poolStats: () => undefined,
     close: () => Promise.resolve(),
   };

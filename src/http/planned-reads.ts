@@ -13,7 +13,8 @@ import { planQuery, plannableOperation } from '../planner/reads.js';
 
 type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
-function plannedResult(text: string): SerializableResult {
+/** A result whose `data` is JSON text from the database, sent on as it came. */
+export function plannedResult(text: string): SerializableResult {
   let data: Record<string, unknown> | undefined;
   return {
     get data() {

@@ -35,6 +35,8 @@ export interface Build {
   /** A session caller's ids as SQL (parameters, or the columns of a pending token's lookup); null for an API caller. */
   own: { identityId: string; sessionId: string } | null;
   readonly now: string;
+  /** Where a session's devices are read from: the table, or a planned write's rows of its own (which the statement's snapshot cannot see in the table). */
+  devicesFrom?: string;
 }
 
 export const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;

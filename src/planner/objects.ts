@@ -68,7 +68,7 @@ export function sessionObject(fields: Collected[], s: string, build: Build, stat
       case 'authenticationMethods': return json(authenticationMethods(field.children!, s));
       case 'devices': {
         const d = build.sql.alias('d');
-        return list(`SELECT ${deviceObject(field.children!, d, build)} FROM "public"."devices" ${d} WHERE ${d}.session_id = ${s}.id ORDER BY ${d}.last_seen_at DESC, ${d}.id DESC`);
+        return list(`SELECT ${deviceObject(field.children!, d, build)} FROM ${build.devicesFrom ?? '"public"."devices"'} ${d} WHERE ${d}.session_id = ${s}.id ORDER BY ${d}.last_seen_at DESC, ${d}.id DESC`);
       }
       case 'identity': {
         if (onlyId(field)) return json(idObject(field.children!, 'Identity', `${s}.identity_id`));

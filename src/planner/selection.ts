@@ -50,21 +50,31 @@ export const supported: Record<string, ReadonlySet<string>> = {
 
 export class Unplannable extends Error {}
 
-export function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, into: Collected[] = []): Collected[] {
-  const allowed = supported[type.name];
+/** Fields each type may have, by type name: the planner's reach for one kind of operation. */
+export type Supported = Record<string, ReadonlySet<string>>;
+
+export function collect(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  into: Collected[] = [],
+  reach: Supported = supported,
+): Collected[] {
+  const allowed = reach[type.name];
   if (!allowed) throw new Unplannable();
   const applies = (condition: string | undefined) =>
     condition === undefined || condition === type.name || type.getInterfaces().some((i) => i.name === condition);
   for (const selection of selectionSet.selections) {
     if (selection.directives?.length) throw new Unplannable(); // @include / @skip: left to graphql-js
     if (selection.kind === Kind.INLINE_FRAGMENT) {
-      if (applies(selection.typeCondition?.name.value)) collect(schema, type, selection.selectionSet, fragments, into);
+      if (applies(selection.typeCondition?.name.value)) collect(schema, type, selection.selectionSet, fragments, into, reach);
       continue;
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = fragments.get(selection.name.value);
       if (!fragment || fragment.directives?.length) throw new Unplannable();
-      if (applies(fragment.typeCondition.name.value)) collect(schema, type, fragment.selectionSet, fragments, into);
+      if (applies(fragment.typeCondition.name.value)) collect(schema, type, fragment.selectionSet, fragments, into, reach);
       continue;
     }
     const name = selection.name.value;
@@ -77,11 +87,11 @@ export function collect(schema: GraphQLSchema, type: GraphQLObjectType, selectio
     // arguments) merges into the first: its sub-selections add to the first one's.
     const field: Collected = into.find((existing) => existing.key === key) ?? { key, name, node: selection, def: def as GraphQLField<unknown, unknown> };
     const set = selection.selectionSet;
-    if (set && isObjectType(named)) field.children = collect(schema, named, set, fragments, field.children);
+    if (set && isObjectType(named)) field.children = collect(schema, named, set, fragments, field.children, reach);
     // Node (node, nodes) and federation's _Entity union: one selection per type an object may be.
     if (set && ((isInterfaceType(named) && named.name === 'Node') || (isUnionType(named) && named.name === '_Entity'))) {
       const byType = (field.byType ??= {});
-      for (const typeName of plannedNodeTypes) byType[typeName] = collect(schema, schema.getType(typeName) as GraphQLObjectType, set, fragments, byType[typeName]);
+      for (const typeName of plannedNodeTypes) byType[typeName] = collect(schema, schema.getType(typeName) as GraphQLObjectType, set, fragments, byType[typeName], reach);
     }
     if (set && !field.children && !field.byType) throw new Unplannable();
     if (!into.includes(field)) into.push(field);
@@ -172,21 +182,37 @@ const collectedPlans = new WeakMap<DocumentNode, Map<string, PlannableOperation 
 
 /** The plannable query operation of a document, or null (cached per parsed document). */
 export function plannableOperation(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): PlannableOperation | null {
-  let byOperation = collectedPlans.get(document);
-  if (!byOperation) collectedPlans.set(document, (byOperation = new Map()));
+  return operationPlan(schema, document, operationName, 'query', supported, collectedPlans);
+}
+
+/**
+ * The operation of a document (`kind`) whose every field is within `reach`, or null; cached per
+ * parsed document in `cache` (one per kind of operation).
+ */
+export function operationPlan(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  kind: 'query' | 'mutation',
+  reach: Supported,
+  cache: WeakMap<DocumentNode, Map<string, PlannableOperation | null>>,
+): PlannableOperation | null {
+  let byOperation = cache.get(document);
+  if (!byOperation) cache.set(document, (byOperation = new Map()));
   const cacheKey = operationName ?? '';
   if (byOperation.has(cacheKey)) return byOperation.get(cacheKey)!;
   let plan: PlannableOperation | null = null;
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
-  if (operation?.operation === 'query' && !operation.directives?.length) {
+  const root = kind === 'query' ? schema.getQueryType() : schema.getMutationType();
+  if (operation?.operation === kind && root && !operation.directives?.length) {
     const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
     try {
       const variables = operation.variableDefinitions ?? [];
       const simple = variables.map(simpleVariable);
       plan = {
         schema,
-        fields: collect(schema, schema.getQueryType()!, operation.selectionSet, fragments),
+        fields: collect(schema, root, operation.selectionSet, fragments, [], reach),
         variables,
         simpleVariables: simple.every((v) => v !== null) ? (simple as SimpleVariable[]) : null,
       };
