@@ -3,6 +3,7 @@ import type { Caller, PendingSession } from './auth/caller.js';
 import type { Database } from './db/database.js';
 import type { AuthConfig, EventsConfig } from './config.js';
 import type { EventFeed } from './events/feed.js';
+import type { EventThrottle } from './events/throttle.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
@@ -38,6 +39,8 @@ export interface Context {
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;
+  /** Throttled events (activity, token issued), written without a read first. */
+  eventThrottle: EventThrottle;
   /** SSE `Last-Event-ID`: where a reconnecting subscription resumes. */
   lastEventId?: string;
   /** The id of the event a subscription delivered last (what the stream's next message carries). */

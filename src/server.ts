@@ -11,6 +11,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config, type TokenConfig } from './config.js';
 import { EventFeed } from './events/feed.js';
+import { EventThrottle } from './events/throttle.js';
 import { KeyStore } from './tokens/keys.js';
 import { SessionTokens } from './tokens/session-tokens.js';
 import { apiTokenId, authenticate, opaqueSessionToken, type PendingSession } from './auth/caller.js';
@@ -105,7 +106,7 @@ function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): Se
   if (!settings.keySecret) return undefined;
   // A retired key stays published while a token it signed may still pass, skew included.
   const keys = new KeyStore(db.prisma, settings.keySecret, (settings.maxLifetimeSeconds + 300) * 1000, now);
-  return new SessionTokens(db.prisma, keys, settings);
+  return new SessionTokens(db.prisma, keys, settings, db.read);
 }
 
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events }: AppDependencies): App {
@@ -116,6 +117,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   metrics.watchSubscriptions(() => feed.size);
   const clientAddress = clientAddressResolver(config.trustProxy);
   const tokens = sessionTokens(db, config.auth.tokens, now);
+  const eventThrottle = new EventThrottle(config.events.activityIntervalMs);
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -201,6 +203,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         clientAddress: address,
         readQuery: db.read,
         transaction: (work) => db.transaction(work),
+        eventThrottle,
         events: feed,
         eventSettings: config.events,
         lastEventId: request.headers.get('last-event-id') ?? undefined,

@@ -37,6 +37,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Begins every statement a planned write sends straight to the driver: a DBA sees in pg_stat_statements what they are; tests count them. */
+export const plannedWriteMark = '/* sessiongraph planned write */';
+
 /** A statement straight to the driver: its rows. */
 export type Query = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 

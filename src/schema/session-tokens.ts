@@ -3,8 +3,8 @@
 // check a JWT themselves. The keys are published at /.well-known/jwks.json.
 import { requireAdmin, requireCaller, visibleIdentity } from '../auth/guards.js';
 import { sha256 } from '../auth/secrets.js';
+import { sessionById, type SessionWithIdentity } from '../auth/session-rows.js';
 import { eventOrigin } from '../events/origin.js';
-import { throttledEventDue, withEvents } from '../events/record.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { resolveId } from '../domain/vendor-ids.js';
@@ -74,12 +74,25 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
   }),
 });
 
+/**
+ * The session and its identity, as the request's authentication read them (an opaque token's
+ * lookup primes the loaders with both), or by one direct statement.
+ */
+async function sessionWithIdentity(ctx: Context, sessionId: string): Promise<SessionWithIdentity | null> {
+  const caller = ctx.caller;
+  if (caller?.kind === 'session' && caller.sessionId === sessionId && caller.credentialExpiresAt === undefined) {
+    const [session, identity] = await Promise.all([ctx.loaders.session.load(sessionId), ctx.loaders.identity.load(caller.identityId)]);
+    return session && identity ? { ...session, identity } : null;
+  }
+  return sessionById(ctx.readQuery, sessionId);
+}
+
 /** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
 async function issueFor(ctx: Context, sessionId: string, templateName: string | null | undefined, authorizedParty: string | null | undefined): Promise<IssuedToken> {
   const tokens = tokensOf(ctx);
   const caller = requireCaller(ctx);
   if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
-  const found = await ctx.prisma.session.findUnique({ where: { id: sessionId }, include: { identity: true } });
+  const found = await sessionWithIdentity(ctx, sessionId);
   const visible = visibleIdentity(ctx);
   // Another identity's session reads exactly like one that does not exist.
   if (!found || (visible !== null && (found.identityId !== visible || caller.kind !== 'session' || caller.sessionId !== sessionId))) {
@@ -91,25 +104,26 @@ async function issueFor(ctx: Context, sessionId: string, templateName: string | 
   }
   let template: JwtTemplate | null = null;
   if (templateName != null) {
-    template = await ctx.prisma.jwtTemplate.findUnique({ where: { name: templateName } });
+    template = await tokens.template(templateName);
     if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: 'input.template' });
   }
   const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, 'input.authorizedParty', 2048);
   const { identity, ...session } = found;
   const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now });
-  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every
-  // minute. Checked before any transaction, so a throttled mint costs one indexed read.
-  if (!(await throttledEventDue(ctx.prisma, 'SESSION_TOKEN_ISSUED', session.id, now, ctx.eventSettings.activityIntervalMs))) return issued;
-  await withEvents(ctx.prisma, ctx.events, async (_tx, events) => {
-    events.push({
+  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS (frontends mint every
+  // minute): one statement that writes it only when due, none when this instance knows it is not.
+  await ctx.eventThrottle.record(
+    ctx.readQuery,
+    {
       type: 'SESSION_TOKEN_ISSUED',
       identityId: identity.id,
       sessionId: session.id,
       ...eventOrigin(ctx),
       details: { template: issued.template, expiresAt: issued.expiresAt.toISOString() },
       occurredAt: now,
-    });
-  });
+    },
+    ctx.events,
+  );
   return issued;
 }
 

@@ -2,8 +2,8 @@
 // under a key derived from TOKEN_KEY_SECRET, so a database dump alone signs nothing. One key per
 // algorithm signs at a time; rotating retires it, and a retired key stays published in the JWKS
 // until the last token it can have signed has expired, then leaves the set.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { createCipheriv, createDecipheriv, createPrivateKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
 
 export const signingAlgorithms = ['RS256', 'ES256'] as const;
@@ -15,7 +15,10 @@ const cacheMs = 30_000;
 export interface ActiveKey {
   kid: string;
   algorithm: SigningAlgorithm;
-  privateKey: CryptoKey;
+  /** Node's own key object: it signs without WebCrypto's promise and copies (session-tokens.ts). */
+  privateKey: KeyObject;
+  /** The JWS protected header every token of this key carries, base64url-encoded once. */
+  header: string;
 }
 
 function sealingKey(secret: string): Buffer {
@@ -45,6 +48,9 @@ export class KeyStore {
   private active = new Map<SigningAlgorithm, { key: ActiveKey; loadedAt: number }>();
   private published: { keys: JWK[]; loadedAt: number; firstLeavesAt: number } | undefined;
   private verifying = new Map<string, CryptoKey>();
+  // Unsealed and imported once per kid: the database is asked again every cacheMs (a rotation on
+  // another instance), the key is not parsed again.
+  private imported = new Map<string, ActiveKey>();
   private lastMiss = 0;
 
   constructor(
@@ -135,12 +141,18 @@ export class KeyStore {
   }
 
   private async activeKey(row: SigningKey): Promise<ActiveKey> {
+    const known = this.imported.get(row.id);
+    if (known) return known;
     let pkcs8: string;
     try {
       pkcs8 = unseal(this.secret, row.sealedPrivateKey, row.id);
     } catch {
       throw new SealedKeyError(`signing key ${row.id} cannot be unsealed: TOKEN_KEY_SECRET differs from the one it was sealed with`);
     }
-    return { kid: row.id, algorithm: row.algorithm as SigningAlgorithm, privateKey: await importPKCS8(pkcs8, row.algorithm) };
+    const algorithm = row.algorithm as SigningAlgorithm;
+    const header = Buffer.from(JSON.stringify({ alg: algorithm, kid: row.id, typ: 'JWT' })).toString('base64url');
+    const key: ActiveKey = { kid: row.id, algorithm, privateKey: createPrivateKey(pkcs8), header };
+    this.imported.set(row.id, key);
+    return key;
   }
 }

@@ -2,12 +2,14 @@
 // (/.well-known/jwks.json) instead of asking sessiongraph on every request — Clerk's session token,
 // optionally shaped by a JWT template (Clerk templates, Kratos tokenize_as). sessiongraph accepts
 // them back as credentials too, checked locally; with strict revocation, plus one indexed lookup.
-import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { sign } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Query } from '../db/database.js';
 import type { Identity, JwtTemplate, PrismaClient, Session } from '../generated/prisma/client.js';
 import { decodeGlobalId, encodeGlobalId } from '../domain/global-id.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { signingAlgorithms, type KeyStore, type SigningAlgorithm } from './keys.js';
-import { resolveClaims } from './templates.js';
+import { compileClaims, type CompiledClaims } from './templates.js';
 
 export interface TokenSettings {
   /** `iss` of every token, checked on the way back in. */
@@ -81,14 +83,38 @@ function placeholderValues(session: Session, identity: Identity, now: Date) {
   };
 }
 
+const templateByName = `SELECT id, name, claims, lifetime_seconds AS "lifetimeSeconds", allowed_clock_skew_seconds AS "allowedClockSkewSeconds",
+  algorithm, subject_source AS "subjectSource", created_at AS "createdAt", updated_at AS "updatedAt" FROM "public"."jwt_templates" WHERE name = $1`;
+
 export class SessionTokens {
   private templateSkew = new Map<string, { seconds: number; loadedAt: number }>();
+  // Each template's claims compiled once per version (its id and last change).
+  private compiled = new Map<string, { updatedAt: number; claims: CompiledClaims }>();
 
   constructor(
     private readonly prisma: PrismaClient,
     readonly keys: KeyStore,
     readonly settings: TokenSettings,
+    /** The database's direct statements: a template is then read without Prisma. */
+    private readonly read?: Query,
   ) {}
+
+  /** The JWT template of that name, or null. */
+  async template(name: string): Promise<JwtTemplate | null> {
+    if (!this.read) return this.prisma.jwtTemplate.findUnique({ where: { name } });
+    // PostgreSQL text holds no NUL: such a name names no template.
+    if (name.includes('\0')) return null;
+    const [row] = await this.read(templateByName, [name]);
+    return (row as JwtTemplate | undefined) ?? null;
+  }
+
+  private claimsOf(template: JwtTemplate): CompiledClaims {
+    const known = this.compiled.get(template.id);
+    if (known && known.updatedAt === template.updatedAt.getTime()) return known.claims;
+    const claims = compileClaims(template.claims);
+    this.compiled.set(template.id, { updatedAt: template.updatedAt.getTime(), claims });
+    return claims;
+  }
 
   /** A token for an active session, with the template's claims added when one is named. */
   async issue(input: { session: Session; identity: Identity; template: JwtTemplate | null; authorizedParty?: string; now: Date }): Promise<IssuedToken> {
@@ -101,7 +127,7 @@ export class SessionTokens {
       template?.subjectSource === 'external_id' && identity.externalId ? identity.externalId : encodeGlobalId('Identity', identity.id);
     const claims: JWTPayload = {
       // The template's claims first: the defaults below always win.
-      ...(template ? resolveClaims(template.claims, placeholderValues(session, identity, now)) : {}),
+      ...(template ? this.claimsOf(template)(placeholderValues(session, identity, now)) : {}),
       sid: encodeGlobalId('Session', session.id),
       sub: subject,
       iat: issuedAt,
@@ -112,7 +138,11 @@ export class SessionTokens {
       ...(input.authorizedParty ? { azp: input.authorizedParty } : {}),
       ...(template ? { tpl: template.name } : {}),
     };
-    const jwt = await new SignJWT(claims).setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
+    // A compact JWS, as jose's SignJWT writes it, signed by Node directly: RS256 is RSASSA-PKCS1-v1_5
+    // over SHA-256, ES256 ECDSA P-256 with r||s (JWS's form, not DER).
+    const signingInput = `${key.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = sign('sha256', Buffer.from(signingInput), algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey);
+    const jwt = `${signingInput}.${signature.toString('base64url')}`;
     return { jwt, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000), template: template?.name ?? null };
   }
 

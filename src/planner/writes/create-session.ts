@@ -14,8 +14,7 @@ import { sessionObject } from '../objects.js';
 import type { Collected } from '../selection.js';
 import { payloadJson } from './operation.js';
 
-/** Begins every planned write's statement: a DBA sees in pg_stat_statements what they are; tests count them. */
-export const plannedWriteMark = '/* sessiongraph planned write */';
+import { plannedWriteMark } from '../../db/database.js';
 
 export interface PlannedWrite {
   /** The mutation field's JSON (its payload), or undefined: the resolvers answer (they name any problem). */

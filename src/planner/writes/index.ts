@@ -6,7 +6,7 @@ import { createSession } from './create-session.js';
 import { payloadJson } from './operation.js';
 
 export { plannableMutation } from './operation.js';
-export { plannedWriteMark } from './create-session.js';
+export { plannedWriteMark } from '../../db/database.js';
 
 /** The response's `data` as JSON text, or undefined when the resolvers are to answer (nothing was written). */
 export async function plannedWrite(operation: PlannableOperation, ctx: Context, rawVariables: Record<string, unknown>): Promise<string | undefined> {
