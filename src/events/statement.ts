@@ -13,10 +13,10 @@ const columns = 'id, type, identity_id, session_id, credential_id, actor_session
 /**
  * An INSERT of the event (RETURNING its id), once for each row of `from` when given — a CTE of the
  * statement whose rows the event needs, e.g. the session a login inserted — or once outright.
- * `sessionIdSql` overrides the session id with SQL over `from` (its alias is `f`); `condition` is
+ * `sessionIdSql` and `detailsSql` override those values with SQL over `from` (its alias is `f`); `condition` is
  * SQL that must hold for the event to be written (a throttle).
  */
-export function eventInsertSql(event: EventInput, param: Param, options: { from?: string; sessionIdSql?: string; condition?: string } = {}): string {
+export function eventInsertSql(event: EventInput, param: Param, options: { from?: string; sessionIdSql?: string; detailsSql?: string; condition?: string } = {}): string {
   const values = [
     param(uuidv7(), 'uuid'),
     param(event.type, '"SessionEventType"'),
@@ -27,7 +27,7 @@ export function eventInsertSql(event: EventInput, param: Param, options: { from?
     param(event.actorApiClientId ?? null, 'text'),
     param(event.reason ?? null, 'text'),
     param(event.ipAddress ?? null, 'text'),
-    param(event.details == null ? null : JSON.stringify(event.details), 'jsonb'),
+    options.detailsSql ?? param(event.details == null ? null : JSON.stringify(event.details), 'jsonb'),
     param(event.occurredAt, 'timestamptz'),
   ];
   const from = options.from ? ` FROM ${options.from} f` : '';
@@ -37,12 +37,3 @@ export function eventInsertSql(event: EventInput, param: Param, options: { from?
 
 /** Notifies listening instances, once per row of the CTE `inserted` (collapsed to one at commit): SQL for a value of the statement's SELECT. */
 export const notifySql = (inserted: string) => `(SELECT count(pg_notify('${eventChannel}', '')) FROM ${inserted})`;
-
-/**
- * A throttled event (activity, token issued) is due when the session has none of its type within
- * `intervalMs` before `now`: as SQL over the table, for a statement that writes it only then, with
- * no read before it. The same rule as throttledEventDue().
- */
-export function noRecentEventSql(type: EventInput['type'], sessionIdSql: string, since: string, param: Param): string {
-  return `NOT EXISTS (SELECT 1 FROM "public"."session_events" recent WHERE recent.session_id = ${sessionIdSql} AND recent.type = ${param(type, '"SessionEventType"')} AND recent.occurred_at > ${since})`;
-}

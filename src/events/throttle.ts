@@ -6,7 +6,7 @@
 // asks the database, which holds what every instance wrote.
 import { plannedWriteMark, type Query } from '../db/database.js';
 import type { CommitListener, EventInput } from './record.js';
-import { eventInsertSql, notifySql } from './statement.js';
+import { eventInsertSql, notifySql, type Param } from './statement.js';
 
 // A bound on what is remembered: past it the memory starts again (the database still answers).
 const maxRemembered = 100_000;
@@ -16,6 +16,27 @@ export class EventThrottle {
   private known = new Map<string, number>();
 
   constructor(private readonly intervalMs: number) {}
+
+  /** Whether an event of this type is known to lie within the interval before `at`: writing another is surely not due. */
+  surelyThrottled(type: EventInput['type'], sessionId: string, at: Date): boolean {
+    const remembered = this.known.get(`${type}:${sessionId}`);
+    return this.intervalMs > 0 && remembered !== undefined && remembered > at.getTime() - this.intervalMs;
+  }
+
+  /** Remembers that an event of this type is stored, occurred at `at`. */
+  remember(type: EventInput['type'], sessionId: string, at: Date): void {
+    if (this.intervalMs <= 0) return;
+    if (this.known.size >= maxRemembered) this.known.clear();
+    const key = `${type}:${sessionId}`;
+    this.known.set(key, Math.max(at.getTime(), this.known.get(key) ?? -Infinity));
+  }
+
+  /** SQL that holds when the event is due (none of its type within the interval), for a statement that writes it only then. */
+  dueSql(type: EventInput['type'], sessionIdSql: string, at: Date, param: Param): string {
+    if (this.intervalMs <= 0) return 'true';
+    return `NOT EXISTS (SELECT 1 FROM "public"."session_events" recent WHERE recent.session_id = ${sessionIdSql} AND recent.type = ${param(type, '"SessionEventType"')}
+      AND recent.occurred_at > ${param(new Date(at.getTime() - this.intervalMs), 'timestamptz')})`;
+  }
 
   /**
    * Writes `event` (it names its session) unless one of its type lies within the interval before its

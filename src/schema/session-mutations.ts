@@ -1,6 +1,5 @@
-import { encodeGlobalId } from '../domain/global-id.js';
 import { eventOrigin } from '../events/origin.js';
-import { throttledEventDue, withEvents } from '../events/record.js';
+import { withEvents } from '../events/record.js';
 import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -8,9 +7,9 @@ import { DeviceNode } from './device.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { deviceData, newSession, noSuchIdentity, sessionCreatedEvent } from '../domain/new-session.js';
-import { invalidField, optionalText } from './input.js';
+import { optionalText } from './input.js';
 import { SessionNode } from './session.js';
-import { effectiveStatus } from '../domain/session-status.js';
+import { recordActivity } from '../sessions/activity.js';
 
 const AuthenticationMethodInput = builder.inputType('AuthenticationMethodInput', {
   description: 'One step of how a session was authenticated.',
@@ -110,39 +109,13 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       const sessionId = await resolveId(ctx.prisma, input.sessionId, 'Session');
-      const device = deviceData(input, 'input');
-      const organizationId = optionalText(input.organizationId, 'input.organizationId');
-      return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
-        // Lock the session row: concurrent touches of one session then agree on a single device row.
-        // NO KEY UPDATE, not UPDATE: an event insert's foreign-key check must not wait for it.
-        const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR NO KEY UPDATE`;
-        const session = locked.length ? await tx.session.findUnique({ where: { id: sessionId } }) : null;
-        if (!session) throw invalidField('input.sessionId', `no session ${input.sessionId}`);
-        const status = effectiveStatus(session, ctx.now());
-        if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${input.sessionId} is ${status}, not ACTIVE`);
-        const now = ctx.now();
-        const touched = await tx.session.update({
-          where: { id: sessionId },
-          data: { lastActiveAt: now, ...(organizationId !== undefined ? { lastActiveOrganizationId: organizationId } : {}) },
-        });
-        // At most one activity event per session per EVENT_ACTIVITY_INTERVAL_SECONDS.
-        const recordActivity = async (deviceId: string | null) => {
-          if (!(await throttledEventDue(tx, 'SESSION_ACTIVITY_RECORDED', sessionId, now, ctx.eventSettings.activityIntervalMs))) return;
-          events.push({ type: 'SESSION_ACTIVITY_RECORDED', identityId: session.identityId, sessionId, ...eventOrigin(ctx), details: { deviceId }, occurredAt: now });
-        };
-        if (device.userAgent === undefined && device.ipAddress === undefined) {
-          await recordActivity(null);
-          return { session: touched, device: null };
-        }
-        const known = await tx.device.findFirst({
-          where: { sessionId, userAgent: device.userAgent ?? null, ipAddress: device.ipAddress ?? null },
-          orderBy: { lastSeenAt: 'desc' },
-        });
-        const seen = known
-          ? await tx.device.update({ where: { id: known.id }, data: { lastSeenAt: now, location: device.location ?? known.location } })
-          : await tx.device.create({ data: { sessionId, ...device, firstSeenAt: now, lastSeenAt: now } });
-        await recordActivity(encodeGlobalId('Device', seen.id));
-        return { session: touched, device: seen };
+      return recordActivity(ctx, ctx.eventThrottle, ctx.events, {
+        sessionId,
+        givenId: String(input.sessionId),
+        device: deviceData(input, 'input'),
+        organizationId: optionalText(input.organizationId, 'input.organizationId'),
+        origin: eventOrigin(ctx),
+        now: ctx.now(),
       });
     },
   },
