@@ -8,7 +8,7 @@ import { memoryStore } from '../../src/rate-limit.js';
 import { createApp, type App } from '../../src/server.js';
 import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
-import { createIdentity } from '../support/sessions.js';
+import { createBrowserSession, createIdentity, requestRevocation } from '../support/sessions.js';
 
 const login = `mutation ($input: CreateSessionInput!) {
   createSession(input: $input) {
@@ -25,7 +25,7 @@ const login = `mutation ($input: CreateSessionInput!) {
 // A P-256 point (the generator), compressed.
 const publicKey = '036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296';
 
-async function ask(app: App, query: string, variables: Record<string, unknown>, authorization = adminAuthorization) {
+async function ask(app: App, query: string, variables: Record<string, unknown>, authorization: string = adminAuthorization) {
   const response = await app.fetch('http://sessiongraph.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
@@ -129,6 +129,56 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(planned).toEqual(resolved);
     expect(planned.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect({ sessions: await t.db.prisma.session.count(), devices: await t.db.prisma.device.count(), events: await t.db.prisma.sessionEvent.count() }).toEqual(before);
+  });
+
+  it('mints a token with one statement beside the authenticating lookup when the event is due, and none when this instance knows it is not', async () => {
+    const me = await createBrowserSession(t, identityId);
+    const mint = 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }';
+    // The signing key is made on first use; count from the second mint of a fresh session.
+    await ask(t.app, mint, { id: me.id });
+    const other = await createBrowserSession(t, identityId);
+    t.queries.length = 0;
+    const first = await ask(t.app, mint, { id: other.id }, other.authorization);
+    expect(first.body.errors).toBeUndefined();
+    // The session's lookup by its token, then the event's statement (no read before it).
+    expect(t.queries).toHaveLength(2);
+    expect(t.queries[1]!.startsWith(plannedWriteMark)).toBe(true);
+    t.queries.length = 0;
+    const again = await ask(t.app, '{ viewer { sessionToken { jwt } } }', {}, other.authorization);
+    expect(again.body.errors).toBeUndefined();
+    expect(t.queries).toHaveLength(1);
+    // Another instance does not know: its statement finds the event and writes none.
+    const elsewhere = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig(), rateLimits: memoryStore(), now: () => clock });
+    t.queries.length = 0;
+    expect((await ask(elsewhere, mint, { id: other.id }, other.authorization)).body.errors).toBeUndefined();
+    expect(t.queries.filter((sql) => sql.startsWith(plannedWriteMark))).toHaveLength(1);
+    const issued = await t.db.prisma.sessionEvent.count({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(issued).toBe(1);
+  });
+
+  it('records activity in one transaction of two statements, and a signed revocation in two transactions of two', async () => {
+    const me = await createBrowserSession(t, identityId);
+    t.queries.length = 0;
+    const touched = await ask(t.app, 'mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { session { id lastActiveAt } device { id } } }', {
+      input: { sessionId: me.id, userAgent: 'Firefox', ipAddress: '192.0.2.7' },
+    });
+    expect(touched.body.errors).toBeUndefined();
+    // BEGIN, the session's lock, the touch with its device and event, COMMIT — and the payload's
+    // fields resolved from the rows that statement returned.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : sql))).toEqual(['BEGIN', 'planned', 'planned', 'COMMIT']);
+    t.queries.length = 0;
+    const challenge = await requestRevocation(t, me.id, me.authorization);
+    // The session's lookup by token, the target's; then BEGIN, the identity's lock, the challenge, COMMIT.
+    expect(t.queries).toHaveLength(6);
+    t.queries.length = 0;
+    const confirmed = await ask(t.app, 'mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { session { id status } } }', {
+      r: challenge.requestId,
+      s: await me.sign(challenge.payloadToSign),
+    }, me.authorization);
+    expect(confirmed.body.data!.confirmRevocation.session.status).toBe('REVOKED');
+    // The caller's lookup, the challenge with its possible signers; BEGIN, the lock, the revocation with its event, COMMIT.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'BEGIN', 'planned', 'planned', 'COMMIT']);
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
   });
 
   it('leaves to the resolvers what it cannot answer: a read-only token, a vendor id, an identity\'s sessions', async () => {
