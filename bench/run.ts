@@ -268,14 +268,14 @@ export async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
 
 // ---------------------------------------------------------------- the peer
 
-/** The identity of each session token (PostGraphile, with no auth, is asked by identity). */
-async function identitiesOfTokens(databaseUrl: string, tokens: string[]): Promise<Map<string, string>> {
+/** The identity of each session token (PostGraphile, with no auth, is asked by identity), or another column of its session. */
+export async function identitiesOfTokens(databaseUrl: string, tokens: string[], column: 'identity_id' | 'id' = 'identity_id'): Promise<Map<string, string>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const hashes = tokens.map((t) => createHash('sha256').update(t).digest());
-    const { rows } = await client.query<{ token_hash: Buffer; identity_id: string }>('SELECT token_hash, identity_id FROM sessions WHERE token_hash = ANY($1)', [hashes]);
-    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.identity_id]));
+    const { rows } = await client.query<{ token_hash: Buffer; value: string }>(`SELECT token_hash, ${column} AS value FROM sessions WHERE token_hash = ANY($1)`, [hashes]);
+    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.value]));
     return new Map(tokens.map((t, i) => [t, byHash.get(hashes[i]!.toString('hex'))!]));
   } finally {
     await client.end();

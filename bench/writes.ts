@@ -7,7 +7,6 @@
 //
 // Part of `npm run bench`; alone: `npm run bench:writes [-- --quick]` (seeds a smaller population).
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { openDatabase } from '../src/db/database.js';
 import { applyMigrations } from '../src/db/migrations.js';
-import { freshDatabase, load, log, plan, poolSize, quick, startChild, startServer, type LoadSpec, type Measured } from './run.js';
+import { freshDatabase, identitiesOfTokens, load, log, plan, poolSize, quick, startChild, startServer, type LoadSpec, type Measured } from './run.js';
 import { admin } from './scenarios.js';
 import { seed, type Population } from './seed.js';
 
@@ -196,7 +195,7 @@ export async function writeScenarios(databaseUrl: string, population: Population
     results.scaleOut = { oneInstanceRequestsPerSecond: median(throughput.one), twoInstancesRequestsPerSecond: median(throughput.two), runs: throughput };
 
     log('writes 3. token mints (createSessionToken as the session): writing the throttled event, and throttled');
-    const sessionOfToken = await sessionIdsOfTokens(databaseUrl, population.tokens);
+    const sessionOfToken = await identitiesOfTokens(databaseUrl, population.tokens, 'id');
     const tokenAt = (i: number) => population.tokens[i % population.tokens.length]!;
     const mintSpec = (offset: number): LoadSpec => ({
       port: ours.port,
@@ -280,20 +279,6 @@ async function pairKeys(databaseUrl: string, made: { id: string }[], keys: Uint8
   try {
     const { rows } = await client.query<{ id: string; key: Buffer }>('SELECT id, signing_public_key AS key FROM sessions WHERE id = ANY($1::uuid[])', [made.map((m) => m.id.slice('Session:'.length))]);
     return rows.map((row) => ({ id: `Session:${row.id}`, secretKey: byPublic.get(row.key.toString('hex'))! }));
-  } finally {
-    await client.end();
-  }
-}
-
-/** Each token's session id (the mint names it). */
-async function sessionIdsOfTokens(databaseUrl: string, tokens: string[]): Promise<Map<string, string>> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const hashes = tokens.map((t) => createHash('sha256').update(t).digest());
-    const { rows } = await client.query<{ token_hash: Buffer; id: string }>('SELECT token_hash, id FROM sessions WHERE token_hash = ANY($1)', [hashes]);
-    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.id]));
-    return new Map(tokens.map((t, i) => [t, byHash.get(hashes[i]!.toString('hex'))!]));
   } finally {
     await client.end();
   }
