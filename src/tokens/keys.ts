@@ -76,12 +76,14 @@ export class KeyStore {
   /** Starts signing with a new key; the old one stays published until its tokens have expired. */
   async rotate(algorithm: SigningAlgorithm): Promise<SigningKey> {
     const now = this.now();
+    // The key pair first (an RSA key takes a while): the transaction then holds its lock only for the two writes.
+    const data = await this.newKey(algorithm);
     const created = await this.prisma.$transaction(async (tx) => {
       await tx.signingKey.updateMany({
         where: { algorithm, retiredAt: null },
         data: { retiredAt: now, publishedUntil: new Date(now.getTime() + this.maxTokenLifetimeMs) },
       });
-      return tx.signingKey.create({ data: await this.newKey(algorithm) });
+      return tx.signingKey.create({ data });
     });
     this.active.delete(algorithm);
     this.published = undefined;
