@@ -22,7 +22,7 @@ import { openDatabase } from '../src/db/database.js';
 import { applyMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/logger.js';
 import { memoryStore } from '../src/rate-limit.js';
-import { plannedReadMark } from '../src/schema/planned-reads.js';
+import { plannedReadMark } from '../src/planner/reads.js';
 import { encodeCursor } from '../src/schema/pagination.js';
 import { createApp } from '../src/server.js';
 import { activePage, admin, adminToken, deepActiveSession, entitiesQuery, globalIds, mixedIds, nodesQuery, securityPage } from './scenarios.js';

@@ -44,14 +44,14 @@ import { startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
+export const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
 const outFile = outIndex > 0 ? resolve(process.argv[outIndex + 1]!) : join(root, 'bench/results/latest.json');
-const plan = quick
+export const plan = quick
   ? { identities: 500, revocations: 100, pgliteIdentities: 200, warmupS: 0.5, durationS: 1.5, connections: 10 }
   : { identities: 10_000, revocations: 1000, pgliteIdentities: 2000, warmupS: 3, durationS: 10, connections: 20 };
-const poolSize = 10;
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+export const poolSize = 10;
+export const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 // ---------------------------------------------------------------- processes
 
@@ -67,7 +67,7 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-function startChild(args: string[], env: Record<string, string>, portOf: (line: string) => number | undefined): Promise<Child & { startedMs: number }> {
+export function startChild(args: string[], env: Record<string, string>, portOf: (line: string) => number | undefined): Promise<Child & { startedMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env } });
   let stderr = '';
@@ -123,7 +123,7 @@ const portFrom = (msg: string) => (line: string) => {
 };
 const serverPort = portFrom('sessiongraph ready');
 
-function startServer(env: Record<string, string>, readyWhen = serverPort) {
+export function startServer(env: Record<string, string>, readyWhen = serverPort) {
   // The compiled server, as it is deployed: npm run build, then npm start's command.
   const command = startCommand();
   return startChild(command.args, {
@@ -194,7 +194,7 @@ function postgresCpuSince(before: Map<number, number>): number {
   return spent;
 }
 
-interface LoadSpec {
+export interface LoadSpec {
   port: number;
   /** The server's process, to count its CPU time. */
   pid?: number;
@@ -209,7 +209,7 @@ interface LoadSpec {
   onBody?: (body: string) => void;
 }
 
-async function load(spec: LoadSpec): Promise<Measured> {
+export async function load(spec: LoadSpec): Promise<Measured> {
   const histogram = createHistogram();
   let errors = 0;
   let sent = 0;
@@ -264,21 +264,21 @@ async function load(spec: LoadSpec): Promise<Measured> {
   };
 }
 
-async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
+export async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
   await load({ ...spec, durationS: plan.warmupS });
   return load(spec);
 }
 
 // ---------------------------------------------------------------- the peer
 
-/** The identity of each session token (PostGraphile, with no auth, is asked by identity). */
-async function identitiesOfTokens(databaseUrl: string, tokens: string[]): Promise<Map<string, string>> {
+/** The identity of each session token (PostGraphile, with no auth, is asked by identity), or another column of its session. */
+export async function identitiesOfTokens(databaseUrl: string, tokens: string[], column: 'identity_id' | 'id' = 'identity_id'): Promise<Map<string, string>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const hashes = tokens.map((t) => createHash('sha256').update(t).digest());
-    const { rows } = await client.query<{ token_hash: Buffer; identity_id: string }>('SELECT token_hash, identity_id FROM sessions WHERE token_hash = ANY($1)', [hashes]);
-    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.identity_id]));
+    const { rows } = await client.query<{ token_hash: Buffer; value: string }>(`SELECT token_hash, ${column} AS value FROM sessions WHERE token_hash = ANY($1)`, [hashes]);
+    const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.value]));
     return new Map(tokens.map((t, i) => [t, byHash.get(hashes[i]!.toString('hex'))!]));
   } finally {
     await client.end();
@@ -286,7 +286,7 @@ async function identitiesOfTokens(databaseUrl: string, tokens: string[]): Promis
 }
 
 /** One JSON request to a server on this machine, its answer parsed. */
-const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
+export const post = async (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
   (await (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as any;
 
 /** Before measuring: ours, the raw-SQL baseline and PostGraphile list the same sessions and devices, in the same order. */
@@ -329,7 +329,7 @@ async function sameNodes(ours: number, raw: number, peer: number, population: Po
 
 // ---------------------------------------------------------------- database
 
-async function freshDatabase(): Promise<string> {
+export async function freshDatabase(): Promise<string> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
@@ -560,11 +560,15 @@ async function main() {
   log('npm start as a user runs it (median of 3)');
   results.npmStart = await measureNpmStart(adminToken);
 
+  // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against PostGraphile.
+  const writes = await (await import('./writes.js')).writeScenarios(databaseUrl, population);
+  results.writes = writes.results;
+
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(table(results, scenarios, statements));
+  process.stdout.write(table(results, scenarios, statements) + writes.table);
 }
 
 interface Scenario {
@@ -607,7 +611,8 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
   ].join('\n');
 }
 
-main().catch((error: unknown) => {
+// Run as the entry point only: bench/writes.ts borrows its harness.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

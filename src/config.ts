@@ -38,6 +38,8 @@ export interface Config {
   events: EventsConfig;
   /** Answer plannable queries with one SQL statement (off: every query through the resolvers). */
   plannedReads: boolean;
+  /** Write a plannable mutation (a login) with one SQL statement (off: through the resolvers). */
+  plannedWrites: boolean;
 }
 
 /** The audit trail and the live subscriptions on it. */
@@ -333,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     metricsHost: env.METRICS_HOST?.trim() || '127.0.0.1',
     plannedReads: flag(env, 'PLANNED_READS', true),
+    plannedWrites: flag(env, 'PLANNED_WRITES', true),
     events: {
       retentionMs: integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
       activityIntervalMs: integer(env, 'EVENT_ACTIVITY_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,

@@ -1,7 +1,9 @@
 // What every resolver receives. Built per request by the server from the Database it was given.
 import type { Caller, PendingSession } from './auth/caller.js';
+import type { Database } from './db/database.js';
 import type { AuthConfig, EventsConfig } from './config.js';
 import type { EventFeed } from './events/feed.js';
+import type { EventThrottle } from './events/throttle.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
@@ -30,11 +32,15 @@ export interface Context {
   now(): Date;
   /** The client's address, as the request's proxies tell it (events record it for admins). */
   clientAddress: string;
-  /** A statement straight to the driver (planned reads), prepared on PostgreSQL. */
+  /** A statement straight to the driver (planned reads, and writes that are one statement), prepared on PostgreSQL. */
   readQuery(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Statements straight to the driver in one transaction on one connection (planned writes that lock first). */
+  transaction: Database['transaction'];
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;
+  /** Throttled events (activity, token issued), written without a read first. */
+  eventThrottle: EventThrottle;
   /** SSE `Last-Event-ID`: where a reconnecting subscription resumes. */
   lastEventId?: string;
   /** The id of the event a subscription delivered last (what the stream's next message carries). */

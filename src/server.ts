@@ -12,12 +12,14 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
+import { EventThrottle } from './events/throttle.js';
 import { apiTokenId, authenticate, opaqueSessionToken, type PendingSession } from './auth/caller.js';
 import { sha256 } from './auth/secrets.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
 import { eventStreamPlugin } from './http/event-stream.js';
 import { plannedReadsPlugin, wantsResolverTrace, type PlannedReadHint } from './http/planned-reads.js';
+import { plannedWritesPlugin } from './http/planned-writes.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -80,7 +82,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -102,13 +104,14 @@ export type App = YogaServerInstance<ServerContext, Context>;
 
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
-  const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now });
+  const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now, read: db.read });
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics, logger);
   metrics.watchPool(() => db.poolStats());
   // Clients' subscriptions: the revocation set's own is not one.
   metrics.watchSubscriptions(() => feed.size - (tokens?.revocations?.subscribed ? 1 : 0));
   const clientAddress = clientAddressResolver(config.trustProxy);
+  const eventThrottle = new EventThrottle(config.events.activityIntervalMs);
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -191,6 +194,8 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         now,
         clientAddress: address,
         readQuery: db.read,
+        transaction: (work) => db.transaction(work),
+        eventThrottle,
         events: feed,
         eventSettings: config.events,
         lastEventId: request.headers.get('last-event-id') ?? undefined,
@@ -212,6 +217,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       // Apollo federated tracing: adds extensions.ftv1 only when a gateway asks for it.
       useApolloInlineTrace(),
       ...(config.plannedReads ? [plannedReadsPlugin()] : []),
+      ...(config.plannedWrites ? [plannedWritesPlugin()] : []),
     ],
   });
 }
@@ -229,6 +235,7 @@ export function unopenedDatabase(refusal: () => Error): Database {
     description: 'opening',
     ping: () => Promise.reject(new DatabaseOpening()),
     read: () => Promise.reject(refusal()),
+    transaction: () => Promise.reject(refusal()),
     poolStats: () => undefined,
     close: () => Promise.resolve(),
   };

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     await events.start();
     // The signing keys (and each algorithm's next key) and the revocation set, made and loaded
     // beside the first requests: the JWKS and JWT requests wait for them, nothing else does.
-    const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date() });
+    const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date(), read: db.read });
     tokens?.prepare().catch((error: unknown) => logger.warn('session tokens not prepared yet; trying again on first use', { error: (error as Error).message }));
     app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on

@@ -50,11 +50,23 @@ describe('a fresh clone', () => {
 
   it('keeps data flowing one way: nothing below the schema imports the schema, the HTTP layer or the server', () => {
     // The layers above the domain: the schema (and its builder), the HTTP plugins, the server and CLIs.
-    const upper = /^src\/(schema\/|http\/|cli\/|demo\/|builder\.ts$|server\.ts$|main\.ts$|start\.ts$|maintenance\.ts$|generated\/)/;
-    const reachesUp = /from '(\.\.?\/)+(schema\/|http\/|builder\.js|server\.js|main\.js)/;
+    const upper = /^src\/(schema\/|planner\/|http\/|cli\/|demo\/|builder\.ts$|server\.ts$|main\.ts$|start\.ts$|maintenance\.ts$|generated\/)/;
+    const reachesUp = /from '(\.\.?\/)+(schema\/|planner\/|http\/|builder\.js|server\.js|main\.js)/;
     const offenders = repositoryFiles()
       .filter((file) => file.startsWith('src/') && file.endsWith('.ts') && !upper.test(file))
       .filter((file) => reachesUp.test(readFileSync(join(projectRoot, file), 'utf8')));
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps the planner beside the schema: neither uses the other\'s types, the planner shares only the cursor rules', () => {
+    const sources = repositoryFiles().filter((file) => file.endsWith('.ts'));
+    const read = (file: string) => readFileSync(join(projectRoot, file), 'utf8');
+    // The planner reads the schema it is handed (graphql-js), never the builder or a Pothos type.
+    const plannerReachesSchema = sources
+      .filter((file) => file.startsWith('src/planner/'))
+      .filter((file) => /from '(\.\.\/)+(builder\.js|schema\/(?!pagination\.js))/.test(read(file)));
+    const schemaReachesPlanner = sources.filter((file) => file.startsWith('src/schema/')).filter((file) => /from '(\.\.\/)+planner\//.test(read(file)));
+    expect(plannerReachesSchema).toEqual([]);
+    expect(schemaReachesPlanner).toEqual([]);
   });
 });

@@ -26,6 +26,16 @@ const select = [
   ...Object.entries(identityColumns).map(([field, column]) => `i.${column} AS "i.${field}"`),
 ].join(', ');
 
+/** A session row's columns under `alias`, named as Prisma names them (for rows shaped by sessionRow()). */
+export const sessionRowSql = (alias: string) => Object.entries(sessionColumns).map(([field, column]) => `${alias}.${column} AS "${field}"`).join(', ');
+
+/** A row of sessionRowSql()'s columns as Prisma hands a session over. */
+export function sessionRow(row: Record<string, unknown>): Session {
+  const session = { ...row } as Session;
+  if (session.signingPublicKey) session.signingPublicKey = new Uint8Array(session.signingPublicKey);
+  return session;
+}
+
 const byTokenHash = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = $1`;
 const byId = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.id = $1::uuid`;
 

@@ -26,11 +26,22 @@ export interface Database {
    * PostgreSQL it is a named prepared statement: parsed and planned once per connection.
    */
   read(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Statements straight to the driver on one connection, in one transaction (planned writes that
+   * need a lock before they read): committed when `work` resolves, rolled back when it throws.
+   */
+  transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
   /** The connection pool's use (PostgreSQL); undefined on the embedded database. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Finishes pending work and closes the database; safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Begins every statement a planned write sends straight to the driver: a DBA sees in pg_stat_statements what they are; tests count them. */
+export const plannedWriteMark = '/* sessiongraph planned write */';
+
+/** A statement straight to the driver: its rows. */
+export type Query = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** The database is still being opened (the server answers schema requests meanwhile). */
 export class DatabaseOpening extends Error {
@@ -162,6 +173,13 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
       await pglite.query('SELECT 1');
     },
     read: (text, params) => observed(options, text, params, async () => (await pglite.query<Record<string, unknown>>(text, [...params])).rows),
+    transaction: (work) =>
+      pglite.transaction((tx) => {
+        options.onQuery?.('BEGIN');
+        return work((text, params) => observed(options, text, params, async () => (await tx.query<Record<string, unknown>>(text, [...params])).rows)).then(
+          (result) => (options.onQuery?.('COMMIT'), result),
+        );
+      }),
     poolStats: () => undefined,
     close: once(async () => {
       await prisma.$disconnect();
@@ -234,6 +252,24 @@ async function openPostgres(
     },
     read: (text, params) =>
       observed(options, text, params, async () => (await pool.query({ name: prepared ? nameOf(text) : undefined, text, values: [...params] })).rows),
+    async transaction(work) {
+      const client = await pool.connect();
+      const run = (text: string, params: readonly unknown[]) =>
+        observed(options, text, params, async () => (await client.query({ name: prepared && params.length ? nameOf(text) : undefined, text, values: [...params] })).rows);
+      let broken: Error | undefined;
+      try {
+        await run('BEGIN', []);
+        const result = await work(run);
+        await run('COMMIT', []);
+        return result;
+      } catch (error) {
+        // A connection that cannot even roll back is not given back to the pool.
+        await run('ROLLBACK', []).catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: once(async () => {
       await prisma.$disconnect();

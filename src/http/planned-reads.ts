@@ -1,4 +1,4 @@
-// Runs plannable queries as one statement (schema/planned-reads.ts) instead of through the
+// Runs plannable queries as one statement (planner/reads.ts) instead of through the
 // resolvers. The statement returns the response's `data` as JSON text, which goes out as it came:
 // parsed only if a plugin reads it, never stringified again.
 //
@@ -9,11 +9,12 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settlePendingSession } from '../auth/caller.js';
 import type { Context } from '../context.js';
-import { planQuery, plannableOperation } from '../schema/planned-reads.js';
+import { planQuery, plannableOperation } from '../planner/reads.js';
 
 type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
-function plannedResult(text: string): SerializableResult {
+/** A result whose `data` is JSON text from the database, sent on as it came. */
+export function plannedResult(text: string): SerializableResult {
   let data: Record<string, unknown> | undefined;
   return {
     get data() {

@@ -10,9 +10,13 @@ import { codedError } from '../errors.js';
 import type { Challenge, Credential, Prisma, PrismaClient, Session } from '../generated/prisma/client.js';
 import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
 import { encodeGlobalId } from '../domain/global-id.js';
-import { effectiveStatus, effectiveStatusWhere } from '../domain/session-status.js';
+import { activeSql, effectiveStatus } from '../domain/session-status.js';
 import { eventOrigin } from '../events/origin.js';
 import { withEvents, type EventInput } from '../events/record.js';
+import { eventInsertSql, notifySql } from '../events/statement.js';
+import { sessionRow, sessionRowSql } from '../auth/session-rows.js';
+import { plannedWriteMark } from '../db/database.js';
+import { uuidv7 } from 'uuidv7';
 import { challengePayload } from './payload.js';
 import { parseSignature } from './signature-input.js';
 
@@ -40,33 +44,44 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
     audience: ctx.auth.audience,
     credential: request.newCredential && { type: request.credentialType!, ...request.newCredential },
   });
-  return ctx.prisma.$transaction(async (tx) => {
-    // Counted under the identity's lock, so concurrent requests cannot overshoot the cap together.
-    await lockIdentity(tx, request.identityId);
-    const open = await tx.challenge.count({ where: { identityId: request.identityId, consumedAt: null, expiresAt: { gt: issuedAt } } });
-    if (open >= ctx.auth.maxOpenChallenges) {
+  const created = await ctx.transaction(async (query) => {
+    // Counted under the identity's lock, so concurrent requests cannot overshoot the cap together:
+    // the count is a statement after the lock, which sees every challenge committed before it.
+    await query(lockIdentitySql, [request.identityId]);
+    const params: unknown[] = [];
+    const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+    const identity = p(request.identityId, 'uuid');
+    const [row] = await query(
+      `${plannedWriteMark} WITH open AS (SELECT count(*)::int AS n FROM "public"."challenges" c
+  WHERE c.identity_id = ${identity} AND c.consumed_at IS NULL AND c.expires_at > ${p(issuedAt, 'timestamptz')}),
+inserted AS (INSERT INTO "public"."challenges" (id, request_id, identity_id, operation, target_id, credential_type, operation_data, payload_to_sign, created_at, expires_at)
+  SELECT ${p(uuidv7(), 'uuid')}, ${p(requestId, 'text')}, ${identity}, ${p(request.operation, '"ChallengeOperation"')}, ${p(request.targetId, 'uuid')},
+    ${p(request.credentialType, '"CredentialType"')}, ${p(request.newCredential ? JSON.stringify(request.newCredential) : null, 'jsonb')}, ${p(payloadToSign, 'text')},
+    ${p(issuedAt, 'timestamptz')}, ${p(expiresAt, 'timestamptz')}
+  FROM open WHERE open.n < ${p(ctx.auth.maxOpenChallenges, 'int')} RETURNING ${challengeColumns})
+SELECT open.n AS "sg_open", inserted.* FROM open LEFT JOIN inserted ON true`,
+      params,
+    );
+    const { sg_open: open, ...challenge } = row!;
+    if (!challenge.id) {
       throw codedError(
         'TOO_MANY_CHALLENGES',
         `This account has ${open} open challenges (MAX_OPEN_CHALLENGES); confirm one or wait until they expire`,
       );
     }
-    const created = await tx.challenge.create({
-      data: {
-        requestId,
-        identityId: request.identityId,
-        operation: request.operation,
-        targetId: request.targetId,
-        credentialType: request.credentialType,
-        operationData: request.newCredential,
-        payloadToSign,
-        createdAt: issuedAt,
-        expiresAt,
-      },
-    });
-    ctx.metrics.challenges.inc({ operation: request.operation, outcome: 'issued' });
-    return created;
+    return challenge as unknown as Challenge;
   });
+  ctx.metrics.challenges.inc({ operation: request.operation, outcome: 'issued' });
+  return created;
 }
+
+/** A challenge row's columns, named as Prisma names them. */
+const challengeColumns = `id, request_id AS "requestId", identity_id AS "identityId", operation, target_id AS "targetId", credential_type AS "credentialType",
+  operation_data AS "operationData", payload_to_sign AS "payloadToSign", created_at AS "createdAt", expires_at AS "expiresAt", consumed_at AS "consumedAt",
+  signer_session_id AS "signerSessionId"`;
+
+// NO KEY UPDATE: serializes signed operations of one identity, yet lets event inserts check their foreign key.
+const lockIdentitySql = `${plannedWriteMark} SELECT 1 FROM "public"."identities" WHERE id = $1::uuid FOR NO KEY UPDATE`;
 
 /** Serializes signed operations of one identity until the transaction ends (see confirmChallenge). */
 async function lockIdentity(tx: Prisma.TransactionClient, identityId: string): Promise<void> {
@@ -96,26 +111,22 @@ export interface ConfirmedOperation {
 const invalidSignature = () =>
   codedError('INVALID_SIGNATURE', 'The signature does not verify with the key of any active session of this account');
 
-/** The active session of the challenge's identity whose key made `signature`, or an error. */
-async function findSigner(ctx: Context, challenge: Challenge, signature: string): Promise<Session> {
+/** A session that may sign: its id and its public key. */
+interface Candidate {
+  id: string;
+  signingPublicKey: Uint8Array;
+}
+
+/** The active session of the challenge's identity whose key made `signature` (among `candidates`), or an error. */
+function findSigner(ctx: Context, challenge: Challenge, signature: string, candidates: Candidate[]): Candidate {
   const presented = parseSignature(signature);
   if (!presented) throw invalidSignature();
-  const now = ctx.now();
-  const candidates = await ctx.prisma.session.findMany({
-    where: {
-      identityId: challenge.identityId,
-      signingPublicKey: { not: null },
-      ...effectiveStatusWhere('ACTIVE', now, ctx.prisma.session.fields),
-      // "Sign out other devices" must be signed by the session that stays.
-      ...(challenge.operation === 'REVOKE_OTHER_SESSIONS' ? { id: challenge.targetId } : {}),
-    },
-  });
   // The calling session's own key first: it is almost always the signer.
   const callerSession = ctx.caller?.kind === 'session' ? ctx.caller.sessionId : undefined;
   candidates.sort((a, b) => Number(b.id === callerSession) - Number(a.id === callerSession));
   const message = Buffer.from(challenge.payloadToSign, 'base64');
   const signer = candidates.find((session) => {
-    const key = session.signingPublicKey!;
+    const key = session.signingPublicKey;
     if (presented.publicKey) {
       return Buffer.from(key).equals(Buffer.from(presented.publicKey)) && verifyP256(key, message, presented.signature, 'der');
     }
@@ -124,6 +135,16 @@ async function findSigner(ctx: Context, challenge: Challenge, signature: string)
   if (!signer) throw invalidSignature();
   return signer;
 }
+
+/**
+ * The challenge and the sessions that may have signed it — active sessions of its identity with a
+ * key; for "sign out other devices" only the one that stays — in one statement.
+ */
+const challengeAndCandidates = `${plannedWriteMark} SELECT ${challengeColumns},
+  array(SELECT s.id || ':' || encode(s.signing_public_key, 'hex') FROM "public"."sessions" s
+    WHERE s.identity_id = c.identity_id AND s.signing_public_key IS NOT NULL AND ${activeSql('s', '$2::timestamptz')}
+      AND (c.operation <> 'REVOKE_OTHER_SESSIONS' OR s.id = c.target_id)) AS "sg_candidates"
+  FROM "public"."challenges" c WHERE c.request_id = $1`;
 
 /** The events a confirmed operation writes (in its transaction). */
 function operationEvents(ctx: Context, identityId: string, signer: Session, done: ConfirmedOperation, now: Date): EventInput[] {
@@ -192,7 +213,10 @@ async function perform(
 }
 
 async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }): Promise<ConfirmedOperation> {
-  const challenge = await ctx.prisma.challenge.findUnique({ where: { requestId } });
+  // PostgreSQL text holds no NUL: such a requestId names no challenge.
+  const [row] = requestId.includes('\0') ? [] : await ctx.readQuery(challengeAndCandidates, [requestId, ctx.now()]);
+  const { sg_candidates: listed, ...challengeRow } = row ?? {};
+  const challenge = row ? (challengeRow as unknown as Challenge) : null;
   // Another identity's challenge reads exactly like one that does not exist.
   if (!challenge || !mayActFor(ctx, challenge.identityId)) {
     throw codedError('CHALLENGE_NOT_FOUND', 'No challenge with this requestId');
@@ -201,8 +225,15 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
   if (challenge.consumedAt) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
   if (challenge.expiresAt <= ctx.now()) throw codedError('CHALLENGE_EXPIRED', 'This challenge has expired; request a new one');
 
-  const signer = await findSigner(ctx, challenge, signature);
+  const candidates = (listed as string[]).map((entry) => {
+    const [id, hex] = entry.split(':') as [string, string];
+    return { id, signingPublicKey: Uint8Array.from(Buffer.from(hex, 'hex')) };
+  });
+  const signer = findSigner(ctx, challenge, signature, candidates);
   const now = ctx.now();
+  if (challenge.operation === 'REVOKE_SESSION') return revokeSigned(ctx, challenge, signer.id, now);
+  const signerSession = await ctx.prisma.session.findUnique({ where: { id: signer.id } });
+  if (!signerSession) throw invalidSignature();
   return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
     // One signed operation per identity at a time: two sessions signing each other out at the same
     // moment would each see the other still active and both succeed, leaving the account with no
@@ -217,10 +248,49 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
     // The signer may have been revoked (or its identity deactivated) since we checked its signature.
     const stillActive = await tx.session.findUnique({ where: { id: signer.id }, include: { identity: { select: { state: true } } } });
     if (!stillActive || stillActive.identity.state !== 'ACTIVE' || effectiveStatus(stillActive, now) !== 'ACTIVE') throw invalidSignature();
-    const done = await perform(tx, challenge, signer, now);
-    events.push(...operationEvents(ctx, challenge.identityId, signer, done, now));
+    const done = await perform(tx, challenge, signerSession, now);
+    events.push(...operationEvents(ctx, challenge.identityId, signerSession, done, now));
     return done;
   });
+}
+
+/**
+ * A signed revocation of one session, the common case, straight to the driver: under the identity's
+ * lock (the same serialization as every signed operation), one statement consumes the challenge,
+ * checks that the signer is still active, revokes the target and writes its event. Whichever check
+ * fails, its error rolls the whole transaction back, in the order the general path checks them.
+ */
+async function revokeSigned(ctx: Context, challenge: Challenge, signerId: string, now: Date): Promise<ConfirmedOperation> {
+  let revokedSession: Session | undefined;
+  await ctx.transaction(async (query) => {
+    await query(lockIdentitySql, [challenge.identityId]);
+    const params: unknown[] = [];
+    const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+    const at = p(now, 'timestamptz');
+    const signer = p(signerId, 'uuid');
+    const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
+    const [row] = await query(
+      `${plannedWriteMark} WITH consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
+  WHERE c.id = ${p(challenge.id, 'uuid')} AND c.consumed_at IS NULL RETURNING c.id),
+signer AS (SELECT s.id FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id
+  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)}),
+revoked AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${at}, revoked_by_session_id = ${signer}, updated_at = ${p(new Date(), 'timestamptz')}
+  WHERE s.id = ${p(challenge.targetId, 'uuid')} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed) AND EXISTS (SELECT 1 FROM signer)
+  RETURNING ${sessionRowSql('s')}),
+written AS (${eventInsertSql(event, p, { from: 'revoked' })})
+SELECT EXISTS (SELECT 1 FROM consumed) AS "sg_consumed", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${notifySql('written')} AS "sg_events", revoked.*
+  FROM (SELECT 1) one LEFT JOIN revoked ON true`,
+      params,
+    );
+    const { sg_consumed: consumed, sg_signer: signerActive, sg_events: _events, ...session } = row!;
+    if (!consumed) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
+    // The signer may have been revoked (or its identity deactivated) since its signature was checked.
+    if (!signerActive) throw invalidSignature();
+    if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
+    revokedSession = sessionRow(session);
+  });
+  ctx.events.committed();
+  return { operation: 'REVOKE_SESSION', session: revokedSession!, revokedSessions: [revokedSession!], credential: null };
 }
 
 /** Step two: checks the signature and performs the operation; counted in the metrics either way. */

@@ -2,6 +2,7 @@
 // addCredential hand out a Challenge and change nothing; confirmChallenge (or its older name
 // confirmRevocation) checks the signature over it and acts.
 import { forbidden, requireCaller } from '../auth/guards.js';
+import { sessionById } from '../auth/session-rows.js';
 import { builder, type SchemaTypes } from '../builder.js';
 import type { Context } from '../context.js';
 import { codedError } from '../errors.js';
@@ -48,7 +49,8 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       const caller = requireSigner(ctx);
       const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
-      const session = await ctx.prisma.session.findUnique({ where: { id } });
+      // One direct statement (the row with its identity, as a session's authentication reads it).
+      const session = await sessionById(ctx.readQuery, id);
       if (!session || (caller.kind === 'session' && caller.identityId !== session.identityId)) throw notFound(String(input.sessionId));
       if (session.status !== 'ACTIVE') throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
       const challenge = await createChallenge(ctx, {

@@ -1,19 +1,15 @@
-import { uuidv7 } from 'uuidv7';
-import { encodeGlobalId } from '../domain/global-id.js';
 import { eventOrigin } from '../events/origin.js';
-import { throttledEventDue, withEvents } from '../events/record.js';
+import { withEvents } from '../events/record.js';
 import { requireAdmin } from '../auth/guards.js';
-import { sha256, newSecret } from '../auth/secrets.js';
 import { builder } from '../builder.js';
-import { sessionKeys } from '../crypto/session-keys.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import { DeviceNode } from './device.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum } from './enums.js';
 import { resolveId } from '../domain/vendor-ids.js';
-import { future, invalidField, optionalJsonObject, optionalText, p256PublicKey } from './input.js';
+import { deviceData, newSession, noSuchIdentity, sessionCreatedEvent } from '../domain/new-session.js';
+import { optionalText } from './input.js';
 import { SessionNode } from './session.js';
-import { effectiveStatus } from '../domain/session-status.js';
+import { recordActivity } from '../sessions/activity.js';
 
 const AuthenticationMethodInput = builder.inputType('AuthenticationMethodInput', {
   description: 'One step of how a session was authenticated.',
@@ -34,23 +30,6 @@ const DeviceInput = builder.inputType('DeviceInput', {
     location: t.string({ required: false, description: 'Where it is, as a place name.' }),
   }),
 });
-
-/** An IPv4 or IPv6 address, as text. */
-function ipAddress(value: string | null | undefined, field: string): string | undefined {
-  const text = optionalText(value, field, 64);
-  if (text !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/.test(text)) {
-    throw invalidField(field, 'must be an IPv4 or IPv6 address');
-  }
-  return text;
-}
-
-function deviceData(device: { userAgent?: string | null; ipAddress?: string | null; location?: string | null }, field: string) {
-  return {
-    userAgent: optionalText(device.userAgent, `${field}.userAgent`, 2048),
-    ipAddress: ipAddress(device.ipAddress, `${field}.ipAddress`),
-    location: optionalText(device.location, `${field}.location`),
-  };
-}
 
 builder.relayMutationField(
   'createSession',
@@ -77,59 +56,21 @@ builder.relayMutationField(
       requireAdmin(ctx);
       const now = ctx.now();
       const identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
-      const id = uuidv7();
-      const keys = input.clientPublicKey
-        ? sessionKeys(p256PublicKey(input.clientPublicKey, 'input.clientPublicKey'), `Session:${id}`)
-        : undefined;
-      const sessionToken = newSecret('sgs_');
-      const methods: StoredAuthenticationMethod[] = (input.authenticationMethods ?? []).map((method, i) => {
-        if (method.completedAt && method.completedAt > now) {
-          throw invalidField(`input.authenticationMethods[${i}].completedAt`, 'must not be in the future');
-        }
-        return {
-          method: method.method,
-          aal: method.aal ?? null,
-          completedAt: (method.completedAt ?? now).toISOString(),
-          provider: optionalText(method.provider, `input.authenticationMethods[${i}].provider`) ?? null,
-          organization: optionalText(method.organization, `input.authenticationMethods[${i}].organization`) ?? null,
-        };
-      });
+      const created = newSession(input, identityId, now);
+      const { devices, sessionToken, ...columns } = created;
       const data: Prisma.SessionUncheckedCreateInput = {
-        id,
-        identityId,
-        type: input.type,
-        nickname: optionalText(input.nickname, 'input.nickname'),
-        expiresAt: future(input.expiresAt, 'input.expiresAt', now),
-        abandonAt: future(input.abandonAt, 'input.abandonAt', now),
-        clientId: optionalText(input.clientId, 'input.clientId', 255),
-        actor: optionalJsonObject(input.actor, 'input.actor') as object | undefined,
-        lastActiveOrganizationId: optionalText(input.lastActiveOrganizationId, 'input.lastActiveOrganizationId'),
-        aal: input.aal ?? undefined,
-        authenticationMethods: methods as unknown as Prisma.InputJsonValue,
-        authenticatedAt: now,
-        issuedAt: now,
-        lastActiveAt: now,
-        signingPublicKey: keys?.publicKey,
-        encryptedSigningKey: keys?.encryptedSessionSigningKey,
-        tokenHash: Uint8Array.from(sha256(sessionToken)),
-        devices: { create: (input.devices ?? []).map((device, i) => deviceData(device, `input.devices[${i}]`)) },
+        ...columns,
+        authenticationMethods: columns.authenticationMethods as unknown as Prisma.InputJsonValue,
+        actor: columns.actor as Prisma.InputJsonValue | undefined,
+        devices: { create: devices },
       };
-      if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) {
-        throw invalidField('input.identityId', `no identity ${input.identityId}`);
-      }
+      if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) throw noSuchIdentity(input.identityId);
       const session = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
-        const created = await tx.session.create({ data });
-        events.push({
-          type: 'SESSION_CREATED',
-          identityId,
-          sessionId: id,
-          ...eventOrigin(ctx),
-          details: { type: input.type, clientId: created.clientId },
-          occurredAt: now,
-        });
-        return created;
+        const row = await tx.session.create({ data });
+        events.push(sessionCreatedEvent(created, eventOrigin(ctx)));
+        return row;
       });
-      return { session, sessionToken, encryptedSessionSigningKey: keys?.encryptedSessionSigningKey ?? null };
+      return { session, sessionToken, encryptedSessionSigningKey: created.encryptedSigningKey ?? null };
     },
   },
   {
@@ -168,39 +109,13 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       const sessionId = await resolveId(ctx.prisma, input.sessionId, 'Session');
-      const device = deviceData(input, 'input');
-      const organizationId = optionalText(input.organizationId, 'input.organizationId');
-      return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
-        // Lock the session row: concurrent touches of one session then agree on a single device row.
-        // NO KEY UPDATE, not UPDATE: an event insert's foreign-key check must not wait for it.
-        const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM sessions WHERE id = ${sessionId}::uuid FOR NO KEY UPDATE`;
-        const session = locked.length ? await tx.session.findUnique({ where: { id: sessionId } }) : null;
-        if (!session) throw invalidField('input.sessionId', `no session ${input.sessionId}`);
-        const status = effectiveStatus(session, ctx.now());
-        if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${input.sessionId} is ${status}, not ACTIVE`);
-        const now = ctx.now();
-        const touched = await tx.session.update({
-          where: { id: sessionId },
-          data: { lastActiveAt: now, ...(organizationId !== undefined ? { lastActiveOrganizationId: organizationId } : {}) },
-        });
-        // At most one activity event per session per EVENT_ACTIVITY_INTERVAL_SECONDS.
-        const recordActivity = async (deviceId: string | null) => {
-          if (!(await throttledEventDue(tx, 'SESSION_ACTIVITY_RECORDED', sessionId, now, ctx.eventSettings.activityIntervalMs))) return;
-          events.push({ type: 'SESSION_ACTIVITY_RECORDED', identityId: session.identityId, sessionId, ...eventOrigin(ctx), details: { deviceId }, occurredAt: now });
-        };
-        if (device.userAgent === undefined && device.ipAddress === undefined) {
-          await recordActivity(null);
-          return { session: touched, device: null };
-        }
-        const known = await tx.device.findFirst({
-          where: { sessionId, userAgent: device.userAgent ?? null, ipAddress: device.ipAddress ?? null },
-          orderBy: { lastSeenAt: 'desc' },
-        });
-        const seen = known
-          ? await tx.device.update({ where: { id: known.id }, data: { lastSeenAt: now, location: device.location ?? known.location } })
-          : await tx.device.create({ data: { sessionId, ...device, firstSeenAt: now, lastSeenAt: now } });
-        await recordActivity(encodeGlobalId('Device', seen.id));
-        return { session: touched, device: seen };
+      return recordActivity(ctx, ctx.eventThrottle, ctx.events, {
+        sessionId,
+        givenId: String(input.sessionId),
+        device: deviceData(input, 'input'),
+        organizationId: optionalText(input.organizationId, 'input.organizationId'),
+        origin: eventOrigin(ctx),
+        now: ctx.now(),
       });
     },
   },

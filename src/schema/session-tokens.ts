@@ -3,8 +3,8 @@
 // check a JWT themselves. The keys are published at /.well-known/jwks.json.
 import { requireAdmin, requireCaller, visibleIdentity } from '../auth/guards.js';
 import { sha256 } from '../auth/secrets.js';
+import { sessionById, type SessionWithIdentity } from '../auth/session-rows.js';
 import { eventOrigin } from '../events/origin.js';
-import { throttledEventDue, withEvents } from '../events/record.js';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { resolveId } from '../domain/vendor-ids.js';
@@ -75,6 +75,19 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
   }),
 });
 
+/**
+ * The session and its identity, as the request's authentication read them (an opaque token's
+ * lookup primes the loaders with both), or by one direct statement.
+ */
+async function sessionWithIdentity(ctx: Context, sessionId: string): Promise<SessionWithIdentity | null> {
+  const caller = ctx.caller;
+  if (caller?.kind === 'session' && caller.sessionId === sessionId && caller.credentialExpiresAt === undefined) {
+    const [session, identity] = await Promise.all([ctx.loaders.session.load(sessionId), ctx.loaders.identity.load(caller.identityId)]);
+    return session && identity ? { ...session, identity } : null;
+  }
+  return sessionById(ctx.readQuery, sessionId);
+}
+
 /** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
 /** Where the template and authorizedParty came from, for errors: the mutation's input fields, or the viewer field's arguments. */
 type ArgumentNames = { template: string; authorizedParty: string };
@@ -91,7 +104,7 @@ async function issueFor(
   const tokens = tokensOf(ctx);
   const caller = requireCaller(ctx);
   if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
-  const found = await ctx.prisma.session.findUnique({ where: { id: sessionId }, include: { identity: true } });
+  const found = await sessionWithIdentity(ctx, sessionId);
   const visible = visibleIdentity(ctx);
   // Another identity's session reads exactly like one that does not exist.
   if (!found || (visible !== null && (found.identityId !== visible || caller.kind !== 'session' || caller.sessionId !== sessionId))) {
@@ -103,7 +116,7 @@ async function issueFor(
   }
   let template: JwtTemplate | null = null;
   if (templateName != null) {
-    template = await ctx.prisma.jwtTemplate.findUnique({ where: { name: templateName } });
+    template = await tokens.template(templateName);
     if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: argumentNames.template });
   }
   const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, argumentNames.authorizedParty, 2048);
@@ -112,19 +125,20 @@ async function issueFor(
     if (error instanceof ClaimsTooLarge) throw invalidField(argumentNames.template, error.message);
     throw error;
   });
-  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS: frontends mint every
-  // minute. Checked before any transaction, so a throttled mint costs one indexed read.
-  if (!(await throttledEventDue(ctx.prisma, 'SESSION_TOKEN_ISSUED', session.id, now, ctx.eventSettings.activityIntervalMs))) return issued;
-  await withEvents(ctx.prisma, ctx.events, async (_tx, events) => {
-    events.push({
+  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS (frontends mint every
+  // minute): one statement that writes it only when due, none when this instance knows it is not.
+  await ctx.eventThrottle.record(
+    ctx.readQuery,
+    {
       type: 'SESSION_TOKEN_ISSUED',
       identityId: identity.id,
       sessionId: session.id,
       ...eventOrigin(ctx),
       details: { template: issued.template, expiresAt: issued.expiresAt.toISOString() },
       occurredAt: now,
-    });
-  });
+    },
+    ctx.events,
+  );
   return issued;
 }
 

@@ -4,8 +4,8 @@
 // its max-age) knows a key before its first token. Rotating promotes that next key, once it has
 // been published that long, and publishes a new next one; the retired key stays published until the
 // last token it can have signed has expired, then leaves the set.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { createCipheriv, createDecipheriv, createPrivateKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
 
 export const signingAlgorithms = ['RS256', 'ES256'] as const;
@@ -30,7 +30,10 @@ const keyStateLockKey = 7_424_323_002;
 export interface ActiveKey {
   kid: string;
   algorithm: SigningAlgorithm;
-  privateKey: CryptoKey;
+  /** Node's own key object: it signs without WebCrypto's promise and copies (session-tokens.ts). */
+  privateKey: KeyObject;
+  /** The JWS protected header every token of this key carries, base64url-encoded once. */
+  header: string;
 }
 
 function sealingKey(secret: string): Buffer {
@@ -69,6 +72,9 @@ export class KeyStore {
   private active = new Map<SigningAlgorithm, { key: ActiveKey; loadedAt: number }>();
   private published: { keys: JWK[]; loadedAt: number; firstLeavesAt: number } | undefined;
   private verifying = new Map<string, CryptoKey>();
+  // Unsealed and imported once per kid: the database is asked again every cacheMs (a rotation on
+  // another instance), the key is not parsed again.
+  private imported = new Map<string, ActiveKey>();
   private lastMiss = 0;
   private prepared: Promise<void> | undefined;
 
@@ -225,12 +231,18 @@ export class KeyStore {
   }
 
   private async activeKey(row: SigningKey): Promise<ActiveKey> {
+    const known = this.imported.get(row.id);
+    if (known) return known;
     let pkcs8: string;
     try {
       pkcs8 = unseal(this.secret, row.sealedPrivateKey, row.id);
     } catch {
       throw new SealedKeyError(`signing key ${row.id} cannot be unsealed: TOKEN_KEY_SECRET differs from the one it was sealed with`);
     }
-    return { kid: row.id, algorithm: row.algorithm as SigningAlgorithm, privateKey: await importPKCS8(pkcs8, row.algorithm) };
+    const algorithm = row.algorithm as SigningAlgorithm;
+    const header = Buffer.from(JSON.stringify({ alg: algorithm, kid: row.id, typ: 'JWT' })).toString('base64url');
+    const key: ActiveKey = { kid: row.id, algorithm, privateKey: createPrivateKey(pkcs8), header };
+    this.imported.set(row.id, key);
+    return key;
   }
 }

@@ -3,7 +3,9 @@
 // optionally shaped by a JWT template (Clerk templates, Kratos tokenize_as). sessiongraph accepts
 // them back as credentials too, checked locally against the keys and the in-memory revocation set;
 // with strict revocation, against one indexed lookup instead.
-import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { sign } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Query } from '../db/database.js';
 import type { Identity, JwtTemplate, PrismaClient, Session } from '../generated/prisma/client.js';
 import { decodeGlobalId, encodeGlobalId } from '../domain/global-id.js';
 import { effectiveStatus } from '../domain/session-status.js';
@@ -12,7 +14,7 @@ import type { EventFeed } from '../events/feed.js';
 import type { Logger } from '../logger.js';
 import { KeyStore, signingAlgorithms, type SigningAlgorithm } from './keys.js';
 import { RevocationSet } from './revocations.js';
-import { maxClaimsBytes, resolveClaims, type PlaceholderValues } from './templates.js';
+import { compileClaims, maxClaimsBytes, type CompiledClaims, type PlaceholderValues } from './templates.js';
 
 export interface TokenSettings extends Pick<TokenConfig, 'maxLifetimeSeconds'> {
   /** `iss` of every token, checked on the way back in. */
@@ -101,8 +103,13 @@ export function maxTokenPassMs(settings: Pick<TokenSettings, 'maxLifetimeSeconds
 // still open names a moment a little before its commit.
 const commitMarginMs = 300_000;
 
+const templateByName = `SELECT id, name, claims, lifetime_seconds AS "lifetimeSeconds", allowed_clock_skew_seconds AS "allowedClockSkewSeconds",
+  algorithm, subject_source AS "subjectSource", created_at AS "createdAt", updated_at AS "updatedAt" FROM "public"."jwt_templates" WHERE name = $1`;
+
 export class SessionTokens {
   private templateSkew = new Map<string, { seconds: number; loadedAt: number }>();
+  // Each template's claims compiled once per version (its id and last change).
+  private compiled = new Map<string, { updatedAt: number; claims: CompiledClaims }>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -110,6 +117,8 @@ export class SessionTokens {
     readonly settings: TokenSettings,
     /** Ended sessions and inactive identities, in memory; absent with strict revocation (which reads the row). */
     readonly revocations?: RevocationSet,
+    /** The database's direct statements: a template is then read without Prisma. */
+    private readonly read?: Query,
   ) {}
 
   /** Makes the keys (a signing and a next key per algorithm) and loads the revocation set: at start. */
@@ -124,6 +133,23 @@ export class SessionTokens {
     return this.revocations.refuses(sessionId, identityId);
   }
 
+  /** The JWT template of that name, or null. */
+  async template(name: string): Promise<JwtTemplate | null> {
+    if (!this.read) return this.prisma.jwtTemplate.findUnique({ where: { name } });
+    // PostgreSQL text holds no NUL: such a name names no template.
+    if (name.includes('\0')) return null;
+    const [row] = await this.read(templateByName, [name]);
+    return (row as JwtTemplate | undefined) ?? null;
+  }
+
+  private claimsOf(template: JwtTemplate): CompiledClaims {
+    const known = this.compiled.get(template.id);
+    if (known && known.updatedAt === template.updatedAt.getTime()) return known.claims;
+    const claims = compileClaims(template.claims);
+    this.compiled.set(template.id, { updatedAt: template.updatedAt.getTime(), claims });
+    return claims;
+  }
+
   /** A token for an active session, with the template's claims added when one is named. */
   async issue(input: { session: Session; identity: Identity; template: JwtTemplate | null; authorizedParty?: string; now: Date }): Promise<IssuedToken> {
     const { session, identity, template, now } = input;
@@ -135,7 +161,7 @@ export class SessionTokens {
       template?.subjectSource === 'external_id' && identity.externalId ? identity.externalId : encodeGlobalId('Identity', identity.id);
     const claims: JWTPayload = {
       // The template's claims first: the defaults below always win.
-      ...(template ? resolveClaims(template.claims, placeholderValues(session, identity, now)) : {}),
+      ...(template ? this.claimsOf(template)(placeholderValues(session, identity, now)) : {}),
       sid: encodeGlobalId('Session', session.id),
       sub: subject,
       iat: issuedAt,
@@ -146,11 +172,16 @@ export class SessionTokens {
       ...(input.authorizedParty ? { azp: input.authorizedParty } : {}),
       ...(template ? { tpl: template.name } : {}),
     };
-    const size = Buffer.byteLength(JSON.stringify(claims));
+    const payload = JSON.stringify(claims);
+    const size = Buffer.byteLength(payload);
     if (size > maxClaimsBytes) {
       throw new ClaimsTooLarge(`Template ${JSON.stringify(template?.name)} filled for this session takes ${size} bytes as JSON; a token's claims may take at most ${maxClaimsBytes}`);
     }
-    const jwt = await new SignJWT(claims).setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
+    // A compact JWS, as jose's SignJWT writes it, signed by Node directly: RS256 is RSASSA-PKCS1-v1_5
+    // over SHA-256, ES256 ECDSA P-256 with r||s (JWS's form, not DER).
+    const signingInput = `${key.header}.${Buffer.from(payload).toString('base64url')}`;
+    const signature = sign('sha256', Buffer.from(signingInput), algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey);
+    const jwt = `${signingInput}.${signature.toString('base64url')}`;
     return { jwt, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000), template: template?.name ?? null };
   }
 
@@ -209,7 +240,7 @@ export class SessionTokens {
 export function createSessionTokens(
   prisma: PrismaClient,
   settings: TokenConfig,
-  options: { feed?: EventFeed; logger: Logger; now: () => Date },
+  options: { feed?: EventFeed; logger: Logger; now: () => Date; read?: Query },
 ): SessionTokens | undefined {
   if (!settings.keySecret) return undefined;
   // A retired key stays published while a token it signed may still pass, skew included.
@@ -218,5 +249,5 @@ export function createSessionTokens(
     settings.strictRevocation || !options.feed
       ? undefined
       : new RevocationSet(prisma, options.feed, { keepMs: maxTokenPassMs(settings) + commitMarginMs, now: options.now, logger: options.logger });
-  return new SessionTokens(prisma, keys, settings, revocations);
+  return new SessionTokens(prisma, keys, settings, revocations, options.read);
 }

@@ -93,20 +93,33 @@ function lookup(values: PlaceholderValues, path: string): unknown {
   return typeof current === 'function' || typeof current === 'symbol' || typeof current === 'bigint' ? null : current;
 }
 
-/** The template's claims with every placeholder resolved. */
-export function resolveClaims(claims: unknown, values: PlaceholderValues): Record<string, unknown> {
-  const resolve = (value: unknown): unknown => {
+/** A template's claims made ready once: each string is known to be plain, one placeholder, or text with placeholders. */
+export type CompiledClaims = (values: PlaceholderValues) => Record<string, unknown>;
+
+export function compileClaims(claims: unknown): CompiledClaims {
+  const compile = (value: unknown): ((values: PlaceholderValues) => unknown) => {
     if (typeof value === 'string') {
       const single = whole.exec(value);
-      if (single) return lookup(values, single[1]!);
-      return value.replace(placeholder, (_m, path: string) => {
-        const found = lookup(values, path);
-        return found === null ? '' : typeof found === 'string' ? found : JSON.stringify(found);
-      });
+      if (single) {
+        const path = single[1]!;
+        return (values) => lookup(values, path);
+      }
+      if (value.search(placeholder) < 0) return () => value;
+      return (values) =>
+        value.replace(placeholder, (_m, path: string) => {
+          const found = lookup(values, path);
+          return found === null ? '' : typeof found === 'string' ? found : JSON.stringify(found);
+        });
     }
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
-    return value;
+    if (Array.isArray(value)) {
+      const items = value.map(compile);
+      return (values) => items.map((item) => item(values));
+    }
+    if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value).map(([key, item]) => [key, compile(item)] as const);
+      return (values) => Object.fromEntries(entries.map(([key, item]) => [key, item(values)]));
+    }
+    return () => value;
   };
-  return resolve(claims) as Record<string, unknown>;
+  return compile(claims) as CompiledClaims;
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
-import { plannedReadMark } from '../../src/schema/planned-reads.js';
+import { plannedReadMark } from '../../src/planner/reads.js';
 import { createApp, type App } from '../../src/server.js';
 import { createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets, pgliteTarget } from '../support/databases.js';

@@ -1,6 +1,6 @@
 // SQL statements per request, counted from Prisma's query log (as plugin-prisma's own tests do):
 // the page size must never change how many statements a query costs. These count the resolvers'
-// path (PLANNED_READS=false); test/schema/planned-reads.test.ts counts the planned one.
+// path (PLANNED_READS=false); test/planner/planned-reads.test.ts counts the planned one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/auth/secrets.js';
 import { createTestApp, type TestApp } from '../support/app.js';

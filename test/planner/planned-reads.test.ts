@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDocument } from '../../src/import/index.js';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
-import { coerceVariables, plannableOperation, plannedReadMark } from '../../src/schema/planned-reads.js';
+import { coerceVariables, plannableOperation, plannedReadMark } from '../../src/planner/reads.js';
 import { createApp, type App } from '../../src/server.js';
 import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';

@@ -1,0 +1,194 @@
+// The planned write path: what each write costs in statements (captured at the driver and from
+// Prisma's log), and that its answers, errors and rows are the resolvers' (PLANNED_WRITES=false on
+// the same database).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { plannedWriteMark } from '../../src/planner/writes/index.js';
+import { memoryStore } from '../../src/rate-limit.js';
+import { createApp, type App } from '../../src/server.js';
+import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+import { createBrowserSession, createIdentity, requestRevocation } from '../support/sessions.js';
+
+const login = `mutation ($input: CreateSessionInput!) {
+  createSession(input: $input) {
+    __typename
+    session { id type nickname status active aal clientId actor expiresAt issuedAt lastActiveAt signingPublicKey revokedAt
+      identity { id traits }
+      authenticationMethods { method aal provider completedAt }
+      devices { id userAgent ipAddress location firstSeenAt lastSeenAt } }
+    sessionToken
+    encryptedSessionSigningKey
+  }
+}`;
+
+// A P-256 point (the generator), compressed.
+const publicKey = '036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296';
+
+async function ask(app: App, query: string, variables: Record<string, unknown>, authorization: string = adminAuthorization) {
+  const response = await app.fetch('http://sessiongraph.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+}
+
+/** What differs between two logins of the same input: ids, secrets, times taken from the clock. */
+function comparable(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value)
+      .replace(/(Session|Device):[0-9a-f-]{36}/g, '$1:<id>')
+      .replace(/sgs_[A-Za-z0-9_-]{43}/g, '<token>')
+      .replace(/"(firstSeenAt|lastSeenAt)":"[^"]+"/g, '"$1":"<time>"'),
+  );
+}
+
+describe.each(databaseTargets)('planned writes on $name', (target) => {
+  let t: TestApp;
+  let resolving: App;
+  let identityId: string;
+  const clock = new Date('2026-03-01T12:00:00.000Z');
+  const expiresAt = new Date(clock.getTime() + 86_400_000).toISOString();
+
+  beforeAll(async () => {
+    t = await createTestApp(target, { now: () => clock });
+    resolving = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ PLANNED_WRITES: 'false' }), rateLimits: memoryStore(), now: () => clock });
+    identityId = await createIdentity(t, { email: 'login@example.com' });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  const input = () => ({
+    identityId,
+    type: 'PASSKEY',
+    nickname: 'laptop',
+    clientId: 'client_1',
+    actor: { sub: 'user_admin' },
+    aal: 'AAL2',
+    expiresAt,
+    clientPublicKey: publicKey,
+    authenticationMethods: [{ method: 'PASSWORD', aal: 'AAL1', completedAt: '2026-03-01T11:59:00.000Z' }, { method: 'TOTP', provider: 'authy' }],
+    devices: [{ userAgent: 'Firefox', ipAddress: '192.0.2.1', location: 'Berlin' }, { userAgent: 'Curl' }],
+  });
+
+  it('writes a login — session, devices, authentication methods and event — with one statement, and answers as the resolvers do', async () => {
+    t.queries.length = 0;
+    const planned = await ask(t.app, login, { input: input() });
+    const statements = [...t.queries];
+    expect(planned.body.errors).toBeUndefined();
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.startsWith(plannedWriteMark)).toBe(true);
+    const resolved = await ask(resolving, login, { input: input() });
+    expect(resolved.body.errors).toBeUndefined();
+    expect(comparable(planned)).toEqual(comparable(resolved));
+    // The rows as Prisma reads them back: the same but for ids, secrets and the database's clock.
+    const ids = [planned, resolved].map((r) => (r.body.data!.createSession.session.id as string).slice('Session:'.length));
+    const rows = await Promise.all(
+      ids.map((id) => t.db.prisma.session.findUniqueOrThrow({ where: { id }, omit: { tokenHash: false }, include: { devices: { orderBy: { id: 'asc' } }, events: true } })),
+    );
+    const shape = (row: (typeof rows)[number]) => {
+      const { id, tokenHash, createdAt, updatedAt, devices, events, ...rest } = row;
+      expect(tokenHash).toHaveLength(32);
+      expect(Math.abs(updatedAt.getTime() - createdAt.getTime())).toBeLessThan(60_000);
+      return {
+        ...rest,
+        devices: devices.map(({ id: _id, sessionId: _s, firstSeenAt: _f, lastSeenAt: _l, ...device }) => device),
+        events: events.map(({ id: _id, sequence: _q, sessionId, ...event }) => ({ ...event, sessionIs: sessionId === id })),
+      };
+    };
+    expect(shape(rows[0]!)).toEqual(shape(rows[1]!));
+    expect(rows[0]!.events).toHaveLength(1);
+    expect(rows[0]!.devices).toHaveLength(2);
+  });
+
+  it('hands the session token that authenticates, and the feed hears of the event', async () => {
+    const events: string[] = [];
+    const created = await ask(t.app, `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id } sessionToken } }`, { input: { identityId, type: 'PASSWORD' } });
+    const token = created.body.data!.createSession.sessionToken as string;
+    const viewer = await ask(t.app, '{ viewer { session { id } } }', {}, `Bearer ${token}`);
+    expect(viewer.body.data!.viewer.session.id).toBe(created.body.data!.createSession.session.id);
+    const stored = await t.db.prisma.sessionEvent.findMany({ where: { sessionId: (created.body.data!.createSession.session.id as string).slice(8) } });
+    events.push(...stored.map((event) => event.type));
+    expect(events).toEqual(['SESSION_CREATED']);
+  });
+
+  it.each([
+    ['an expiry in the past', { expiresAt: '2020-01-01T00:00:00.000Z' }, 'input.expiresAt'],
+    ['a key that is not a point', { clientPublicKey: '04' + '00'.repeat(64) }, 'input.clientPublicKey'],
+    ['a device with a bad address', { devices: [{ userAgent: 'x' }, { ipAddress: 'not an address' }] }, 'input.devices[1].ipAddress'],
+    ['an empty nickname', { nickname: '  ' }, 'input.nickname'],
+    ['an actor that is not an object', { actor: [1] }, 'input.actor'],
+    ['a method completed in the future', { authenticationMethods: [{ method: 'PASSWORD', completedAt: '2030-01-01T00:00:00.000Z' }] }, 'input.authenticationMethods[0].completedAt'],
+    ['an identity that does not exist', { identityId: 'Identity:00000000-0000-7000-8000-000000000000' }, 'input.identityId'],
+  ])('refuses %s with the resolvers\' BAD_USER_INPUT, and writes nothing', async (_what, change, field) => {
+    const before = { sessions: await t.db.prisma.session.count(), devices: await t.db.prisma.device.count(), events: await t.db.prisma.sessionEvent.count() };
+    const planned = await ask(t.app, login, { input: { ...input(), ...change } });
+    const resolved = await ask(resolving, login, { input: { ...input(), ...change } });
+    expect(planned).toEqual(resolved);
+    expect(planned.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect({ sessions: await t.db.prisma.session.count(), devices: await t.db.prisma.device.count(), events: await t.db.prisma.sessionEvent.count() }).toEqual(before);
+  });
+
+  it('mints a token with one statement beside the authenticating lookup when the event is due, and none when this instance knows it is not', async () => {
+    const me = await createBrowserSession(t, identityId);
+    const mint = 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }';
+    // The signing key is made on first use; count from the second mint of a fresh session.
+    await ask(t.app, mint, { id: me.id });
+    const other = await createBrowserSession(t, identityId);
+    t.queries.length = 0;
+    const first = await ask(t.app, mint, { id: other.id }, other.authorization);
+    expect(first.body.errors).toBeUndefined();
+    // The session's lookup by its token, then the event's statement (no read before it).
+    expect(t.queries).toHaveLength(2);
+    expect(t.queries[1]!.startsWith(plannedWriteMark)).toBe(true);
+    t.queries.length = 0;
+    const again = await ask(t.app, '{ viewer { sessionToken { jwt } } }', {}, other.authorization);
+    expect(again.body.errors).toBeUndefined();
+    expect(t.queries).toHaveLength(1);
+    // Another instance does not know: its statement finds the event and writes none.
+    const elsewhere = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig(), rateLimits: memoryStore(), now: () => clock });
+    t.queries.length = 0;
+    expect((await ask(elsewhere, mint, { id: other.id }, other.authorization)).body.errors).toBeUndefined();
+    expect(t.queries.filter((sql) => sql.startsWith(plannedWriteMark))).toHaveLength(1);
+    const issued = await t.db.prisma.sessionEvent.count({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(issued).toBe(1);
+  });
+
+  it('records activity in one transaction of two statements, and a signed revocation in two transactions of two', async () => {
+    const me = await createBrowserSession(t, identityId);
+    t.queries.length = 0;
+    const touched = await ask(t.app, 'mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { session { id lastActiveAt } device { id } } }', {
+      input: { sessionId: me.id, userAgent: 'Firefox', ipAddress: '192.0.2.7' },
+    });
+    expect(touched.body.errors).toBeUndefined();
+    // BEGIN, the session's lock, the touch with its device and event, COMMIT — and the payload's
+    // fields resolved from the rows that statement returned.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : sql))).toEqual(['BEGIN', 'planned', 'planned', 'COMMIT']);
+    t.queries.length = 0;
+    const challenge = await requestRevocation(t, me.id, me.authorization);
+    // The session's lookup by token, the target's; then BEGIN, the identity's lock, the challenge, COMMIT.
+    expect(t.queries).toHaveLength(6);
+    t.queries.length = 0;
+    const confirmed = await ask(t.app, 'mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { session { id status } } }', {
+      r: challenge.requestId,
+      s: await me.sign(challenge.payloadToSign),
+    }, me.authorization);
+    expect(confirmed.body.data!.confirmRevocation.session.status).toBe('REVOKED');
+    // The caller's lookup, the challenge with its possible signers; BEGIN, the lock, the revocation with its event, COMMIT.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'BEGIN', 'planned', 'planned', 'COMMIT']);
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
+  });
+
+  it('leaves to the resolvers what it cannot answer: a read-only token, a vendor id, an identity\'s sessions', async () => {
+    const sessionsToo = `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id identity { sessions(first: 5) { totalCount } } } } }`;
+    t.queries.length = 0;
+    const answered = await ask(t.app, sessionsToo, { input: { identityId, type: 'PASSWORD' } });
+    expect(answered.body.errors).toBeUndefined();
+    expect(answered.body.data!.createSession.session.identity.sessions.totalCount).toBeGreaterThan(1);
+    expect(t.queries.some((sql) => sql.startsWith(plannedWriteMark))).toBe(false);
+    const vendor = await ask(t.app, login, { input: { ...input(), identityId: 'user_nobody' } });
+    expect(vendor.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.identityId' });
+  });
+});
