@@ -9,7 +9,9 @@ import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../ge
 import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
-import { effectiveStatusWhere } from '../domain/session-status.js';
+import { sessionWhere } from '../sessions/filters.js';
+
+export { sessionWhere };
 
 export interface SessionFilter {
   identityId?: string | null;
@@ -52,24 +54,6 @@ export const IdentityFilterInput = builder.inputType('IdentityFilter', {
     externalId: t.string({ required: false, description: 'Only the identity with this vendor id (Grid `InternalAccount:…`, Kratos uuid, Clerk `user_…`).' }),
   }),
 });
-
-/** `identityUuid`: the filter's identityId, already resolved to ours (it may have been a vendor's). */
-export function sessionWhere(filter: Omit<SessionFilter, 'identityId'> & { identityUuid?: string }, ctx: Context, now: Date): Prisma.SessionWhereInput {
-  const and: Prisma.SessionWhereInput[] = [];
-  if (filter.identityUuid) and.push({ identityId: filter.identityUuid });
-  if (filter.clientId != null) and.push({ clientId: filter.clientId });
-  // Enum lists are sets: [ACTIVE × 500] is one condition, not 500.
-  if (filter.type) and.push({ type: { in: [...new Set(filter.type)] } });
-  if (filter.externalSource) and.push({ externalSource: filter.externalSource });
-  if (filter.externalId != null) and.push({ externalId: filter.externalId });
-  const fields = ctx.prisma.session.fields;
-  if (filter.status) and.push({ OR: [...new Set(filter.status)].map((status) => effectiveStatusWhere(status, now, fields)) });
-  if (filter.active != null) {
-    const active = effectiveStatusWhere('ACTIVE', now, fields);
-    and.push(filter.active ? active : { NOT: active });
-  }
-  return { AND: and };
-}
 
 export function identityWhere(filter: IdentityFilter): Prisma.IdentityWhereInput {
   return {

@@ -28,6 +28,7 @@ import type { Context } from '../context.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
 import { sessionCallerSql } from '../auth/session-rows.js';
 import { parseGlobalId } from '../domain/global-id.js';
+import { derivedAalSql } from '../domain/authentication-method.js';
 import { activeSql, effectiveStatusSql } from '../domain/session-status.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, pageBounds, type ConnectionArgs, type SortKey } from './pagination.js';
@@ -381,7 +382,7 @@ function sessionObject(fields: Collected[], s: string, build: Build, status?: Se
       case 'nickname': return text(`${s}.nickname`);
       case 'status': return status ? literal(JSON.stringify(status)) : present(effectiveStatusSql(s, build.now));
       case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatusSql(s, build.now)} = 'ACTIVE'`);
-      case 'aal': return plain(`${s}.aal::text`);
+      case 'aal': return plain(derivedAalSql(s));
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
       case 'lastActiveOrganizationId': return text(`${s}.last_active_organization_id`);
