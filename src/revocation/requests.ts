@@ -9,7 +9,7 @@ import { invalidField, nonEmpty, optionalText } from '../domain/input.js';
 import { resolveId } from '../domain/vendor-ids.js';
 import { codedError } from '../errors.js';
 import type { Challenge } from '../generated/prisma/client.js';
-import type { CredentialType } from '../generated/prisma/enums.js';
+import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
 import { confirmChallenge, createChallenge, type ConfirmedOperation } from './service.js';
 
 /** Signed operations are for admin API clients and sessions; a read-only token may not start one. */
@@ -106,8 +106,23 @@ export async function requestCredentialAddition(ctx: Context, input: { type: Cre
   });
 }
 
-/** Step two, counted by the confirmation rate limit: checks the signature and performs the operation, once. */
-export async function confirmSigned(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation> {
+/**
+ * Step two, counted by the confirmation rate limit: checks the signature and performs the operation,
+ * once. `expected` binds a retry to the request it repeats (Grid's signed retry names its operation
+ * and target in the path): a challenge for anything else reads as no challenge at all.
+ */
+export async function confirmSigned(
+  ctx: Context,
+  requestId: string,
+  signature: string,
+  expected?: { operation: ChallengeOperation; targetId?: string },
+): Promise<ConfirmedOperation> {
   await ctx.limiter.confirmation(requireSigner(ctx));
+  if (expected) {
+    const challenge = await ctx.prisma.challenge.findUnique({ where: { requestId }, select: { operation: true, targetId: true } });
+    if (!challenge || challenge.operation !== expected.operation || (expected.targetId !== undefined && challenge.targetId !== expected.targetId)) {
+      throw codedError('CHALLENGE_NOT_FOUND', 'No challenge with this requestId for this request');
+    }
+  }
   return confirmChallenge(ctx, requestId, signature);
 }
