@@ -5,7 +5,7 @@ import { visibleIdentity } from '../auth/guards.js';
 import type { Context } from '../context.js';
 import { noSuchId, resolveId } from '../domain/vendor-ids.js';
 import { planPage, toPage } from '../domain/pagination.js';
-import type { Device, Identity, Prisma, RecoveryAddress, Session, VerifiableAddress } from '../generated/prisma/client.js';
+import type { Credential, Device, Identity, Prisma, RecoveryAddress, Session, VerifiableAddress } from '../generated/prisma/client.js';
 import { sessionWhere, type SessionWhereFilter } from './filters.js';
 
 export type SessionRow = Session & {
@@ -83,4 +83,11 @@ export async function sessionsByKeyset(
   const rows = (await ctx.prisma.session.findMany({ where: { AND: [where, ...plan.where] }, include: includes[detail], orderBy: plan.orderBy, take: plan.take })) as SessionRow[];
   const page = toPage(plan, rows, () => Promise.resolve(false), () => Promise.resolve(0));
   return { rows: page.edges.map((edge) => edge.node), next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null };
+}
+
+/** The unrevoked credentials of an identity the caller may see, oldest first; none for one it may not. */
+export async function visibleActiveCredentials(ctx: Context, identityId: string): Promise<(Credential & { identity: Identity })[]> {
+  const visible = visibleIdentity(ctx);
+  if (visible !== null && visible !== identityId) return [];
+  return ctx.prisma.credential.findMany({ where: { identityId, revokedAt: null }, include: { identity: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
 }

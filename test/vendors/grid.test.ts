@@ -86,6 +86,8 @@ describe.each(databaseTargets)('Grid routes through fetch on $name', (target) =>
     expect(created.status).toBe(201);
     const method = (await created.json()) as { id: string; accountId: string; type: string; nickname: string };
     expect(method).toMatchObject({ id: expect.stringMatching(/^Credential:/), accountId: identityId, type: 'PASSKEY', nickname: 'iPhone Face-ID' });
+    const listed = (await (await grid(`/auth/credentials?accountId=${identityId}`)).json()) as { data: unknown[] };
+    expect(listed.data).toEqual([method]);
     const replayed = await grid('/auth/credentials', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(await retry(challenge, signer)) } });
     expect(replayed.status).toBe(401);
     expect(await t.db.prisma.credential.count({ where: { identityId: identityId.slice(9) } })).toBe(1);
@@ -97,6 +99,7 @@ describe.each(databaseTargets)('Grid routes through fetch on $name', (target) =>
     const revokeChallenge = (await revoke.json()) as { payloadToSign: string; requestId: string };
     expect((await grid(`/auth/credentials/${method.id}`, { method: 'DELETE', headers: await retry(revokeChallenge, signer) })).status).toBe(204);
     expect((await grid(`/auth/credentials/${method.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect(await (await grid(`/auth/credentials?accountId=${identityId}`)).json()).toEqual({ data: [] });
     const events = await t.db.prisma.sessionEvent.findMany({ where: { identityId: identityId.slice(9), type: { in: ['CREDENTIAL_ADDED', 'CREDENTIAL_REVOKED'] } } });
     expect(events.map((e) => [e.type, e.actorSessionId])).toEqual([
       ['CREDENTIAL_ADDED', signer.id.slice(8)],

@@ -12,7 +12,7 @@ import {
   requestCredentialRevocation,
   requestSessionRevocation,
 } from '../../revocation/requests.js';
-import { identityIdFromPath, sessionIdFromPath, sessionsByOffset, visibleSession } from '../../sessions/reads.js';
+import { identityIdFromPath, sessionIdFromPath, sessionsByOffset, visibleActiveCredentials, visibleSession } from '../../sessions/reads.js';
 import type { Context } from '../../context.js';
 import { json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
 
@@ -77,11 +77,20 @@ function signedRetry(request: Request): { signature: string; requestId: string }
   return { signature, requestId };
 }
 
-async function listSessions(request: RouteRequest): Promise<Response> {
+async function accountParam(request: RouteRequest): Promise<{ ctx: Context; identityUuid: string }> {
   const accountId = request.url.searchParams.get('accountId')?.trim();
-  if (!accountId) throw new RouteError(400, 'BAD_REQUEST', 'accountId is required: the internal account whose sessions to list');
+  if (!accountId) throw new RouteError(400, 'BAD_REQUEST', 'accountId is required: the internal account to list');
   const ctx = await request.context();
-  const identityUuid = await identityIdFromPath(ctx, accountId);
+  return { ctx, identityUuid: await identityIdFromPath(ctx, accountId) };
+}
+
+async function listCredentials(request: RouteRequest): Promise<Response> {
+  const { ctx, identityUuid } = await accountParam(request);
+  return json({ data: (await visibleActiveCredentials(ctx, identityUuid)).map((credential) => authMethodJson(credential, credential.identity)) });
+}
+
+async function listSessions(request: RouteRequest): Promise<Response> {
+  const { ctx, identityUuid } = await accountParam(request);
   // An account the caller cannot see lists as empty, like one with no sessions.
   const { rows } = await sessionsByOffset(ctx, { identityUuid, active: true }, ctx.maxPageSize, 0, 'brief');
   return json({ data: rows.map(authSessionJson) });
@@ -181,6 +190,7 @@ export function gridApi(prefix: string): VendorApi {
   const routes: Route[] = [
     { method: 'GET', path: '/auth/sessions', handler: listSessions },
     { method: 'DELETE', path: '/auth/sessions/:id', handler: revokeSession },
+    { method: 'GET', path: '/auth/credentials', handler: listCredentials },
     { method: 'POST', path: '/auth/credentials', handler: addCredential },
     { method: 'DELETE', path: '/auth/credentials/:id', handler: revokeCredential },
   ];
