@@ -38,6 +38,7 @@ import {
   securityPage,
 } from './scenarios.js';
 import { seed, type Population } from './seed.js';
+import { vendorScenarios } from './vendors.js';
 import { startCommand } from './start-command.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -197,8 +198,8 @@ interface LoadSpec {
   pid?: number;
   path: string;
   headers?: Record<string, string>;
-  /** The i-th request's JSON body (and extra headers). */
-  body: (i: number) => { body: unknown; headers?: Record<string, string> } | undefined;
+  /** The i-th request's JSON body (and extra headers; a GET, or another path, when it says so). */
+  body: (i: number) => { body?: unknown; headers?: Record<string, string>; method?: 'GET' | 'POST'; path?: string } | undefined;
   durationS?: number;
   amount?: number;
   overallRate?: number;
@@ -229,6 +230,7 @@ async function load(spec: LoadSpec): Promise<Measured> {
         setupRequest: (request) => {
           const next = spec.body(sent++);
           if (!next) return request;
+          if (next.method === 'GET') return { ...request, method: 'GET', path: next.path ?? spec.path, headers: { ...spec.headers, ...next.headers }, body: undefined };
           return {
             ...request,
             headers: { 'content-type': 'application/json', ...spec.headers, ...next.headers },
@@ -426,6 +428,8 @@ async function main() {
     const securityPeer = await warmAndMeasure(peerSpec);
     const at80 = await load({ ...security, overallRate: Math.max(1, Math.floor(securityOurs.requestsPerSecond * 0.8)) });
     scenarios.securityPage = { ours: securityOurs, raw: securityRaw, peer: securityPeer, p99At80PercentMs: at80.p99Ms };
+    log('1b. vendor routes beside the same GraphQL reads (Kratos whoami, Clerk getSessionList)');
+    results.vendorRoutes = await vendorScenarios(warmAndMeasure, { port: server.port, pid: server.process.pid }, population.tokens, identityOfToken);
 
     log('2. admin: a page of active sessions deep into the list');
     scenarios.activePage = {
@@ -586,6 +590,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     ...rows,
     '',
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
+    `- vendor routes beside the same GraphQL reads (CPU ms/req, route / GraphQL): ${JSON.stringify(results.vendorRoutes, (key, value) => (key === 'runs' ? undefined : value))}`,
     `- server RSS: peak ${memory.peakRssMB} MB, ${memory.readsPeakRssMB} MB over the reads (scenarios 1–4) (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
     `- cold start on an empty PGlite directory (median of 3): first answer ${results.coldStartMs} ms, first data answer ${results.coldStartDataMs} ms`,
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
