@@ -5,23 +5,15 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
+import type { IdentityState, Vendor } from '../generated/prisma/enums.js';
 import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
-import { sessionWhere } from '../sessions/filters.js';
+import { sessionWhere, type SessionWhereFilter } from '../sessions/filters.js';
 
 export { sessionWhere };
 
-export interface SessionFilter {
-  identityId?: string | null;
-  clientId?: string | null;
-  status?: SessionStatus[] | null;
-  active?: boolean | null;
-  type?: CredentialType[] | null;
-  externalSource?: Vendor | null;
-  externalId?: string | null;
-}
+export type SessionFilter = Omit<SessionWhereFilter, 'identityUuid'> & { identityId?: string | null };
 
 export const SessionFilterInput = builder.inputType('SessionFilter', {
   description: 'Narrows a list of sessions; all given conditions must hold.',
