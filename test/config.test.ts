@@ -58,12 +58,28 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: '50' }, 'TRUST_PROXY', /at most 20 proxy hops/],
     [{ MAX_LIST_LENGTH: '0' }, 'MAX_LIST_LENGTH', /from 1 to 100000/],
     [{ DATABASE_URL: 'postgres://x@h/db', DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /from 1 to 1000/],
+    [{ KRATOS_PREFIX: 'kratos' }, 'KRATOS_PREFIX', /expected a path such as \/kratos/],
+    [{ CLERK_PREFIX: '/graphql' }, 'CLERK_PREFIX', /taken by sessiongraph's own routes/],
+    [{ GRID_PREFIX: '/kratos/grid' }, 'GRID_PREFIX', /overlaps KRATOS_PREFIX/],
+    [{ VENDOR_ROUTES: 'sometimes' }, 'VENDOR_ROUTES', /expected true or false/],
+    [{ SESSION_COOKIE: 'my cookie' }, 'SESSION_COOKIE', /expected a cookie name/],
   ])('refuses %j naming %s', (env, variable, message) => {
     const error = problem(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('serves the vendor routes under their default prefixes, moved or turned off one by one', () => {
+    expect(loadConfig({}).vendors).toEqual({ enabled: true, kratosPrefix: '/kratos', clerkPrefix: '/clerk', gridPrefix: '/grid' });
+    expect(loadConfig({ KRATOS_PREFIX: '/ory/', CLERK_PREFIX: '', VENDOR_ROUTES: 'false' }).vendors).toEqual({
+      enabled: false,
+      kratosPrefix: '/ory',
+      clerkPrefix: '',
+      gridPrefix: '/grid',
+    });
+    expect(loadConfig({}).auth.sessionCookie).toBe('ory_kratos_session');
   });
 
   it('never prints a database password', () => {
