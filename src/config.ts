@@ -130,6 +130,8 @@ export interface AuthConfig {
   tokens: TokenConfig;
   /** The cookie that carries a session token (Kratos' `ory_kratos_session`), on /graphql and the Kratos routes. */
   sessionCookie: string;
+  /** Origins whose pages may call with the session cookie (credentialed CORS); none by default. */
+  credentialedOrigins: string[];
 }
 
 /** A configuration problem: `variable` names the environment variable at fault. */
@@ -291,6 +293,22 @@ function cookieName(raw: string | undefined): string {
   return value;
 }
 
+function origins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      // refused below
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== entry) {
+      throw new ConfigError('CORS_CREDENTIALED_ORIGINS', `expected origins such as https://app.example.com separated by commas; ${JSON.stringify(entry)} is not one`);
+    }
+  }
+  return list;
+}
+
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters (a long random string)');
@@ -338,6 +356,7 @@ export function loadConfig(env: Env = process.env): Config {
         strictRevocation: flag(env, 'STRICT_TOKEN_REVOCATION', false),
       },
       sessionCookie: cookieName(env.SESSION_COOKIE),
+      credentialedOrigins: origins(env.CORS_CREDENTIALED_ORIGINS),
     },
     limits: {
       maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),

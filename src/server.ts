@@ -195,6 +195,9 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Any page may read what it can ask for without cookies; only the listed origins may call with
+    // the session cookie (a browser sends it cross-origin only when the answer allows credentials).
+    cors: config.auth.credentialedOrigins.length > 0 ? { origin: config.auth.credentialedOrigins, credentials: true } : { credentials: false },
     // GraphiQL with its assets inlined (9 MB, rendered once): it works with no network.
     renderGraphiQL: renderGraphiqlPage,
     graphiql: config.graphiql ? { title: 'sessiongraph', defaultQuery: exampleQuery } : false,

@@ -34,6 +34,25 @@ describe.each(databaseTargets)('cookie and secretKey callers on $name', (target)
     expect((await t.graphql('{ __typename }', {}, { authorization: '', cookie: 'sg_session=sgs_wrong' })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('lets no other origin call with the cookie unless CORS_CREDENTIALED_ORIGINS names it', async () => {
+    const preflight = (app: TestApp, origin: string) =>
+      app.app.fetch('http://sessiongraph.test/graphql', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const open = await preflight(t, 'https://evil.example');
+    expect(open.headers.get('access-control-allow-credentials')).toBeNull();
+    const listed = await createTestApp(target, { env: { CORS_CREDENTIALED_ORIGINS: 'https://app.example.com' } });
+    try {
+      const allowed = await preflight(listed, 'https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+      expect((await preflight(listed, 'https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    } finally {
+      await listed.dispose();
+    }
+  });
+
   it('accepts an API token as Bearer <secretKey>, shown once by createApiToken, and Basic as before', async () => {
     const readKey = await secretKeyFor(t, 'READ');
     expect(readKey).toMatch(/^sgk_[\w-]{20}\.sgs_/);
