@@ -35,6 +35,7 @@ describe.each(databaseTargets)('Clerk routes through @clerk/backend on $name', (
     server = await serve(t);
     apiUrl = `${server.url}/clerk`;
     await importFixture(t, 'CLERK', 'clerk-sessions.json');
+    await importFixture(t, 'KRATOS', 'kratos-sessions.json');
   });
   afterAll(async () => {
     await server?.stop();
@@ -55,6 +56,13 @@ describe.each(databaseTargets)('Clerk routes through @clerk/backend on $name', (
     expect((await clerk(adminSecretKey).sessions.getSessionList({ userId: clerkUser, limit: 1, offset: 1 })).data.map((s) => s.id)).toEqual([clerkRevoked]);
     const byClient = await clerk(adminSecretKey).sessions.getSessionList({ clientId: 'client_2pQmU9zYxW8vU7tS6rQ5pO4nM3' });
     expect(byClient.data.map((s) => s.id)).toEqual([clerkActive]);
+  });
+
+  it('reads a session imported from Kratos by its Kratos uuid, shown under our id', async () => {
+    const got = await clerk(adminSecretKey).sessions.getSession('4a1c2e3f-5b6d-4e7f-8a9b-0c1d2e3f4a5b');
+    expect(got).toMatchObject({ id: 'Session:4a1c2e3f-5b6d-4e7f-8a9b-0c1d2e3f4a5b', userId: expect.stringMatching(/^Identity:/), status: 'active' });
+    const { data } = await clerk(adminSecretKey).sessions.getSessionList({ userId: '7f3b5d0e-2a61-4c1e-9a8b-5d2f0c4e6a11' });
+    expect(data.map((s) => s.id)).toContain(got.id);
   });
 
   it('serves sessions made here under our ids, with content-type exactly application/json', async () => {

@@ -35,6 +35,7 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     frontend = new FrontendApi(new Configuration({ basePath: `${server.url}/kratos` }));
     admin = identityApi(adminSecretKey);
     await importFixture(t, 'KRATOS', 'kratos-sessions.json');
+    await importFixture(t, 'CLERK', 'clerk-sessions.json');
   });
   afterAll(async () => {
     await server?.stop();
@@ -145,6 +146,15 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     const listed = await admin.listSessions({ active: true, pageSize: 500, expand: ['identity'] });
     expect(listed.data.map((s) => s.id)).toContain(kratosActive);
     expect(listed.data.every((s) => s.active && s.identity && !s.devices)).toBe(true);
+  });
+
+  it('reads a session imported from Clerk by its Clerk id, shown under our id', async () => {
+    const { data } = await admin.getSession({ id: 'sess_2pQmW8xYzA1bC3dE4fG5hI6jK7' });
+    expect(data.id).toMatch(/^Session:[0-9a-f-]{36}$/);
+    expect(data.identity?.id).toMatch(/^Identity:/);
+    expect((await admin.getSession({ id: data.id })).data.id).toBe(data.id);
+    const clerkUserSessions = await admin.listIdentitySessions({ id: 'user_2pQmV1aBcD2eF3gH4iJ5kL6mN7' });
+    expect(clerkUserSessions.data.map((s) => s.id)).toContain(data.id);
   });
 
   it('extends, revokes one and revokes all of an identity\'s sessions as an admin, writing the events', async () => {
