@@ -21,17 +21,20 @@ const identityColumns = {
   organizationId: 'organization_id', createdAt: 'created_at', updatedAt: 'updated_at',
 } as const;
 
-const select = [
+/** The select list of a session row `s` joined to its identity `i`, as shapeSessionWithIdentity() reads it. */
+export const sessionIdentitySelect = [
   ...Object.entries(sessionColumns).map(([field, column]) => `s.${column} AS "s.${field}"`),
   ...Object.entries(identityColumns).map(([field, column]) => `i.${column} AS "i.${field}"`),
 ].join(', ');
+const select = sessionIdentitySelect;
 
 const byTokenHash = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = $1`;
 const byId = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.id = $1::uuid`;
 
 export type SessionWithIdentity = Session & { identity: Identity };
 
-function shape(row: Record<string, unknown> | undefined): SessionWithIdentity | null {
+/** A row of sessionIdentitySelect, shaped as Prisma's session with its identity. */
+export function shapeSessionWithIdentity(row: Record<string, unknown> | undefined): SessionWithIdentity | null {
   if (!row) return null;
   const session: Record<string, unknown> = {};
   const identity: Record<string, unknown> = {};
@@ -43,11 +46,11 @@ function shape(row: Record<string, unknown> | undefined): SessionWithIdentity | 
 }
 
 export async function sessionByTokenHash(read: Database['read'], tokenHash: Uint8Array): Promise<SessionWithIdentity | null> {
-  return shape((await read(byTokenHash, [Buffer.from(tokenHash)]))[0]);
+  return shapeSessionWithIdentity((await read(byTokenHash, [Buffer.from(tokenHash)]))[0]);
 }
 
 export async function sessionById(read: Database['read'], id: string): Promise<SessionWithIdentity | null> {
-  return shape((await read(byId, [id]))[0]);
+  return shapeSessionWithIdentity((await read(byId, [id]))[0]);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Which sessions a list filter selects — by identity, client, credential type, vendor id, the
 // status as it reads now, or Kratos' `active` — for GraphQL's connections and the vendor routes alike.
 import type { Context } from '../context.js';
-import { effectiveStatusWhere } from '../domain/session-status.js';
+import { activeSql, effectiveStatusSql, effectiveStatusWhere } from '../domain/session-status.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { CredentialType, SessionStatus, Vendor } from '../generated/prisma/enums.js';
 
@@ -32,4 +32,19 @@ export function sessionWhere(filter: SessionWhereFilter, ctx: Pick<Context, 'pri
     and.push(filter.active ? active : { NOT: active });
   }
   return { AND: and };
+}
+
+/**
+ * The same filter as SQL over a session row `s`, for statements straight to the driver (the vendor
+ * routes' reads): identity, client, the status as it reads now and `active`, with the domain's SQL
+ * forms of those rules. `param` adds a parameter and returns its placeholder; `now` the clock's
+ * (added only when a condition needs it).
+ */
+export function sessionWhereSql(filter: Pick<SessionWhereFilter, 'identityUuid' | 'clientId' | 'status' | 'active'>, now: () => string, param: (value: unknown) => string): string[] {
+  const and: string[] = [];
+  if (filter.identityUuid) and.push(`s.identity_id = ${param(filter.identityUuid)}::uuid`);
+  if (filter.clientId != null) and.push(`s.client_id = ${param(filter.clientId)}`);
+  if (filter.status) and.push(`${effectiveStatusSql('s', now())} = ANY(${param([...new Set(filter.status)])}::text[])`);
+  if (filter.active != null) and.push(filter.active ? activeSql('s', now()) : `NOT ${activeSql('s', now())}`);
+  return and;
 }

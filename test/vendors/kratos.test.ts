@@ -84,8 +84,8 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
   });
 
   it('answers 401 with Kratos\' error body for no, a wrong or a revoked session token', async () => {
-    for (const call of [frontend.toSession(), frontend.toSession({ xSessionToken: 'sgs_not-a-token' }), frontend.listMySessions({ xSessionToken: 'nope' })]) {
-      const { status, error } = await refusal(call);
+    for (const call of [() => frontend.toSession(), () => frontend.toSession({ xSessionToken: 'sgs_not-a-token' }), () => frontend.listMySessions({ xSessionToken: 'nope' })]) {
+      const { status, error } = await refusal(call());
       expect(status).toBe(401);
       expect(error).toMatchObject({ code: 401, status: 'Unauthorized', id: 'session_inactive' });
       expect(error.reason).toEqual(expect.any(String));
@@ -124,8 +124,8 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     const identityId = await createIdentity(t, {});
     const keyed = await createBrowserSession(t, identityId);
     const other = await newSession(t, identityId);
-    for (const call of [frontend.disableMyOtherSessions({ xSessionToken: keyed.token }), frontend.disableMySession({ id: other.id, xSessionToken: keyed.token })]) {
-      const { status, error } = await refusal(call);
+    for (const call of [() => frontend.disableMyOtherSessions({ xSessionToken: keyed.token }), () => frontend.disableMySession({ id: other.id, xSessionToken: keyed.token })]) {
+      const { status, error } = await refusal(call());
       expect(status).toBe(403);
       expect(error.reason).toMatch(/signed flow/);
     }
