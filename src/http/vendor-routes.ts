@@ -11,7 +11,7 @@ type BuildContext = (request: Request, req: IncomingMessage | undefined, credent
 export function vendorRoutesPlugin(handle: VendorHandler, buildContext: BuildContext): Plugin<object, { req?: IncomingMessage }> {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
-      const response = await handle(request, url, (credentials) => buildContext(request, serverContext?.req, credentials, false));
+      const response = await handle(request, url, (credentials, options) => buildContext(request, serverContext?.req, credentials, options?.deferSession ?? false));
       if (response) endResponse(response);
     },
   };

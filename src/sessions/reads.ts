@@ -2,9 +2,11 @@
 // identity and devices — one statement straight to the driver (prepared on PostgreSQL), as the
 // planned GraphQL reads are — always through the caller's visibility (a session sees its own
 // identity's sessions; an id it may not see reads like one that does not exist).
+import { settlePendingSession } from '../auth/caller.js';
 import { visibleIdentity } from '../auth/guards.js';
 import { sessionIdentitySelect, shapeSessionWithIdentity } from '../auth/session-rows.js';
 import type { Context } from '../context.js';
+import { activeSql } from '../domain/session-status.js';
 import { noSuchId, resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, encodeCursor } from '../domain/pagination.js';
 import type { Credential, Device, Identity, RecoveryAddress, Session, VerifiableAddress } from '../generated/prisma/client.js';
@@ -80,6 +82,29 @@ export async function visibleSession(ctx: Context, id: string, detail: Detail): 
   const [row] = await ctx.readQuery(`SELECT ${detailSelect[detail]} ${from} WHERE s.id = $1::uuid`, [id]);
   const session = row ? shape(row, detail) : null;
   return session && (visible === null || session.identityId === visible) ? session : null;
+}
+
+/**
+ * The calling session with its identity and devices. A pending session token (deferred by the
+ * route) is checked in the same statement — authenticated as authenticate() decides: an active
+ * session of an active identity — and settled the usual way, with its 401, when it does not pass.
+ */
+export async function callerSession(ctx: Context, detail: Detail): Promise<SessionRow | null> {
+  const pending = ctx.pendingSession;
+  if (pending) {
+    const [row] = await ctx.readQuery(
+      `SELECT ${detailSelect[detail]}, (i.state = 'ACTIVE' AND ${activeSql('s', '$2::timestamptz')}) AS "authenticates" ${from} WHERE s.token_hash = $1`,
+      [pending.tokenHash, ctx.now()],
+    );
+    if (row?.authenticates) {
+      const session = shape(row, detail);
+      ctx.caller = { kind: 'session', sessionId: session.id, identityId: session.identityId };
+      ctx.pendingSession = undefined;
+      return session;
+    }
+    await settlePendingSession(ctx);
+  }
+  return ctx.caller?.kind === 'session' ? visibleSession(ctx, ctx.caller.sessionId, detail) : null;
 }
 
 /** The statement's WHERE for a list the caller may see; parameters are appended to `params`. */

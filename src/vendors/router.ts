@@ -6,16 +6,20 @@ import { GraphQLError } from 'graphql';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
 
-/** Builds the request's context from the credentials a vendor's SDK sends (an Authorization value). */
-export type ContextFor = (credentials: { authorization: string | null }) => Promise<Context>;
+/**
+ * Builds the request's context from the credentials a vendor's SDK sends (an Authorization value).
+ * `deferSession`: an opaque session token is checked by the route's own read (one statement), as
+ * the planned GraphQL reads do; until then the caller is pending (see settlePendingSession).
+ */
+export type ContextFor = (credentials: { authorization: string | null }, options?: { deferSession?: boolean }) => Promise<Context>;
 
 export interface RouteRequest {
   request: Request;
   url: URL;
   /** Path parameters (`:id`), decoded. */
   params: Record<string, string>;
-  /** The caller's context, authenticated the vendor's way (made once). */
-  context(): Promise<Context>;
+  /** The caller's context, authenticated the vendor's way (made once; `deferSession` only on the first call counts). */
+  context(options?: { deferSession?: boolean }): Promise<Context>;
   /** The JSON body; `{}` when there is none. */
   json(): Promise<unknown>;
 }
@@ -135,7 +139,7 @@ export function serveVendors(apis: VendorApi[], options: { logger: Logger; maxBo
         request,
         url,
         params: found.params,
-        context: () => (context ??= contextFor(api.credentials(request.headers))),
+        context: (contextOptions) => (context ??= contextFor(api.credentials(request.headers), contextOptions)),
         json: () => readJson(request, options.maxBodyBytes),
       });
     } catch (error) {

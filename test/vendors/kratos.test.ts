@@ -115,6 +115,8 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     expect(data).toEqual({ count: 2 });
     expect((await frontend.listMySessions({ xSessionToken: current.token })).data).toEqual([]);
     expect((await frontend.toSession({ xSessionToken: current.token })).data.active).toBe(true);
+    // A revoked session's token no longer authenticates.
+    expect((await refusal(frontend.toSession({ xSessionToken: others[1]!.token }))).status).toBe(401);
     const events = await t.db.prisma.sessionEvent.findMany({ where: { identityId: identityId.slice(9), type: { in: ['SESSION_REVOKED', 'OTHER_SESSIONS_REVOKED'] } } });
     expect(events.map((e) => e.type).sort()).toEqual(['OTHER_SESSIONS_REVOKED', 'SESSION_REVOKED', 'SESSION_REVOKED', 'SESSION_REVOKED']);
     expect(events.every((e) => e.actorSessionId === current.id.slice(8))).toBe(true);

@@ -8,7 +8,7 @@ import { decodeCursor } from '../../domain/pagination.js';
 import { codedError } from '../../errors.js';
 import { revokeOwnOtherSessions, revokeOwnSession } from '../../revocation/unsigned.js';
 import { adminRevokeSession, extendSession, revokeIdentitySessions } from '../../sessions/admin.js';
-import { identityIdFromPath, sessionIdFromPath, sessionsByKeyset, visibleSession, type SessionRow } from '../../sessions/reads.js';
+import { callerSession, identityIdFromPath, sessionIdFromPath, sessionsByKeyset, visibleSession, type SessionRow } from '../../sessions/reads.js';
 import { issueSessionToken } from '../../tokens/issue.js';
 import { booleanParam, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
 import { kratosIdentityId, kratosSessionJson } from './session-json.js';
@@ -110,12 +110,15 @@ function pageResponse(url: URL, size: number, next: string | null, body: unknown
 }
 
 async function whoami(request: RouteRequest): Promise<Response> {
-  const { ctx, sessionId } = await sessionCaller(request);
+  const ctx = await request.context({ deferSession: true });
+  // The token is checked in the statement that reads the session (one statement in all).
+  const row = await callerSession(ctx, 'full');
+  if (!row) throw new RouteError(401, 'UNAUTHENTICATED', 'No valid session credentials found in the request.');
   const template = request.url.searchParams.get('tokenize_as');
   let tokenized: string | undefined;
   if (template) {
     try {
-      tokenized = (await issueSessionToken(ctx, sessionId, { template, tokenize: true })).jwt;
+      tokenized = (await issueSessionToken(ctx, row.id, { template, tokenize: true })).jwt;
     } catch (error) {
       if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') {
         throw new RouteError(400, 'BAD_REQUEST', `Unable to find tokenizer template ${JSON.stringify(template)}`);
@@ -123,8 +126,6 @@ async function whoami(request: RouteRequest): Promise<Response> {
       throw error;
     }
   }
-  const row = await visibleSession(ctx, sessionId, 'full');
-  if (!row) throw new RouteError(401, 'UNAUTHENTICATED', 'No valid session credentials found in the request.');
   return json(sessionJson(ctx, row, false, undefined, tokenized), 200, { 'x-kratos-authenticated-identity-id': kratosIdentityId(row.identity) });
 }
 
