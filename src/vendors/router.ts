@@ -55,6 +55,11 @@ export interface VendorApi {
   errorResponse(error: RouteError): Response;
 }
 
+/** A domain error's code (`extensions.code`), if it has one. */
+export function codeOf(error: unknown): string | undefined {
+  return error instanceof GraphQLError ? (error.extensions.code as string | undefined) : undefined;
+}
+
 /** How a domain error's code reads over HTTP; the vendor decides the body. */
 export function routeErrorOf(error: unknown): RouteError | undefined {
   if (error instanceof RouteError) return error;

@@ -9,7 +9,7 @@ import type { SessionStatus } from '../../generated/prisma/enums.js';
 import { adminRevokeSession } from '../../sessions/admin.js';
 import { identityIdFromPath, sessionIdFromPath, sessionsByOffset, visibleSession } from '../../sessions/reads.js';
 import { issueSessionToken, tokensOf, verifyPresentedToken } from '../../tokens/issue.js';
-import { integerParam, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
+import { codeOf, integerParam, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
 import { clerkSessionJson } from './session-json.js';
 
 const statuses: SessionStatus[] = ['ACTIVE', 'REVOKED', 'ENDED', 'EXPIRED', 'REMOVED', 'ABANDONED', 'REPLACED', 'PENDING'];
@@ -110,7 +110,7 @@ async function getToken(request: RouteRequest): Promise<Response> {
     const issued = await issueSessionToken(ctx, row.id, { template });
     return json({ object: 'token', jwt: issued.jwt });
   } catch (error) {
-    if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') {
+    if (codeOf(error) === 'NOT_FOUND') {
       throw new RouteError(404, 'NOT_FOUND', `No JWT template named ${JSON.stringify(template)}`);
     }
     throw error;

@@ -10,7 +10,7 @@ import { revokeOwnOtherSessions, revokeOwnSession } from '../../revocation/unsig
 import { adminRevokeSession, extendSession, revokeIdentitySessions } from '../../sessions/admin.js';
 import { callerSession, identityIdFromPath, sessionIdFromPath, sessionsByKeyset, visibleSession, type SessionRow } from '../../sessions/reads.js';
 import { issueSessionToken } from '../../tokens/issue.js';
-import { booleanParam, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
+import { booleanParam, codeOf, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
 import { kratosIdentityId, kratosSessionJson } from './session-json.js';
 
 const statusText: Record<number, [string, string]> = {
@@ -120,7 +120,7 @@ async function whoami(request: RouteRequest): Promise<Response> {
     try {
       tokenized = (await issueSessionToken(ctx, row.id, { template, tokenize: true })).jwt;
     } catch (error) {
-      if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') {
+      if (codeOf(error) === 'NOT_FOUND') {
         throw new RouteError(400, 'BAD_REQUEST', `Unable to find tokenizer template ${JSON.stringify(template)}`);
       }
       throw error;
@@ -175,7 +175,7 @@ async function disableSession(request: RouteRequest): Promise<Response> {
     await adminRevokeSession(ctx, `Session:${row.id}`);
   } catch (error) {
     // Kratos' revocation is idempotent: an inactive session stays inactive, 204 either way.
-    if ((error as { extensions?: { code?: string } }).extensions?.code !== 'SESSION_ALREADY_REVOKED') throw error;
+    if (codeOf(error) !== 'SESSION_ALREADY_REVOKED') throw error;
   }
   return new Response(null, { status: 204 });
 }
@@ -190,7 +190,7 @@ async function extend(request: RouteRequest): Promise<Response> {
   try {
     await extendSession(ctx, `Session:${row.id}`, new Date(ctx.now().getTime() + lifespan));
   } catch (error) {
-    const code = (error as { extensions?: { code?: string } }).extensions?.code;
+    const code = codeOf(error);
     // Kratos answers 404 for a session it will not extend (inactive or gone).
     if (code === 'BAD_USER_INPUT' || code === 'SESSION_ALREADY_REVOKED') throw new RouteError(404, 'NOT_FOUND', 'Unable to locate the resource');
     throw error;
