@@ -332,11 +332,14 @@ async function freshDatabase(): Promise<string> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
-  await client.query('DROP DATABASE IF EXISTS sessiongraph_bench WITH (FORCE)');
-  await client.query('CREATE DATABASE sessiongraph_bench');
+  // BENCH_DATABASE_NAME: runs sharing one server need databases of their own.
+  const name = process.env.BENCH_DATABASE_NAME ?? 'sessiongraph_bench';
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`BENCH_DATABASE_NAME must be a plain lower-case identifier, got ${JSON.stringify(name)}`);
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${name}`);
   await client.end();
   const url = new URL(serverUrl);
-  url.pathname = '/sessiongraph_bench';
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
