@@ -40,6 +40,7 @@ import {
 import { revocationSetScenarios } from './revocation-set.js';
 import { withLockWaits, type LockWaits } from './lock-waits.js';
 import { seed, type Population } from './seed.js';
+import { vendorScenarios } from './vendors.js';
 import { startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 
@@ -200,8 +201,8 @@ export interface LoadSpec {
   pid?: number;
   path: string;
   headers?: Record<string, string>;
-  /** The i-th request's JSON body (and extra headers). */
-  body: (i: number) => { body: unknown; headers?: Record<string, string> } | undefined;
+  /** The i-th request's JSON body (and extra headers; a GET, or another path, when it says so). */
+  body: (i: number) => { body?: unknown; headers?: Record<string, string>; method?: 'GET' | 'POST'; path?: string } | undefined;
   durationS?: number;
   amount?: number;
   overallRate?: number;
@@ -232,6 +233,7 @@ export async function load(spec: LoadSpec): Promise<Measured> {
         setupRequest: (request) => {
           const next = spec.body(sent++);
           if (!next) return request;
+          if (next.method === 'GET') return { ...request, method: 'GET', path: next.path ?? spec.path, headers: { ...spec.headers, ...next.headers }, body: undefined };
           return {
             ...request,
             headers: { 'content-type': 'application/json', ...spec.headers, ...next.headers },
@@ -333,11 +335,14 @@ export async function freshDatabase(): Promise<string> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
-  await client.query('DROP DATABASE IF EXISTS sessiongraph_bench WITH (FORCE)');
-  await client.query('CREATE DATABASE sessiongraph_bench');
+  // BENCH_DATABASE_NAME: runs sharing one server need databases of their own.
+  const name = process.env.BENCH_DATABASE_NAME ?? 'sessiongraph_bench';
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`BENCH_DATABASE_NAME must be a plain lower-case identifier, got ${JSON.stringify(name)}`);
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${name}`);
   await client.end();
   const url = new URL(serverUrl);
-  url.pathname = '/sessiongraph_bench';
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
@@ -429,6 +434,8 @@ async function main() {
     const securityPeer = await warmAndMeasure(peerSpec);
     const at80 = await load({ ...security, overallRate: Math.max(1, Math.floor(securityOurs.requestsPerSecond * 0.8)) });
     scenarios.securityPage = { ours: securityOurs, raw: securityRaw, peer: securityPeer, p99At80PercentMs: at80.p99Ms };
+    log('1b. vendor routes beside the same GraphQL reads (Kratos whoami, Clerk getSessionList)');
+    results.vendorRoutes = await vendorScenarios(warmAndMeasure, { port: server.port, pid: server.process.pid }, population.tokens, identityOfToken);
 
     log('2. admin: a page of active sessions deep into the list');
     scenarios.activePage = {
@@ -600,6 +607,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     ...rows,
     '',
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
+    `- vendor routes beside the same GraphQL reads (CPU ms/req, route / GraphQL): ${JSON.stringify(results.vendorRoutes, (key, value) => (key === 'runs' ? undefined : value))}`,
     `- server RSS: peak ${memory.peakRssMB} MB, ${memory.readsPeakRssMB} MB over the reads (scenarios 1–4) (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
     `- cold start on an empty PGlite directory (median of 3): first answer ${results.coldStartMs} ms, first data answer ${results.coldStartDataMs} ms`,
     ...Object.entries((results.lockWaits ?? {}) as Record<string, LockWaits>).map(

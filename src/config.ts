@@ -40,7 +40,19 @@ export interface Config {
   plannedReads: boolean;
   /** Write a plannable mutation (a login) with one SQL statement (off: through the resolvers). */
   plannedWrites: boolean;
+  vendors: VendorRoutesConfig;
 }
+
+/** The vendors' own session APIs (Kratos, Clerk, Grid), served over the same store. */
+export interface VendorRoutesConfig {
+  enabled: boolean;
+  /** Where each vendor's routes live, e.g. `/kratos`; empty: that vendor's routes are off. */
+  kratosPrefix: string;
+  clerkPrefix: string;
+  gridPrefix: string;
+}
+
+export const defaultVendorRoutes: VendorRoutesConfig = { enabled: true, kratosPrefix: '/kratos', clerkPrefix: '/clerk', gridPrefix: '/grid' };
 
 /** The audit trail and the live subscriptions on it. */
 export interface EventsConfig {
@@ -124,6 +136,10 @@ export interface AuthConfig {
   /** Who the signed payloads are for: a signature made for another server is worthless here. */
   audience: string;
   tokens: TokenConfig;
+  /** The cookie that carries a session token (Kratos' `ory_kratos_session`), on /graphql and the Kratos routes. */
+  sessionCookie: string;
+  /** Origins whose pages may call with the session cookie (credentialed CORS); none by default. */
+  credentialedOrigins: string[];
 }
 
 /** A configuration problem: `variable` names the environment variable at fault. */
@@ -259,6 +275,59 @@ export function guessableSecret(secret: string): string | undefined {
 }
 
 const minAdminTokenLength = 32;
+const reservedPaths = ['/graphql', '/healthz', '/readyz', '/metrics', '/.well-known'];
+
+function routePrefix(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const value = raw.trim().replace(/\/+$/, '');
+  if (value === '') return '';
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) {
+    throw new ConfigError(name, `expected a path such as ${fallback} (letters, digits, "-", "_", "." and "~" between slashes), or empty to turn these routes off; got ${JSON.stringify(raw)}`);
+  }
+  if (reservedPaths.some((path) => value === path || value.startsWith(`${path}/`))) {
+    throw new ConfigError(name, `${value} is taken by sessiongraph's own routes (${reservedPaths.join(', ')})`);
+  }
+  return value;
+}
+
+function vendorRoutes(env: Env): VendorRoutesConfig {
+  const config = {
+    enabled: flag(env, 'VENDOR_ROUTES', true),
+    kratosPrefix: routePrefix(env, 'KRATOS_PREFIX', defaultVendorRoutes.kratosPrefix),
+    clerkPrefix: routePrefix(env, 'CLERK_PREFIX', defaultVendorRoutes.clerkPrefix),
+    gridPrefix: routePrefix(env, 'GRID_PREFIX', defaultVendorRoutes.gridPrefix),
+  };
+  const prefixes = [['KRATOS_PREFIX', config.kratosPrefix], ['CLERK_PREFIX', config.clerkPrefix], ['GRID_PREFIX', config.gridPrefix]].filter(([, p]) => p);
+  for (const [name, prefix] of prefixes) {
+    const clash = prefixes.find(([other, p]) => other !== name && (prefix === p || prefix!.startsWith(`${p}/`)));
+    if (clash) throw new ConfigError(name!, `${prefix} overlaps ${clash[0]} (${clash[1]}); give each vendor a path of its own`);
+  }
+  return config;
+}
+
+function cookieName(raw: string | undefined): string {
+  const value = raw?.trim();
+  if (!value) return 'ory_kratos_session';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) throw new ConfigError('SESSION_COOKIE', `expected a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function origins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      // refused below
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== entry) {
+      throw new ConfigError('CORS_CREDENTIALED_ORIGINS', `expected origins such as https://app.example.com separated by commas; ${JSON.stringify(entry)} is not one`);
+    }
+  }
+  return list;
+}
 
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -309,6 +378,8 @@ export function loadConfig(env: Env = process.env): Config {
         algorithm: oneOf(env, 'SESSION_TOKEN_ALGORITHM', ['RS256', 'ES256'], 'RS256'),
         strictRevocation: flag(env, 'STRICT_TOKEN_REVOCATION', false),
       },
+      sessionCookie: cookieName(env.SESSION_COOKIE),
+      credentialedOrigins: origins(env.CORS_CREDENTIALED_ORIGINS),
     },
     limits: {
       maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),
@@ -336,6 +407,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: env.METRICS_HOST?.trim() || '127.0.0.1',
     plannedReads: flag(env, 'PLANNED_READS', true),
     plannedWrites: flag(env, 'PLANNED_WRITES', true),
+    vendors: vendorRoutes(env),
     events: {
       retentionMs: integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
       activityIntervalMs: integer(env, 'EVENT_ACTIVITY_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,

@@ -9,11 +9,11 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, defaultVendorRoutes, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
 import { EventThrottle } from './events/throttle.js';
-import { apiTokenId, authenticate, opaqueSessionToken, type PendingSession } from './auth/caller.js';
+import { apiTokenId, authenticate, opaqueSessionToken, requestCredentials, type PendingSession } from './auth/caller.js';
 import { sha256 } from './auth/secrets.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
@@ -31,6 +31,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { metricsPlugin } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
 import { routesPlugin } from './http/routes.js';
+import { vendorRoutesPlugin } from './http/vendor-routes.js';
+import { vendorRoutes } from './vendors/index.js';
 import { subgraphSchemaAccessPlugin } from './http/schema-access.js';
 import { signedOperationLimitPlugin } from './http/signed-operations.js';
 import { createLoaders } from './loaders.js';
@@ -82,7 +84,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites'> & Partial<Pick<Config, 'metricsPort' | 'vendors'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -134,10 +136,65 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     blockFieldSuggestion: { enabled: production },
   }).protect();
 
+  const sessionCookie = config.auth.sessionCookie;
+  /** A request's context — caller, loaders, limits — for GraphQL and the vendor routes alike. */
+  const buildContext = async (request: Request, req: IncomingMessage | undefined, credentials: { authorization: string | null }, plannedRead: boolean): Promise<Context> => {
+    const address = clientAddress(request, req);
+    const { authorization } = credentials;
+    const tokenId = apiTokenId(authorization);
+    const loaders = createLoaders(db.prisma);
+    const authenticateRequest = async () => {
+      try {
+        return await authenticate(authorization, {
+          prisma: db.prisma,
+          read: db.read,
+          loaders,
+          adminToken: config.auth.adminToken,
+          tokens,
+          now: now(),
+        });
+      } catch (error) {
+        // Count wrong credentials, not a database that failed to answer.
+        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
+          throw await limiter.authenticationFailed(address, tokenId, error);
+        }
+        throw error;
+      }
+    };
+    const pendingToken = plannedRead ? opaqueSessionToken(authorization) : undefined;
+    const pendingSession: PendingSession | undefined = pendingToken ? { tokenHash: sha256(pendingToken), authenticate: authenticateRequest } : undefined;
+    const caller = pendingSession ? null : await authenticateRequest();
+    return {
+      prisma: db.prisma,
+      loaders,
+      logger,
+      requestId: log.requestId(request) ?? randomUUID(),
+      caller,
+      pendingSession,
+      auth: config.auth,
+      limiter,
+      metrics,
+      tokens,
+      maxPageSize: limits.maxPageSize,
+      now,
+      clientAddress: address,
+      readQuery: db.read,
+      transaction: (work) => db.transaction(work),
+      eventThrottle,
+      events: feed,
+      eventSettings: config.events,
+      lastEventId: request.headers.get('last-event-id') ?? undefined,
+    };
+  };
+  const vendors = config.vendors ?? defaultVendorRoutes;
+
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Any page may read what it can ask for without cookies; only the listed origins may call with
+    // the session cookie (a browser sends it cross-origin only when the answer allows credentials).
+    cors: config.auth.credentialedOrigins.length > 0 ? { origin: config.auth.credentialedOrigins, credentials: true } : { credentials: false },
     // GraphiQL with its assets inlined (9 MB, rendered once): it works with no network.
     renderGraphiQL: renderGraphiqlPage,
     graphiql: config.graphiql ? { title: 'sessiongraph', defaultQuery: exampleQuery } : false,
@@ -150,64 +207,20 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     logging: false,
     // Outside development a client never sees a stack, SQL or an internal message.
     maskedErrors: { isDev: config.env === 'development', maskError: log.maskError },
-    context: async (initial) => {
+    context: (initial) => {
       const { request, req } = initial;
-      const address = clientAddress(request, req);
-      const authorization = request.headers.get('authorization');
-      const tokenId = apiTokenId(authorization);
-      const loaders = createLoaders(db.prisma);
-      const authenticateRequest = async () => {
-        try {
-          return await authenticate(authorization, {
-            prisma: db.prisma,
-            read: db.read,
-            loaders,
-            adminToken: config.auth.adminToken,
-            tokens,
-            now: now(),
-          });
-        } catch (error) {
-          // Count wrong credentials, not a database that failed to answer.
-          if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
-            throw await limiter.authenticationFailed(address, tokenId, error);
-          }
-          throw error;
-        }
-      };
       // A query the planner answers checks an opaque session token in its own statement.
-      const pendingToken =
-        config.plannedReads && (initial as PlannedReadHint).plannedReadExpected && !wantsResolverTrace(request) ? opaqueSessionToken(authorization) : undefined;
-      const pendingSession: PendingSession | undefined = pendingToken ? { tokenHash: sha256(pendingToken), authenticate: authenticateRequest } : undefined;
-      const caller = pendingSession ? null : await authenticateRequest();
-      return {
-        prisma: db.prisma,
-        loaders,
-        logger,
-        requestId: log.requestId(request) ?? randomUUID(),
-        caller,
-        pendingSession,
-        auth: config.auth,
-        limiter,
-        metrics,
-        tokens,
-        maxPageSize: limits.maxPageSize,
-        now,
-        clientAddress: address,
-        readQuery: db.read,
-        transaction: (work) => db.transaction(work),
-        eventThrottle,
-        events: feed,
-        eventSettings: config.events,
-        lastEventId: request.headers.get('last-event-id') ?? undefined,
-      };
+      const planned = config.plannedReads && Boolean((initial as PlannedReadHint).plannedReadExpected) && !wantsResolverTrace(request);
+      return buildContext(request, req, requestCredentials(request.headers, sessionCookie), planned);
     },
     plugins: [
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
       metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),
       routesPlugin(db, rateLimits, logger, tokens?.keys),
+      ...(vendors.enabled ? [vendorRoutesPlugin(vendorRoutes(vendors, { logger, sessionCookie, maxBodyBytes: limits.maxRequestBodyBytes }), buildContext)] : []),
       requestParsingPlugin(limits.maxRequestBodyBytes),
-      csrfPreventionPlugin(),
+      csrfPreventionPlugin(sessionCookie),
       ...armor.plugins,
       ...(config.introspection ? [] : [useDisableIntrospection(), subgraphSchemaAccessPlugin()]),
       errorCodesPlugin({ hideSuggestions: production }),

@@ -66,6 +66,11 @@ describe('loadConfig', () => {
     [{ ADMIN_TOKEN: 'a long passphrase with spaces in it!' }, 'ADMIN_TOKEN', /must not contain spaces/],
     [{ RATE_LIMIT_IPV4_PREFIX: '33' }, 'RATE_LIMIT_IPV4_PREFIX', /from 1 to 32/],
     [{ RATE_LIMIT_IPV6_PREFIX: '0' }, 'RATE_LIMIT_IPV6_PREFIX', /from 1 to 128/],
+    [{ KRATOS_PREFIX: 'kratos' }, 'KRATOS_PREFIX', /expected a path such as \/kratos/],
+    [{ CLERK_PREFIX: '/graphql' }, 'CLERK_PREFIX', /taken by sessiongraph's own routes/],
+    [{ GRID_PREFIX: '/kratos/grid' }, 'GRID_PREFIX', /overlaps KRATOS_PREFIX/],
+    [{ VENDOR_ROUTES: 'sometimes' }, 'VENDOR_ROUTES', /expected true or false/],
+    [{ SESSION_COOKIE: 'my cookie' }, 'SESSION_COOKIE', /expected a cookie name/],
   ])('refuses %j naming %s', (env, variable, message) => {
     const error = problem(env);
     expect(error.variable).toBe(variable);
@@ -78,6 +83,17 @@ describe('loadConfig', () => {
     for (const token of ['f3a9c2e7b1d45a8e9c0b7d2f6a1e3c5b', 'sga_Yx1q8vB0m3KpT7wZr5NcJd2LfH9sGe4uAo6iWk']) {
       expect(loadConfig({ ADMIN_TOKEN: token }).auth.adminToken).toBe(token);
     }
+  });
+
+  it('serves the vendor routes under their default prefixes, moved or turned off one by one', () => {
+    expect(loadConfig({}).vendors).toEqual({ enabled: true, kratosPrefix: '/kratos', clerkPrefix: '/clerk', gridPrefix: '/grid' });
+    expect(loadConfig({ KRATOS_PREFIX: '/ory/', CLERK_PREFIX: '', VENDOR_ROUTES: 'false' }).vendors).toEqual({
+      enabled: false,
+      kratosPrefix: '/ory',
+      clerkPrefix: '',
+      gridPrefix: '/grid',
+    });
+    expect(loadConfig({}).auth.sessionCookie).toBe('ory_kratos_session');
   });
 
   it('never prints a database password', () => {

@@ -2,13 +2,15 @@
 // secret exists once, in what this returns; only its SHA-256 is stored.
 import type { ApiClient, PrismaClient } from '../generated/prisma/client.js';
 import type { ApiClientScope } from '../generated/prisma/enums.js';
-import { newSecret, sha256 } from './secrets.js';
+import { apiSecretKey, newSecret, sha256 } from './secrets.js';
 
 export interface NewApiToken {
   apiClient: ApiClient;
   secret: string;
   /** The ready-made header value: `Basic base64(<tokenId>:<secret>)`. */
   authorization: string;
+  /** The same credentials as one string, for `Authorization: Bearer` (Clerk's secretKey, Kratos' admin token). */
+  secretKey: string;
 }
 
 export async function createApiToken(prisma: PrismaClient, input: { name?: string; scope: ApiClientScope }): Promise<NewApiToken> {
@@ -17,5 +19,5 @@ export async function createApiToken(prisma: PrismaClient, input: { name?: strin
   const apiClient = await prisma.apiClient.create({
     data: { id, secretHash: sha256(secret).toString('hex'), scope: input.scope, name: input.name },
   });
-  return { apiClient, secret, authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` };
+  return { apiClient, secret, authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, secretKey: apiSecretKey(id, secret) };
 }

@@ -8,7 +8,7 @@ import type { ApiClientScope } from '../generated/prisma/enums.js';
 import type { Loaders } from '../loaders.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { looksLikeJwt, TokenRefusal, type SessionTokens } from '../tokens/session-tokens.js';
-import { secretMatches, sha256 } from './secrets.js';
+import { parseApiSecretKey, secretMatches, sha256 } from './secrets.js';
 import { sessionById, sessionByTokenHash, type SessionWithIdentity } from './session-rows.js';
 
 export type Caller =
@@ -161,7 +161,7 @@ export interface PendingSession {
 /** The session token of `Bearer <token>` credentials, when it is looked up by its hash (not a JWT). */
 export function opaqueSessionToken(header: string | null): string | undefined {
   const [scheme, credentials] = header?.trim().split(/\s+/, 2) ?? [];
-  if (scheme?.toLowerCase() !== 'bearer' || !credentials || looksLikeJwt(credentials)) return undefined;
+  if (scheme?.toLowerCase() !== 'bearer' || !credentials || looksLikeJwt(credentials) || parseApiSecretKey(credentials)) return undefined;
   return credentials;
 }
 
@@ -173,9 +173,10 @@ export async function settlePendingSession(ctx: { caller: Caller | null; pending
   ctx.pendingSession = undefined;
 }
 
-/** The token id of Basic credentials, if the header carries any (for per-token rate limits). */
+/** The token id of API token credentials (Basic, or a Bearer secretKey), if the header carries any (for per-token rate limits). */
 export function apiTokenId(header: string | null): string | undefined {
   const [scheme, credentials = ''] = header?.trim().split(/\s+/, 2) ?? [];
+  if (scheme?.toLowerCase() === 'bearer') return parseApiSecretKey(credentials)?.tokenId;
   if (scheme?.toLowerCase() !== 'basic') return undefined;
   const decoded = Buffer.from(credentials, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -192,10 +193,43 @@ export async function authenticate(header: string | null, options: AuthenticateO
       if (colon <= 0) throw unauthenticated('Basic credentials must be base64("<api token id>:<secret>")');
       return apiClient(decoded.slice(0, colon), decoded.slice(colon + 1), options);
     }
-    case 'bearer':
+    case 'bearer': {
       if (!credentials) throw unauthenticated('Bearer credentials need a session token');
-      return session(credentials, options);
+      const apiToken = parseApiSecretKey(credentials);
+      return apiToken ? apiClient(apiToken.tokenId, apiToken.secret, options) : session(credentials, options);
+    }
     default:
       throw unauthenticated('Authorization must be "Basic <base64 id:secret>" or "Bearer <session token>"');
   }
+}
+
+/** The value of cookie `name` in a Cookie header, if present. */
+export function cookieValue(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      try {
+        return decodeURIComponent(value) || undefined;
+      } catch {
+        return value || undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A request's credentials as one Authorization value: the header itself, else (where `sessionTokenHeader`)
+ * Kratos' X-Session-Token, else the session cookie — each a session token sent as Bearer.
+ * `fromCookie` tells CSRF checks that a browser may have attached it on its own.
+ */
+export function requestCredentials(headers: Headers, cookieName: string, sessionTokenHeader = false): { authorization: string | null; fromCookie: boolean } {
+  const authorization = headers.get('authorization');
+  if (authorization !== null && authorization.trim() !== '') return { authorization, fromCookie: false };
+  const token = sessionTokenHeader ? headers.get('x-session-token')?.trim() : undefined;
+  if (token) return { authorization: `Bearer ${token}`, fromCookie: false };
+  const cookie = cookieValue(headers.get('cookie'), cookieName);
+  return cookie ? { authorization: `Bearer ${cookie}`, fromCookie: true } : { authorization, fromCookie: false };
 }

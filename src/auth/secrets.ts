@@ -17,3 +17,19 @@ export function secretMatches(presented: string, storedDigest: string | Uint8Arr
   const actual = sha256(presented);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
+
+// An API token as one bearer string, `<token id>.<secret>` — what the vendors' SDKs send as
+// `Authorization: Bearer` (Clerk's secretKey, Kratos' admin access token). Token ids are `sgk_` and
+// 20 base64url characters (or the built-in `admin`), so the form cannot be a session token (no
+// dot) or a JWT (two dots, `eyJ` first).
+const secretKeyShape = /^(sgk_[A-Za-z0-9_-]{20}|admin)\.(.+)$/s;
+
+export function apiSecretKey(tokenId: string, secret: string): string {
+  return `${tokenId}.${secret}`;
+}
+
+/** The token id and secret of a bearer string in secretKey form, or undefined. */
+export function parseApiSecretKey(bearer: string): { tokenId: string; secret: string } | undefined {
+  const match = secretKeyShape.exec(bearer);
+  return match ? { tokenId: match[1]!, secret: match[2]! } : undefined;
+}

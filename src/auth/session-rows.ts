@@ -21,10 +21,12 @@ const identityColumns = {
   organizationId: 'organization_id', createdAt: 'created_at', updatedAt: 'updated_at',
 } as const;
 
-const select = [
+/** The select list of a session row `s` joined to its identity `i`, as shapeSessionWithIdentity() reads it. */
+export const sessionIdentitySelect = [
   ...Object.entries(sessionColumns).map(([field, column]) => `s.${column} AS "s.${field}"`),
   ...Object.entries(identityColumns).map(([field, column]) => `i.${column} AS "i.${field}"`),
 ].join(', ');
+const select = sessionIdentitySelect;
 
 /** A session row's columns under `alias`, named as Prisma names them (for rows shaped by sessionRow()). */
 export const sessionRowSql = (alias: string) => Object.entries(sessionColumns).map(([field, column]) => `${alias}.${column} AS "${field}"`).join(', ');
@@ -41,7 +43,8 @@ const byId = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identit
 
 export type SessionWithIdentity = Session & { identity: Identity };
 
-function shape(row: Record<string, unknown> | undefined): SessionWithIdentity | null {
+/** A row of sessionIdentitySelect, shaped as Prisma's session with its identity. */
+export function shapeSessionWithIdentity(row: Record<string, unknown> | undefined): SessionWithIdentity | null {
   if (!row) return null;
   const session: Record<string, unknown> = {};
   const identity: Record<string, unknown> = {};
@@ -53,11 +56,11 @@ function shape(row: Record<string, unknown> | undefined): SessionWithIdentity | 
 }
 
 export async function sessionByTokenHash(read: Database['read'], tokenHash: Uint8Array): Promise<SessionWithIdentity | null> {
-  return shape((await read(byTokenHash, [Buffer.from(tokenHash)]))[0]);
+  return shapeSessionWithIdentity((await read(byTokenHash, [Buffer.from(tokenHash)]))[0]);
 }
 
 export async function sessionById(read: Database['read'], id: string): Promise<SessionWithIdentity | null> {
-  return shape((await read(byId, [id]))[0]);
+  return shapeSessionWithIdentity((await read(byId, [id]))[0]);
 }
 
 /**

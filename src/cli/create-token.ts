@@ -30,6 +30,7 @@ async function run(args: string[]): Promise<string> {
       `created ${scope} API token ${token.apiClient.id}${name ? ` (${name})` : ''} on ${db.description}`,
       `secret (shown this once): ${token.secret}`,
       `header: Authorization: ${token.authorization}`,
+      `or: Authorization: Bearer ${token.secretKey}`,
     ].join('\n');
   } finally {
     await db.close();

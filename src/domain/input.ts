@@ -1,6 +1,6 @@
-// Checks on input that GraphQL's types cannot express, shared by the resolvers and the planned
-// writes. Each failure is a BAD_USER_INPUT naming the field (`input.expiresAt`), raised before
-// anything is written.
+// Checks on input that GraphQL's types cannot express, shared by every caller of the domain (the
+// resolvers, the planned writes, the vendor routes). Each failure is a BAD_USER_INPUT naming the
+// field (`input.expiresAt`), raised before anything is written.
 import { p256 } from '@noble/curves/nist.js';
 import { badUserInput } from '../errors.js';
 

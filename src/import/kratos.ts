@@ -1,24 +1,9 @@
 // Kratos' `GET /admin/identities/:id/sessions` response: a list of sessions, each embedding its
 // identity (with credentials keyed by type) and devices. A single session object is accepted too.
-import type { CredentialType } from '../generated/prisma/enums.js';
-import type { StoredAuthenticationMethod } from '../domain/authentication-method.js';
+import { kratosMethodTypes, type StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 import { RecordReader } from './record-reader.js';
 
-const kratosTypes: Record<string, CredentialType> = {
-  password: 'PASSWORD',
-  oidc: 'OIDC',
-  saml: 'SAML',
-  totp: 'TOTP',
-  lookup_secret: 'LOOKUP_SECRET',
-  webauthn: 'WEBAUTHN',
-  passkey: 'PASSKEY',
-  code: 'CODE',
-  code_recovery: 'CODE_RECOVERY',
-  link_recovery: 'LINK_RECOVERY',
-  profile: 'PROFILE',
-  'v0.6_legacy_session': 'LEGACY_SESSION',
-};
 const aals = { aal0: 'AAL0', aal1: 'AAL1', aal2: 'AAL2', aal3: 'AAL3' } as const;
 const states = { active: 'ACTIVE', inactive: 'INACTIVE' } as const;
 
@@ -28,7 +13,7 @@ function parseIdentity(r: RecordReader): ImportedIdentity {
     const c = RecordReader.of(value, `${r.path}.credentials.${key}`);
     return {
       externalId: key,
-      type: c.oneOf('type', kratosTypes, { required: true })!,
+      type: c.oneOf('type', kratosMethodTypes, { required: true })!,
       identifiers: c.strings('identifiers'),
       config: c.object('config') ?? {},
       version: c.integer('version'),
@@ -82,7 +67,7 @@ export function parseKratos(document: unknown): ImportBatch {
     const authenticatedAt = r.dateTime('authenticated_at');
     const authenticationMethods = r.records('authentication_methods').map(
       (m): StoredAuthenticationMethod => ({
-        method: m.oneOf('method', kratosTypes, { required: true })!,
+        method: m.oneOf('method', kratosMethodTypes, { required: true })!,
         aal: m.oneOf('aal', aals) ?? null,
         completedAt: m.dateTime('completed_at')?.toISOString() ?? null,
         provider: m.string('provider') ?? null,

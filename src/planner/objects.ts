@@ -3,6 +3,7 @@
 // sessions, effective statuses worked out in SQL).
 import type { SessionStatus } from '../generated/prisma/enums.js';
 import { effectiveStatusSql } from '../domain/session-status.js';
+import { derivedAalSql } from '../domain/authentication-method.js';
 import type { ConnectionArgs } from '../schema/pagination.js';
 import { sessionConnection } from './connections.js';
 import { args, globalId, hidden, isoTime, json, jsonOrNull, list, literal, object, plain, present, text, typename, type Build } from './json.js';
@@ -49,7 +50,7 @@ export function sessionObject(fields: Collected[], s: string, build: Build, stat
       case 'nickname': return text(`${s}.nickname`);
       case 'status': return status ? literal(JSON.stringify(status)) : present(effectiveStatusSql(s, build.now));
       case 'active': return status ? literal(String(status === 'ACTIVE')) : jsonOrNull(`${effectiveStatusSql(s, build.now)} = 'ACTIVE'`);
-      case 'aal': return plain(`${s}.aal::text`);
+      case 'aal': return plain(derivedAalSql(s));
       case 'clientId': return text(`${s}.client_id`);
       case 'actor': return jsonOrNull(`${s}.actor`);
       case 'lastActiveOrganizationId': return text(`${s}.last_active_organization_id`);

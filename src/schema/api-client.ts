@@ -48,6 +48,10 @@ builder.relayMutationField(
       apiToken: t.field({ type: ApiTokenType, description: 'The token.', resolve: (p) => p.apiClient }),
       apiClient: t.field({ type: ApiTokenType, description: 'The token.', deprecationReason: 'Use apiToken.', resolve: (p) => p.apiClient }),
       secret: t.string({ description: 'The secret half; only its hash is stored.', resolve: (p) => p.secret }),
+      secretKey: t.string({
+        description: 'The same credentials as one string for `Authorization: Bearer <secretKey>` (Clerk\'s secretKey, Kratos\' admin access token); shown once.',
+        resolve: (p) => p.secretKey,
+      }),
       authorization: t.string({
         description: 'The ready-made header value: `Basic base64(<tokenId>:<secret>)`.',
         resolve: (p) => p.authorization,

@@ -24,8 +24,3 @@ export const AuthenticationMethodType = builder.objectRef<StoredAuthenticationMe
     organization: t.string({ nullable: true, description: 'The organization whose provider was used.', resolve: (m) => m.organization ?? null }),
   }),
 });
-
-/** The stored column as a list (it is always written as one). */
-export function storedAuthenticationMethods(value: unknown): StoredAuthenticationMethod[] {
-  return Array.isArray(value) ? (value as StoredAuthenticationMethod[]) : [];
-}

@@ -5,21 +5,15 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import type { CredentialType, IdentityState, SessionStatus, Vendor } from '../generated/prisma/enums.js';
+import type { IdentityState, Vendor } from '../generated/prisma/enums.js';
 import type { Identity, Prisma, Session } from '../generated/prisma/client.js';
 import { CredentialTypeEnum, IdentityStateEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { planPage, toPage, type ConnectionArgs, type KeysetWhere } from './pagination.js';
-import { effectiveStatusWhere } from '../domain/session-status.js';
+import { sessionWhere, type SessionWhereFilter } from '../sessions/filters.js';
 
-export interface SessionFilter {
-  identityId?: string | null;
-  clientId?: string | null;
-  status?: SessionStatus[] | null;
-  active?: boolean | null;
-  type?: CredentialType[] | null;
-  externalSource?: Vendor | null;
-  externalId?: string | null;
-}
+export { sessionWhere };
+
+export type SessionFilter = Omit<SessionWhereFilter, 'identityUuid'> & { identityId?: string | null };
 
 export const SessionFilterInput = builder.inputType('SessionFilter', {
   description: 'Narrows a list of sessions; all given conditions must hold.',
@@ -52,24 +46,6 @@ export const IdentityFilterInput = builder.inputType('IdentityFilter', {
     externalId: t.string({ required: false, description: 'Only the identity with this vendor id (Grid `InternalAccount:…`, Kratos uuid, Clerk `user_…`).' }),
   }),
 });
-
-/** `identityUuid`: the filter's identityId, already resolved to ours (it may have been a vendor's). */
-export function sessionWhere(filter: Omit<SessionFilter, 'identityId'> & { identityUuid?: string }, ctx: Context, now: Date): Prisma.SessionWhereInput {
-  const and: Prisma.SessionWhereInput[] = [];
-  if (filter.identityUuid) and.push({ identityId: filter.identityUuid });
-  if (filter.clientId != null) and.push({ clientId: filter.clientId });
-  // Enum lists are sets: [ACTIVE × 500] is one condition, not 500.
-  if (filter.type) and.push({ type: { in: [...new Set(filter.type)] } });
-  if (filter.externalSource) and.push({ externalSource: filter.externalSource });
-  if (filter.externalId != null) and.push({ externalId: filter.externalId });
-  const fields = ctx.prisma.session.fields;
-  if (filter.status) and.push({ OR: [...new Set(filter.status)].map((status) => effectiveStatusWhere(status, now, fields)) });
-  if (filter.active != null) {
-    const active = effectiveStatusWhere('ACTIVE', now, fields);
-    and.push(filter.active ? active : { NOT: active });
-  }
-  return { AND: and };
-}
 
 export function identityWhere(filter: IdentityFilter): Prisma.IdentityWhereInput {
   return {

@@ -1,28 +1,20 @@
 // Signed operations, in two steps: revokeSession / revokeOtherSessions / revokeCredential /
 // addCredential hand out a Challenge and change nothing; confirmChallenge (or its older name
 // confirmRevocation) checks the signature over it and acts.
-import { forbidden, requireCaller } from '../auth/guards.js';
-import { sessionById } from '../auth/session-rows.js';
 import { builder, type SchemaTypes } from '../builder.js';
-import type { Context } from '../context.js';
-import { codedError } from '../errors.js';
 import type { Challenge } from '../generated/prisma/client.js';
-import { confirmChallenge, createChallenge, type ConfirmedOperation } from '../revocation/service.js';
-import { uuidv7 } from 'uuidv7';
+import type { ConfirmedOperation } from '../revocation/service.js';
+import {
+  confirmSigned,
+  requestCredentialAddition,
+  requestCredentialRevocation,
+  requestOtherSessionsRevocation,
+  requestSessionRevocation,
+} from '../revocation/requests.js';
 import { ChallengeOperationEnum, ChallengeType } from './challenge.js';
 import { CredentialNode } from './credential.js';
 import { CredentialTypeEnum } from './enums.js';
-import { invalidField, nonEmpty, optionalText } from './input.js';
-import { decodeGlobalId } from '../domain/global-id.js';
-import { resolveId } from '../domain/vendor-ids.js';
 import { SessionNode } from './session.js';
-
-/** Signed operations are for admin API clients and sessions; a read-only token may not start one. */
-function requireSigner(ctx: Context) {
-  const caller = requireCaller(ctx);
-  if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw forbidden('This API token may only read');
-  return caller;
-}
 
 /** The payload of each first step: the challenge, and nothing done yet. */
 const challengePayload = {
@@ -31,11 +23,6 @@ const challengePayload = {
     challenge: t.field({ type: ChallengeType, description: 'Sign its payloadToSign.', resolve: (payload) => payload.challenge }),
   }),
 };
-
-function notFound(globalId: string) {
-  return codedError('NOT_FOUND', `No ${globalId.split(':')[0]} ${globalId}`);
-}
-
 
 builder.relayMutationField(
   'revokeSession',
@@ -47,20 +34,7 @@ builder.relayMutationField(
     description:
       'Step one of signing a session out: returns a challenge to sign with the key of any active session of the same account (the target itself included), then call confirmRevocation. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
-      const caller = requireSigner(ctx);
-      const id = await resolveId(ctx.prisma, input.sessionId, 'Session');
-      // One direct statement (the row with its identity, as a session's authentication reads it).
-      const session = await sessionById(ctx.readQuery, id);
-      if (!session || (caller.kind === 'session' && caller.identityId !== session.identityId)) throw notFound(String(input.sessionId));
-      if (session.status !== 'ACTIVE') throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
-      const challenge = await createChallenge(ctx, {
-        operation: 'REVOKE_SESSION',
-        identityId: session.identityId,
-        targetId: session.id,
-        targetType: 'Session',
-        credentialType: session.type,
-      });
-      return { challenge };
+      return { challenge: await requestSessionRevocation(ctx, input) };
     },
   },
   challengePayload,
@@ -81,26 +55,7 @@ builder.relayMutationField(
     description:
       'Step one of "sign out all other devices" (Kratos disableMyOtherSessions): returns a challenge the kept session must sign, then call confirmRevocation. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
-      const caller = requireSigner(ctx);
-      const keepGlobalId = input.keepSessionId ? String(input.keepSessionId) : undefined;
-      let keepId: string;
-      if (caller.kind === 'session') {
-        keepId = keepGlobalId ? await resolveId(ctx.prisma, keepGlobalId, 'Session') : caller.sessionId;
-        if (keepId !== caller.sessionId) throw forbidden('A session can only keep itself: omit keepSessionId or pass your own session');
-      } else {
-        if (!keepGlobalId) throw codedError('BAD_USER_INPUT', 'input.keepSessionId: an admin must name the session to keep', { field: 'input.keepSessionId' });
-        keepId = await resolveId(ctx.prisma, keepGlobalId, 'Session');
-      }
-      const keep = await ctx.prisma.session.findUnique({ where: { id: keepId } });
-      if (!keep) throw notFound(keepGlobalId ?? `Session:${keepId}`);
-      const challenge = await createChallenge(ctx, {
-        operation: 'REVOKE_OTHER_SESSIONS',
-        identityId: keep.identityId,
-        targetId: keep.id,
-        targetType: 'Session',
-        credentialType: keep.type,
-      });
-      return { challenge };
+      return { challenge: await requestOtherSessionsRevocation(ctx, input) };
     },
   },
   challengePayload,
@@ -116,21 +71,7 @@ builder.relayMutationField(
     description:
       'Step one of revoking a credential: returns a challenge to sign with the key of an active session of the same account, then call confirmRevocation. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
-      const caller = requireSigner(ctx);
-      const id = decodeGlobalId(String(input.credentialId), 'Credential').id;
-      const credential = await ctx.prisma.credential.findUnique({ where: { id } });
-      if (!credential || (caller.kind === 'session' && caller.identityId !== credential.identityId)) {
-        throw notFound(String(input.credentialId));
-      }
-      if (credential.revokedAt) throw codedError('CREDENTIAL_ALREADY_REVOKED', `Credential ${input.credentialId} is already revoked`);
-      const challenge = await createChallenge(ctx, {
-        operation: 'REVOKE_CREDENTIAL',
-        identityId: credential.identityId,
-        targetId: credential.id,
-        targetType: 'Credential',
-        credentialType: credential.type,
-      });
-      return { challenge };
+      return { challenge: await requestCredentialRevocation(ctx, input) };
     },
   },
   challengePayload,
@@ -151,33 +92,7 @@ builder.relayMutationField(
     description:
       'Step one of adding a credential: returns a challenge (its type is the credential\'s) to sign with the key of an active session of the same account, then call confirmChallenge. Changes nothing.',
     resolve: async (_root, { input }, ctx) => {
-      const caller = requireSigner(ctx);
-      let identityId: string;
-      if (caller.kind === 'session') {
-        identityId = caller.identityId;
-        if (input.identityId != null && (await resolveId(ctx.prisma, input.identityId, 'Identity')) !== identityId) throw notFound(String(input.identityId));
-      } else {
-        if (input.identityId == null) throw invalidField('input.identityId', 'an admin must say whose credential this is');
-        identityId = await resolveId(ctx.prisma, input.identityId, 'Identity');
-        if (!(await ctx.prisma.identity.findUnique({ where: { id: identityId }, select: { id: true } }))) throw notFound(String(input.identityId));
-      }
-      if (input.identifiers.length < 1 || input.identifiers.length > 20) throw invalidField('input.identifiers', 'give 1 to 20 identifiers');
-      const identifiers = input.identifiers.map((value, i) => nonEmpty(value, `input.identifiers[${i}]`, 255));
-      const nickname = optionalText(input.nickname, 'input.nickname') ?? null;
-      const existing = await ctx.prisma.credential.findFirst({
-        where: { identityId, type: input.type, revokedAt: null, identifiers: { hasSome: identifiers } },
-        select: { id: true },
-      });
-      if (existing) throw codedError('CREDENTIAL_EXISTS', `This account already has an active ${input.type} credential with one of these identifiers`, { field: 'input.identifiers' });
-      const challenge = await createChallenge(ctx, {
-        operation: 'ADD_CREDENTIAL',
-        identityId,
-        targetId: uuidv7(),
-        targetType: 'Credential',
-        credentialType: input.type,
-        newCredential: { identifiers, nickname },
-      });
-      return { challenge };
+      return { challenge: await requestCredentialAddition(ctx, input) };
     },
   },
   challengePayload,
@@ -232,10 +147,7 @@ for (const [name, description] of [
     { ...confirmInput, name: name === 'confirmChallenge' ? 'ConfirmChallengeInput' : 'ConfirmRevocationInput' },
     {
       description,
-      resolve: async (_root, { input }, ctx) => {
-        await ctx.limiter.confirmation(requireSigner(ctx));
-        return confirmChallenge(ctx, input.requestId, input.signature);
-      },
+      resolve: (_root, { input }, ctx) => confirmSigned(ctx, input.requestId, input.signature),
     },
     { ...confirmOutput, name: name === 'confirmChallenge' ? 'ConfirmChallengePayload' : 'ConfirmRevocationPayload' },
   );

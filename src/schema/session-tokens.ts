@@ -1,29 +1,18 @@
 // Session tokens (Clerk's "create a session token", with or without a JWT template; Kratos'
 // tokenize_as), the templates, the signing keys, and Clerk's verify for backends that cannot
 // check a JWT themselves. The keys are published at /.well-known/jwks.json.
-import { requireAdmin, requireCaller, visibleIdentity } from '../auth/guards.js';
-import { sha256 } from '../auth/secrets.js';
-import { sessionById, type SessionWithIdentity } from '../auth/session-rows.js';
-import { eventOrigin } from '../events/origin.js';
+import { requireAdmin } from '../auth/guards.js';
 import { builder } from '../builder.js';
-import type { Context } from '../context.js';
 import { resolveId } from '../domain/vendor-ids.js';
-import { effectiveStatus } from '../domain/session-status.js';
 import { codedError } from '../errors.js';
 import type { JwtTemplate, SigningKey } from '../generated/prisma/client.js';
+import { argumentFields, issueSessionToken, tokensOf, verifyPresentedToken } from '../tokens/issue.js';
 import { NextKeyTooNew, signingAlgorithms } from '../tokens/keys.js';
-import { ClaimsTooLarge, TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from '../tokens/session-tokens.js';
+import type { IssuedToken } from '../tokens/session-tokens.js';
 import { claimsProblem } from '../tokens/templates.js';
-import { invalidField, jsonObject, nonEmpty } from './input.js';
+import { invalidField, jsonObject } from './input.js';
 import { SessionNode } from './session.js';
 import { ViewerType } from './viewer.js';
-
-function tokensOf(ctx: Context): SessionTokens {
-  if (!ctx.tokens) {
-    throw codedError('TOKENS_NOT_CONFIGURED', 'Session tokens are off on this server: give every instance the same TOKEN_KEY_SECRET');
-  }
-  return ctx.tokens;
-}
 
 export const SigningAlgorithmEnum = builder.enumType('SigningAlgorithm', {
   description: 'How a session token is signed: RS256 (RSA, what most verifiers accept; the default) or ES256 (ECDSA P-256).',
@@ -75,73 +64,6 @@ const SigningKeyType = builder.objectRef<SigningKey>('SigningKey').implement({
   }),
 });
 
-/**
- * The session and its identity, as the request's authentication read them (an opaque token's
- * lookup primes the loaders with both), or by one direct statement.
- */
-async function sessionWithIdentity(ctx: Context, sessionId: string): Promise<SessionWithIdentity | null> {
-  const caller = ctx.caller;
-  if (caller?.kind === 'session' && caller.sessionId === sessionId && caller.credentialExpiresAt === undefined) {
-    const [session, identity] = await Promise.all([ctx.loaders.session.load(sessionId), ctx.loaders.identity.load(caller.identityId)]);
-    return session && identity ? { ...session, identity } : null;
-  }
-  return sessionById(ctx.readQuery, sessionId);
-}
-
-/** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
-/** Where the template and authorizedParty came from, for errors: the mutation's input fields, or the viewer field's arguments. */
-type ArgumentNames = { template: string; authorizedParty: string };
-const mutationInput: ArgumentNames = { template: 'input.template', authorizedParty: 'input.authorizedParty' };
-const fieldArguments: ArgumentNames = { template: 'template', authorizedParty: 'authorizedParty' };
-
-async function issueFor(
-  ctx: Context,
-  sessionId: string,
-  templateName: string | null | undefined,
-  authorizedParty: string | null | undefined,
-  argumentNames: ArgumentNames,
-): Promise<IssuedToken> {
-  const tokens = tokensOf(ctx);
-  const caller = requireCaller(ctx);
-  if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
-  const found = await sessionWithIdentity(ctx, sessionId);
-  const visible = visibleIdentity(ctx);
-  // Another identity's session reads exactly like one that does not exist.
-  if (!found || (visible !== null && (found.identityId !== visible || caller.kind !== 'session' || caller.sessionId !== sessionId))) {
-    throw codedError('NOT_FOUND', 'No session with this id', { field: 'input.sessionId' });
-  }
-  const now = ctx.now();
-  if (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') {
-    throw codedError('SESSION_NOT_ACTIVE', `Only an active session gets a token; this one is ${effectiveStatus(found, now)}`);
-  }
-  let template: JwtTemplate | null = null;
-  if (templateName != null) {
-    template = await tokens.template(templateName);
-    if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(templateName)}`, { field: argumentNames.template });
-  }
-  const azp = authorizedParty == null ? undefined : nonEmpty(authorizedParty, argumentNames.authorizedParty, 2048);
-  const { identity, ...session } = found;
-  const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now }).catch((error: unknown) => {
-    if (error instanceof ClaimsTooLarge) throw invalidField(argumentNames.template, error.message);
-    throw error;
-  });
-  // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS (frontends mint every
-  // minute): one statement that writes it only when due, none when this instance knows it is not.
-  await ctx.eventThrottle.record(
-    ctx.readQuery,
-    {
-      type: 'SESSION_TOKEN_ISSUED',
-      identityId: identity.id,
-      sessionId: session.id,
-      ...eventOrigin(ctx),
-      details: { template: issued.template, expiresAt: issued.expiresAt.toISOString() },
-      occurredAt: now,
-    },
-    ctx.events,
-  );
-  return issued;
-}
-
 builder.relayMutationField(
   'createSessionToken',
   {
@@ -155,7 +77,7 @@ builder.relayMutationField(
   {
     description: 'Makes a short-lived session token (a JWT) for an active session: an admin for any session, a session for itself.',
     resolve: async (_root, { input }, ctx) => ({
-      token: await issueFor(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), input.template, input.authorizedParty, mutationInput),
+      token: await issueSessionToken(ctx, await resolveId(ctx.prisma, input.sessionId, 'Session'), { template: input.template, authorizedParty: input.authorizedParty }),
     }),
   },
   {
@@ -173,7 +95,8 @@ builder.objectField(ViewerType, 'sessionToken', (t) =>
       template: t.arg.string({ required: false, description: 'A JWT template\'s name.' }),
       authorizedParty: t.arg.string({ required: false, description: 'The origin the token is for (`azp`).' }),
     },
-    resolve: (viewer, args, ctx) => (viewer.sessionId ? issueFor(ctx, viewer.sessionId, args.template, args.authorizedParty, fieldArguments) : null),
+    resolve: (viewer, args, ctx) =>
+      viewer.sessionId ? issueSessionToken(ctx, viewer.sessionId, { template: args.template, authorizedParty: args.authorizedParty, tokenize: args.template != null, fields: argumentFields }) : null,
   }),
 );
 
@@ -191,32 +114,7 @@ builder.queryField('verifySessionToken', (t) =>
     description:
       'Checks a session token — a JWT from createSessionToken, or an opaque session token — for backends that cannot verify it themselves (Clerk\'s verify; API tokens). A token that is not valid now is an error with a code: TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_NOT_YET_VALID or SESSION_NOT_ACTIVE.',
     args: { token: t.arg.string({ required: true, description: 'The token.' }) },
-    resolve: async (_root, { token }, ctx) => {
-      const caller = requireCaller(ctx);
-      if (caller.kind !== 'apiClient') throw codedError('FORBIDDEN', 'Verifying tokens is for API tokens (backends)');
-      const now = ctx.now();
-      let sessionId: string;
-      let expiresAt: Date | null = null;
-      if (looksLikeJwt(token)) {
-        try {
-          const verified = await tokensOf(ctx).verify(token, now);
-          sessionId = verified.sessionId;
-          expiresAt = new Date((verified.claims.exp ?? 0) * 1000);
-        } catch (error) {
-          if (error instanceof TokenRefusal) throw codedError(error.code, error.message);
-          throw error;
-        }
-      } else {
-        const found = await ctx.prisma.session.findUnique({ where: { tokenHash: Uint8Array.from(sha256(token)) }, select: { id: true } });
-        if (!found) throw codedError('TOKEN_INVALID', 'No session has this token');
-        sessionId = found.id;
-      }
-      const session = await ctx.prisma.session.findUnique({ where: { id: sessionId }, include: { identity: { select: { state: true } } } });
-      if (!session || session.identity.state !== 'ACTIVE' || effectiveStatus(session, now) !== 'ACTIVE') {
-        throw codedError('SESSION_NOT_ACTIVE', 'The token\'s session is no longer active');
-      }
-      return { sessionId, expiresAt: expiresAt ?? session.expiresAt };
-    },
+    resolve: (_root, { token }, ctx) => verifyPresentedToken(ctx, token),
   }),
 );
 

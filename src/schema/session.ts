@@ -1,7 +1,8 @@
 import { seesAdminData } from '../auth/guards.js';
 import { builder } from '../builder.js';
 import { encodeGlobalId } from '../domain/global-id.js';
-import { AuthenticationMethodType, storedAuthenticationMethods } from './authentication-method.js';
+import { derivedAal, storedAuthenticationMethods } from '../domain/authentication-method.js';
+import { AuthenticationMethodType } from './authentication-method.js';
 import { AuthenticatorAssuranceLevelEnum, CredentialTypeEnum, SessionStatusEnum, VendorEnum } from './enums.js';
 import { effectiveStatus } from '../domain/session-status.js';
 
@@ -24,7 +25,12 @@ export const SessionNode = builder.prismaNode('Session', {
       description: 'Whether the session authenticates now (status ACTIVE; Kratos `active`).',
       resolve: (session, _args, ctx) => effectiveStatus(session, ctx.now()) === 'ACTIVE',
     }),
-    aal: t.expose('aal', { type: AuthenticatorAssuranceLevelEnum, nullable: true, description: 'Authenticator assurance level reached (Kratos `authenticator_assurance_level`).' }),
+    aal: t.field({
+      type: AuthenticatorAssuranceLevelEnum,
+      nullable: true,
+      description: 'Authenticator assurance level reached (Kratos `authenticator_assurance_level`); when none was stored, derived from the authentication methods as Kratos does.',
+      resolve: (session) => derivedAal(session.aal, session.authenticationMethods),
+    }),
     authenticationMethods: t.field({
       type: [AuthenticationMethodType],
       description: 'How the session was authenticated, step by step (Kratos `authentication_methods`).',

@@ -1,5 +1,5 @@
 // Who am I (Kratos' whoami): the calling session and its identity, or the calling API token.
-import { requireCaller } from '../auth/guards.js';
+import { unauthenticated } from '../auth/caller.js';
 import { builder } from '../builder.js';
 import { ApiTokenType } from './api-client.js';
 import { IdentityNode } from './identity.js';
@@ -40,9 +40,11 @@ for (const [name, deprecationReason] of [['apiToken', undefined], ['apiClient', 
 builder.queryField('viewer', (t) =>
   t.field({
     type: ViewerType,
-    description: 'The caller: its session and identity (Bearer), or its API token (Basic).',
+    description: 'The caller: its session and identity (Bearer), or its API token (Basic). Without credentials: HTTP 401, as Kratos\' whoami answers.',
     resolve: (_root, _args, ctx) => {
-      const caller = requireCaller(ctx);
+      const caller = ctx.caller;
+      // Kratos' whoami: no credentials is HTTP 401, not an empty answer.
+      if (!caller) throw unauthenticated('No credentials: viewer (whoami) needs a session token (Bearer, or the session cookie) or an API token');
       return caller.kind === 'session' ? { sessionId: caller.sessionId, identityId: caller.identityId } : { apiClientId: caller.clientId };
     },
   }),
