@@ -28,6 +28,15 @@ export interface Metrics {
   watchPool(stats: () => PoolStats | undefined): void;
   /** Reports the live subscriptions this instance holds at every scrape. */
   watchSubscriptions(count: () => number): void;
+  /** Webhook attempts by outcome (success, http_error, timeout, network_error, refused). */
+  webhookDeliveries: Counter<'outcome'>;
+  /** Reports the webhook queue (pending deliveries, the oldest one's wait) at every scrape. */
+  watchWebhookQueue(stats: () => Promise<WebhookQueueStats>): void;
+}
+
+export interface WebhookQueueStats {
+  depth: number;
+  oldestAgeSeconds: number;
 }
 
 export function createMetrics(): Metrics {
@@ -36,6 +45,31 @@ export function createMetrics(): Metrics {
   const seen = new Set<string>();
   let pool: (() => PoolStats | undefined) | undefined;
   let subscriptions: (() => number) | undefined;
+  let webhookQueue: (() => Promise<WebhookQueueStats>) | undefined;
+  // Both webhook gauges are read from one query per scrape.
+  let queueRead: { at: number; stats: Promise<WebhookQueueStats | undefined> } | undefined;
+  const readQueue = () => {
+    if (!queueRead || Date.now() - queueRead.at > 1000) queueRead = { at: Date.now(), stats: webhookQueue?.().catch(() => undefined) ?? Promise.resolve(undefined) };
+    return queueRead.stats;
+  };
+  new Gauge({
+    name: 'sessiongraph_webhook_queue_depth',
+    help: 'Webhook deliveries waiting for an attempt (enabled endpoints; every instance reports the shared queue).',
+    registers: [registry],
+    async collect() {
+      const stats = await readQueue();
+      if (stats) this.set(stats.depth);
+    },
+  });
+  new Gauge({
+    name: 'sessiongraph_webhook_oldest_pending_seconds',
+    help: 'How long the oldest waiting webhook delivery has waited (0 when none waits).',
+    registers: [registry],
+    async collect() {
+      const stats = await readQueue();
+      if (stats) this.set(stats.oldestAgeSeconds);
+    },
+  });
   new Gauge({
     name: 'sessiongraph_subscriptions',
     help: 'Live event subscriptions (SSE and WebSocket) this instance holds.',
@@ -95,6 +129,15 @@ export function createMetrics(): Metrics {
     },
     watchSubscriptions(count) {
       subscriptions = count;
+    },
+    webhookDeliveries: new Counter({
+      name: 'sessiongraph_webhook_deliveries_total',
+      help: 'Webhook attempts by outcome: success (2xx), http_error, timeout, network_error, refused (the address check).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    watchWebhookQueue(stats) {
+      webhookQueue = stats;
     },
   };
 }

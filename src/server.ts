@@ -81,7 +81,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads'> & Partial<Pick<Config, 'metricsPort'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'webhooks'> & Partial<Pick<Config, 'metricsPort'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -115,6 +115,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   metrics.watchSubscriptions(() => feed.size);
   const clientAddress = clientAddressResolver(config.trustProxy);
   const tokens = sessionTokens(db, config.auth.tokens, now);
+  const webhooks = { keySecret: config.auth.tokens.keySecret, allowPrivate: config.webhooks.allowPrivate };
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -202,6 +203,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
         events: feed,
         eventSettings: config.events,
         lastEventId: request.headers.get('last-event-id') ?? undefined,
+        webhooks,
       };
     },
     plugins: [

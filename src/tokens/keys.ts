@@ -2,8 +2,9 @@
 // under a key derived from TOKEN_KEY_SECRET, so a database dump alone signs nothing. One key per
 // algorithm signs at a time; rotating retires it, and a retired key stays published in the JWKS
 // until the last token it can have signed has expired, then leaves the set.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { seal, unseal } from '../crypto/sealing.js';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
 
 export const signingAlgorithms = ['RS256', 'ES256'] as const;
@@ -18,25 +19,8 @@ export interface ActiveKey {
   privateKey: CryptoKey;
 }
 
-function sealingKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'sessiongraph', 'session token signing keys v1', 32));
-}
-
-function seal(secret: string, plaintext: string, kid: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealingKey(secret), iv);
-  cipher.setAAD(Buffer.from(kid));
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
-}
-
-function unseal(secret: string, sealed: string, kid: string): string {
-  const bytes = Buffer.from(sealed, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), bytes.subarray(0, 12));
-  decipher.setAAD(Buffer.from(kid));
-  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-  return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8');
-}
+// The HKDF info the signing keys have always been sealed under.
+const sealingPurpose = 'session token signing keys v1';
 
 /** A key that cannot be unsealed: TOKEN_KEY_SECRET is not the one it was sealed with. */
 export class SealedKeyError extends Error {}
@@ -131,13 +115,13 @@ export class KeyStore {
     const kid = `sgjwk_${randomBytes(12).toString('base64url')}`;
     const pair = await generateKeyPair(algorithm, { extractable: true, ...(algorithm === 'RS256' ? { modulusLength: 2048 } : {}) });
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: algorithm, use: 'sig' };
-    return { id: kid, algorithm, publicJwk, sealedPrivateKey: seal(this.secret, await exportPKCS8(pair.privateKey), kid) };
+    return { id: kid, algorithm, publicJwk, sealedPrivateKey: seal(this.secret, sealingPurpose, await exportPKCS8(pair.privateKey), kid) };
   }
 
   private async activeKey(row: SigningKey): Promise<ActiveKey> {
     let pkcs8: string;
     try {
-      pkcs8 = unseal(this.secret, row.sealedPrivateKey, row.id);
+      pkcs8 = unseal(this.secret, sealingPurpose, row.sealedPrivateKey, row.id);
     } catch {
       throw new SealedKeyError(`signing key ${row.id} cannot be unsealed: TOKEN_KEY_SECRET differs from the one it was sealed with`);
     }
