@@ -74,6 +74,19 @@ builder.queryField('webhookEndpoints', (t) =>
   }),
 );
 
+builder.queryField('webhookEndpoint', (t) =>
+  t.prismaField({
+    type: WebhookEndpointType,
+    nullable: true,
+    description: 'One webhook endpoint by id (admin); null when there is none.',
+    args: { id: t.arg.id({ required: true, description: '`WebhookEndpoint:<uuid>`.' }) },
+    resolve: (query, _root, args, ctx) => {
+      requireAdmin(ctx);
+      return ctx.prisma.webhookEndpoint.findUnique({ ...query, where: { id: webhookObjectId(String(args.id), 'WebhookEndpoint', 'id') } });
+    },
+  }),
+);
+
 const endpointId = (ctx: Context, value: string | number) => {
   requireAdmin(ctx);
   return webhookObjectId(String(value), 'WebhookEndpoint', 'input.endpointId');

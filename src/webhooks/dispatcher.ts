@@ -5,6 +5,7 @@
 // (endpoint, event) and inserted with ON CONFLICT DO NOTHING, so the instances agree on one.
 import type { EventFeed, FeedItem } from '../events/feed.js';
 import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
+import type { WebhookFormat } from '../generated/prisma/enums.js';
 import type { Logger } from '../logger.js';
 import { clerkEventType, clerkPayload, standardPayload, webhookEventTypes } from './payloads.js';
 import type { ClerkSessionData } from './clerk-data.js';
@@ -88,10 +89,10 @@ export class WebhookDispatcher {
 
   /** Queues the event for every enabled endpoint that wants it and existed when it happened. */
   async dispatch(event: SessionEvent): Promise<number> {
-    const endpoints = await this.prisma.webhookEndpoint.findMany({
-      where: { disabledAt: null, eventTypes: { has: event.type }, createdAt: { lte: event.occurredAt } },
-      select: { id: true, format: true },
-    });
+    // Raw: Prisma's `has` on an enum array sends a malformed array literal through the driver adapters.
+    const endpoints = await this.prisma.$queryRaw<{ id: string; format: WebhookFormat }[]>`
+      SELECT id, format FROM webhook_endpoints
+      WHERE disabled_at IS NULL AND ${event.type}::"SessionEventType" = ANY(event_types) AND created_at <= ${event.occurredAt}`;
     if (endpoints.length === 0) return 0;
     const rows: { endpointId: string; eventId: string; type: string; payload: string }[] = [];
     let standard: string | undefined;
