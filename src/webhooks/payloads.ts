@@ -62,7 +62,7 @@ export function standardPayload(event: SessionEvent): string {
   return JSON.stringify({ type: webhookEventTypes[event.type], timestamp: event.occurredAt.toISOString(), data: eventData(event) });
 }
 
-export function clerkPayload(type: string, occurredAt: Date, session: Record<string, unknown>): string {
+export function clerkPayload(type: string, occurredAt: Date, session: object): string {
   return JSON.stringify({ type, object: 'event', timestamp: occurredAt.getTime(), data: session });
 }
 

@@ -1,6 +1,7 @@
 // Webhook delivery end to end, in process: GraphQL through yoga.fetch, the dispatcher on the app's
 // event feed, the worker sending over real HTTP to receivers on 127.0.0.1, verified with the
 // standardwebhooks and svix packages.
+import { verifyWebhook } from '@clerk/backend/webhooks';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,33 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
     // Only what it asked for: the session's creation went nowhere.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(hooks.requests).toHaveLength(1);
+  });
+
+  it('delivers Clerk\'s session webhooks in Svix\'s format, which @clerk/backend\'s verifyWebhook accepts', async () => {
+    const hooks = await receiver();
+    const { secret } = await createEndpoint(t, { url: hooks.url, eventTypes: ['SESSION_CREATED', 'SESSION_REVOKED'], format: 'CLERK' });
+    const identityId = await createIdentity(t);
+    const session = await createBrowserSession(t, identityId);
+    await revoke(t, session.id);
+    const requests = await hooks.waitFor(2);
+    const events = [];
+    for (const request of requests) {
+      expect(request.headers['webhook-id']).toBeUndefined();
+      expect(request.headers['svix-id']).toMatch(/^msg_[0-9a-f]{32}$/);
+      const delivered = new Request(`http://127.0.0.1${request.path}`, { method: 'POST', headers: headerRecord(request), body: request.body });
+      events.push(await verifyWebhook(delivered, { signingSecret: secret }));
+      expect(() => new SvixWebhook(secret).verify(request.body, headerRecord(request))).not.toThrow();
+    }
+    const byType = Object.fromEntries(events.map((event) => [event.type, event]));
+    expect(Object.keys(byType).sort()).toEqual(['session.created', 'session.revoked']);
+    expect(byType['session.revoked']).toMatchObject({
+      object: 'event',
+      timestamp: expect.any(Number),
+      data: { object: 'session', id: session.id, user_id: identityId, status: 'revoked', expire_at: expect.any(Number) },
+    });
+    // A forged request does not pass.
+    const forged = new Request('http://127.0.0.1/hooks', { method: 'POST', headers: headerRecord(requests[0]!), body: requests[0]!.body.replace('session', 'user') });
+    await expect(verifyWebhook(forged, { signingSecret: secret })).rejects.toThrow();
   });
 
   it('retries a failing receiver with the same webhook id until it answers 2xx, then never again', async () => {
