@@ -38,6 +38,7 @@ import {
   securityPage,
 } from './scenarios.js';
 import { seed, type Population } from './seed.js';
+import { webhookBench, webhookBenchLine } from './webhooks.js';
 import { startCommand } from './start-command.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -503,6 +504,10 @@ async function main() {
     lastThirdMeanMB: Math.round(mean(rss.slice(-third)) / 2 ** 20),
   };
 
+  log('webhooks: what delivery adds to a revocation (bench/webhooks.ts)');
+  const webhooks = await webhookBench({ databaseUrl, startServer, cpuMsOf, postgresCpu, postgresCpuSince, log, quick });
+  results.webhooks = webhooks;
+
   log('6. security page on the embedded PGlite database');
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiongraph-bench-'));
   try {
@@ -554,7 +559,7 @@ async function main() {
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(table(results, scenarios, statements));
+  process.stdout.write(table(results, scenarios, statements) + webhookBenchLine(webhooks));
 }
 
 interface Scenario {

@@ -48,6 +48,7 @@ export function post(options: PostOptions): Promise<PostResult> {
   const { url } = options;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new PostFailure('aborted', 'the server is stopping', 0));
     let status: number | undefined;
     const chunks: Buffer[] = [];
     let received = 0;

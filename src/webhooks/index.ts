@@ -64,3 +64,14 @@ export async function webhookQueueStats(prisma: PrismaClient, now: Date): Promis
     WHERE d.state = 'PENDING' AND e.disabled_at IS NULL`;
   return { depth: Number(row?.depth ?? 0), oldestAgeSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0 };
 }
+
+/**
+ * Deletes finished deliveries older than `retentionMs`, at most `batch` at a time (an event's
+ * deliveries also go with the event; test messages have none).
+ */
+export async function purgeWebhookDeliveries(prisma: PrismaClient, now: Date, retentionMs: number, batch = 1000): Promise<number> {
+  const before = new Date(now.getTime() - retentionMs);
+  return prisma.$executeRaw`
+    DELETE FROM webhook_deliveries WHERE id IN (
+      SELECT id FROM webhook_deliveries WHERE state <> 'PENDING' AND created_at < ${before} LIMIT ${batch})`;
+}

@@ -1,6 +1,6 @@
-// Sends due deliveries. Each attempt belongs to one instance: it is claimed in a transaction that
-// locks candidate rows with FOR UPDATE SKIP LOCKED and leases them (lease_until, lease_token) for
-// twice the request timeout, so no other instance takes it meanwhile; the outcome is written only
+// Sends due deliveries. Each attempt belongs to one instance: one statement locks candidate rows
+// with FOR UPDATE SKIP LOCKED and leases them (lease_until, lease_token) for twice the request
+// timeout, so no other instance takes them meanwhile; the outcome is written only
 // under the same lease token. An instance killed mid-attempt writes nothing: the lease runs out and
 // the attempt is made again (at least once). A failure waits out the retry schedule; an endpoint
 // that has not succeeded for WEBHOOK_DISABLE_AFTER is disabled (disabled_at, disabled_reason, a
@@ -41,6 +41,11 @@ interface Claimed {
   lease_token: string;
 }
 
+/** The start of a receiver's answer, as PostgreSQL can store it (no NUL, no half of a surrogate pair). */
+function storable(text: string): string {
+  return text.slice(0, storedResponseChars).toWellFormed().replaceAll('\u0000', '\uFFFD');
+}
+
 /** The webhook id receivers see: stable per delivery (one event, one endpoint), whatever the attempt. */
 export function webhookMessageId(deliveryId: string): string {
   return `msg_${deliveryId.replaceAll('-', '')}`;
@@ -49,6 +54,8 @@ export function webhookMessageId(deliveryId: string): string {
 export class WebhookWorker {
   private readonly inFlight = new Map<string, { endpointId: string; abort: AbortController; done: Promise<void> }>();
   private readonly perEndpoint = new Map<string, number>();
+  /** Unsealed secrets by sealed value (AES-GCM and HKDF once per secret, not per attempt). */
+  private readonly unsealed = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
@@ -96,32 +103,33 @@ export class WebhookWorker {
     if (free <= 0) return;
     const now = this.now();
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
-    const claimed = await this.prisma.$transaction(async (tx) => {
-      // Locked, not yet leased: other instances skip these rows until this transaction ends, and
-      // the lease written below keeps them off after it.
-      const candidates = await tx.$queryRaw<{ id: string; endpoint_id: string }[]>`
-        SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-        WHERE d.state = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until <= ${now})
-          AND e.disabled_at IS NULL
-        ORDER BY d.next_attempt_at
-        LIMIT ${free * 4}
-        FOR UPDATE OF d SKIP LOCKED`;
-      const taken = new Map(this.perEndpoint);
-      const chosen: string[] = [];
-      for (const candidate of candidates) {
-        if (chosen.length >= free) break;
-        const held = taken.get(candidate.endpoint_id) ?? 0;
-        if (held >= endpointConcurrency) continue; // a slow endpoint holds at most its share of workers
-        taken.set(candidate.endpoint_id, held + 1);
-        chosen.push(candidate.id);
-      }
-      if (chosen.length === 0) return [];
-      const token = randomUUID();
-      return tx.$queryRaw<Claimed[]>`
-        UPDATE webhook_deliveries SET lease_until = ${leaseUntil}, lease_token = ${token}::uuid
-        WHERE id = ANY(${chosen}::uuid[])
-        RETURNING id, endpoint_id, type, payload, attempts, lease_token::text AS lease_token`;
-    });
+    const token = randomUUID();
+    const held = [...this.perEndpoint];
+    // One statement: candidates are locked (FOR UPDATE SKIP LOCKED: rows another instance is
+    // claiming at this moment are passed over) and leased in the same breath, at most
+    // endpointConcurrency per endpoint counting what this instance already has in flight. The
+    // lease keeps other instances off once the statement has committed.
+    const claimed = await this.prisma.$queryRaw<Claimed[]>`
+      UPDATE webhook_deliveries SET lease_until = ${leaseUntil}, lease_token = ${token}::uuid
+      WHERE id IN (
+        SELECT ranked.id FROM (
+          SELECT candidate.id, candidate.endpoint_id, candidate.next_attempt_at,
+                 row_number() OVER (PARTITION BY candidate.endpoint_id ORDER BY candidate.next_attempt_at) AS rank
+          FROM (
+            SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+            WHERE d.state = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until <= ${now})
+              AND e.disabled_at IS NULL
+            ORDER BY d.next_attempt_at
+            LIMIT ${free * 4}
+            FOR UPDATE OF d SKIP LOCKED
+          ) candidate
+        ) ranked
+        LEFT JOIN unnest(${held.map(([id]) => id)}::uuid[], ${held.map(([, count]) => count)}::int[]) AS busy(endpoint_id, count) ON busy.endpoint_id = ranked.endpoint_id
+        WHERE ranked.rank + COALESCE(busy.count, 0) <= ${endpointConcurrency}
+        ORDER BY ranked.next_attempt_at
+        LIMIT ${free}
+      )
+      RETURNING id, endpoint_id, type, payload, attempts, lease_token::text AS lease_token`;
     if (claimed.length === 0) return;
     const endpoints = new Map(
       (await this.prisma.webhookEndpoint.findMany({ where: { id: { in: [...new Set(claimed.map((row) => row.endpoint_id))] } } })).map((endpoint) => [endpoint.id, endpoint]),
@@ -150,10 +158,17 @@ export class WebhookWorker {
   private secrets(endpoint: WebhookEndpoint, now: Date): string[] {
     const keySecret = this.options.keySecret;
     if (!keySecret) throw new Error('no TOKEN_KEY_SECRET to unseal the endpoint secret with');
-    const secrets = [unsealWebhookSecret(keySecret, endpoint.sealedSecret, endpoint.id)];
-    if (endpoint.previousSealedSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil > now) {
-      secrets.push(unsealWebhookSecret(keySecret, endpoint.previousSealedSecret, endpoint.id));
-    }
+    const open = (sealed: string) => {
+      let secret = this.unsealed.get(sealed);
+      if (secret === undefined) {
+        secret = unsealWebhookSecret(keySecret, sealed, endpoint.id);
+        if (this.unsealed.size >= 1000) this.unsealed.clear();
+        this.unsealed.set(sealed, secret);
+      }
+      return secret;
+    };
+    const secrets = [open(endpoint.sealedSecret)];
+    if (endpoint.previousSealedSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil > now) secrets.push(open(endpoint.previousSealedSecret));
     return secrets;
   }
 
@@ -215,13 +230,14 @@ export class WebhookWorker {
         lastStatusCode: result?.status ?? null,
         lastDurationMs: result?.durationMs ?? problem?.durationMs ?? null,
         lastError: problem?.message ?? null,
-        lastResponseBody: result ? result.body.slice(0, storedResponseChars) : null,
+        lastResponseBody: result ? storable(result.body) : null,
         ...(success ? { deliveredAt: finished } : {}),
       },
     });
     if (count === 0) return; // replayed or deleted meanwhile: that newer state stands
     if (success) {
-      await this.prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: { not: null } }, data: { failingSince: null } });
+      // The streak ends (read when the attempt was claimed: a streak begun since ends on the next success).
+      if (endpoint.failingSince) await this.prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: { not: null } }, data: { failingSince: null } });
       return;
     }
     this.options.logger.debug('webhook attempt failed', { delivery: delivery.id, endpoint: endpoint.id, outcome, status: result?.status, error: problem?.message, attempts });

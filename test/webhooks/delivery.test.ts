@@ -7,14 +7,15 @@ import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { startWebhooks, type WebhookRuntime } from '../../src/webhooks/index.js';
+import { sendTestWebhook } from '../../src/webhooks/endpoints.js';
+import { purgeWebhookDeliveries, startWebhooks, type WebhookRuntime } from '../../src/webhooks/index.js';
 import { createTestApp, testConfig, testTokenKeySecret, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { headerRecord, startReceiver, type Receiver } from '../support/receiver.js';
 import { createBrowserSession, createIdentity } from '../support/sessions.js';
 import { createEndpoint, deliveriesOf, eventually, revoke } from '../support/webhooks.js';
 
-const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT_SECONDS: '1', EVENT_POLL_MS: '100' };
+const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT_SECONDS: '1', WEBHOOK_ENDPOINT_CONCURRENCY: '2', EVENT_POLL_MS: '100' };
 
 describe.each(databaseTargets)('webhooks on $name', (target) => {
   let t: TestApp;
@@ -122,7 +123,8 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
 
   it('gives up when the schedule runs out, and replays a delivery on demand with its webhook id', async () => {
     const hooks = await receiver();
-    hooks.respond = (_request, res) => res.writeHead(503).end('x'.repeat(10_000));
+    // What PostgreSQL cannot store as text (NUL, half a surrogate pair where it is cut) is replaced.
+    hooks.respond = (_request, res) => res.writeHead(503).end(`\u0000${'😀'.repeat(5000)}`);
     const { id: endpointId, secret } = await createEndpoint(t, { url: hooks.url, eventTypes: ['SESSION_CREATED'] });
     await createBrowserSession(t, await createIdentity(t));
     const [failed] = await eventually(async () => {
@@ -130,7 +132,7 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
       expect(found[0]).toMatchObject({ state: 'FAILED', attempts: 3, lastStatusCode: 503, nextAttemptAt: null });
       return found;
     });
-    expect(failed!.lastResponseBody!.length).toBe(2048); // stored truncated
+    expect(failed!.lastResponseBody).toBe(`\uFFFD${'😀'.repeat(1023)}\uFFFD`); // stored truncated to 2048 UTF-16 units
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(hooks.requests).toHaveLength(3);
     hooks.respond = (_request, res) => res.writeHead(200).end();
@@ -163,6 +165,24 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
     }, 20_000);
     expect(timedOut!.lastDurationMs).toBeGreaterThanOrEqual(950);
     expect(timedOut!.lastDurationMs).toBeLessThan(3000);
+  });
+
+  it('keeps a slow receiver to WEBHOOK_ENDPOINT_CONCURRENCY attempts at once', async () => {
+    const hooks = await receiver();
+    let open = 0;
+    let most = 0;
+    hooks.respond = (_request, res) => {
+      most = Math.max(most, ++open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(200).end();
+      }, 250);
+    };
+    const { id: endpointId } = await createEndpoint(t, { url: hooks.url, eventTypes: ['IDENTITY_CREATED'] });
+    await Promise.all(Array.from({ length: 6 }, () => createIdentity(t)));
+    await hooks.waitFor(6);
+    expect(most).toBe(2);
+    await eventually(async () => expect((await deliveriesOf(t, endpointId)).map((d) => d.state)).toEqual(Array(6).fill('SUCCEEDED')));
   });
 
   it('signs with both secrets while a rotated-out one overlaps, and with the new one alone after', async () => {
@@ -289,6 +309,21 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
     expect(sent.data?.sendTestWebhook.delivery).toEqual({ type: 'webhook.test', state: 'PENDING' });
     const [request] = await hooks.waitFor(1);
     expect(new StandardWebhook(secret).verify(request!.body, headerRecord(request!))).toMatchObject({ type: 'webhook.test', data: { endpointId } });
+    // Finished deliveries leave after the retention (a test message has no event to go with).
+    const uuid = endpointId.split(':')[1]!;
+    await eventually(async () => expect((await deliveriesOf(t, endpointId))[0]?.state).toBe('SUCCEEDED'));
+    const retention = 90 * 86_400_000;
+    expect(await purgeWebhookDeliveries(t.db.prisma, new Date(), retention)).toBe(0);
+    await runtime.stop();
+    try {
+      await sendTestWebhook(t.db.prisma, uuid, new Date()); // pending: kept whatever its age
+      const later = new Date(Date.now() + retention + 86_400_000);
+      expect(await t.db.prisma.webhookDelivery.count({ where: { endpointId: uuid } })).toBe(2);
+      expect(await purgeWebhookDeliveries(t.db.prisma, later, retention)).toBeGreaterThanOrEqual(1); // earlier tests' too
+      expect(await t.db.prisma.webhookDelivery.findMany({ where: { endpointId: uuid }, select: { state: true } })).toEqual([{ state: 'PENDING' }]);
+    } finally {
+      runtime = await start();
+    }
     const deleted = await t.graphql<{ deleteWebhookEndpoint: { deletedEndpointId: string } }>(
       'mutation ($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { deletedEndpointId } }',
       { id: endpointId },
