@@ -53,31 +53,28 @@ export function createMetrics(): Metrics {
     return queueRead.stats;
   };
   new Gauge({
-    name: 'sessiongraph_webhook_queue_depth',
-    help: 'Webhook deliveries waiting for an attempt (enabled endpoints; every instance reports the shared queue).',
-    registers: [registry],
-    async collect() {
-      const stats = await readQueue();
-      if (stats) this.set(stats.depth);
-    },
-  });
-  new Gauge({
-    name: 'sessiongraph_webhook_oldest_pending_seconds',
-    help: 'How long the oldest waiting webhook delivery has waited (0 when none waits).',
-    registers: [registry],
-    async collect() {
-      const stats = await readQueue();
-      if (stats) this.set(stats.oldestAgeSeconds);
-    },
-  });
-  new Gauge({
     name: 'sessiongraph_subscriptions',
-    help: 'Live event subscriptions (SSE and WebSocket) this instance holds.',
+    help: 'Live event subscriptions this instance holds: SSE and WebSocket ones, and the webhook dispatcher\'s.',
     registers: [registry],
     collect() {
       this.set(subscriptions?.() ?? 0);
     },
   });
+  const webhookGauges: [string, string, (stats: WebhookQueueStats) => number][] = [
+    ['sessiongraph_webhook_queue_depth', 'Webhook deliveries waiting for an attempt (enabled endpoints; every instance reports the shared queue).', (stats) => stats.depth],
+    ['sessiongraph_webhook_oldest_pending_seconds', 'How long the oldest waiting webhook delivery has waited (0 when none waits).', (stats) => stats.oldestAgeSeconds],
+  ];
+  for (const [name, help, value] of webhookGauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(value(stats));
+      },
+    });
+  }
   new Gauge({
     name: 'sessiongraph_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on the embedded database.',
