@@ -105,6 +105,9 @@ export class WebhookWorker {
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
     const token = randomUUID();
     const held = [...this.perEndpoint];
+    // Endpoints at their limit are left out before the window of candidates is taken, so a slow
+    // endpoint's backlog does not fill it and hold up the others.
+    const full = held.filter(([, count]) => count >= endpointConcurrency).map(([id]) => id);
     // One statement: candidates are locked (FOR UPDATE SKIP LOCKED: rows another instance is
     // claiming at this moment are passed over) and leased in the same breath, at most
     // endpointConcurrency per endpoint counting what this instance already has in flight. The
@@ -118,7 +121,7 @@ export class WebhookWorker {
           FROM (
             SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
             WHERE d.state = 'PENDING' AND d.next_attempt_at <= ${now} AND (d.lease_until IS NULL OR d.lease_until <= ${now})
-              AND e.disabled_at IS NULL
+              AND e.disabled_at IS NULL AND NOT (d.endpoint_id = ANY(${full}::uuid[]))
             ORDER BY d.next_attempt_at
             LIMIT ${free * 4}
             FOR UPDATE OF d SKIP LOCKED
@@ -143,8 +146,8 @@ export class WebhookWorker {
         .catch((error: unknown) => this.options.logger.warn('webhook attempt failed to record; its lease will run out and it is tried again', { delivery: delivery.id, error: (error as Error).message }))
         .finally(() => {
           this.inFlight.delete(delivery.id);
-          const held = (this.perEndpoint.get(endpoint.id) ?? 1) - 1;
-          if (held > 0) this.perEndpoint.set(endpoint.id, held);
+          const remaining = (this.perEndpoint.get(endpoint.id) ?? 1) - 1;
+          if (remaining > 0) this.perEndpoint.set(endpoint.id, remaining);
           else this.perEndpoint.delete(endpoint.id);
           this.poke();
         });
