@@ -4,7 +4,7 @@
 // are delivered at the next start. Every instance dispatches every event: a delivery is unique per
 // (endpoint, event) and inserted with ON CONFLICT DO NOTHING, so the instances agree on one.
 import type { EventFeed, FeedItem } from '../events/feed.js';
-import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient, type SessionEvent } from '../generated/prisma/client.js';
 import type { WebhookFormat } from '../generated/prisma/enums.js';
 import type { Logger } from '../logger.js';
 import { clerkEventType, clerkPayload, standardPayload, webhookEventTypes } from './payloads.js';
@@ -89,31 +89,29 @@ export class WebhookDispatcher {
 
   /** Queues the event for every enabled endpoint that wants it and existed when it happened. */
   async dispatch(event: SessionEvent): Promise<number> {
-    // Raw: Prisma's `has` on an enum array sends a malformed array literal through the driver adapters.
-    const endpoints = await this.prisma.$queryRaw<{ id: string; format: WebhookFormat }[]>`
-      SELECT id, format FROM webhook_endpoints
-      WHERE disabled_at IS NULL AND ${event.type}::"SessionEventType" = ANY(event_types) AND created_at <= ${event.occurredAt}`;
-    if (endpoints.length === 0) return 0;
-    const rows: { endpointId: string; eventId: string; type: string; payload: string }[] = [];
-    let standard: string | undefined;
-    let clerk: { type: string; payload: string } | null | undefined;
-    for (const endpoint of endpoints) {
-      if (endpoint.format === 'STANDARD') {
-        standard ??= standardPayload(event);
-        rows.push({ endpointId: endpoint.id, eventId: event.id, type: webhookEventTypes[event.type], payload: standard });
-        continue;
+    // STANDARD endpoints in one statement (the payload is the event's alone); CLERK ones, which
+    // need the session read, only for an event Clerk has a webhook for. Raw SQL: Prisma's `has` on
+    // an enum array sends a malformed array literal through the driver adapters.
+    const wanted = (format: WebhookFormat) => Prisma.sql`
+      FROM webhook_endpoints
+      WHERE format = ${format}::"WebhookFormat" AND disabled_at IS NULL
+        AND ${event.type}::"SessionEventType" = ANY(event_types) AND created_at <= ${event.occurredAt}`;
+    let queued = await this.prisma.$executeRaw`
+      INSERT INTO webhook_deliveries (id, endpoint_id, event_id, type, payload)
+      SELECT gen_random_uuid(), id, ${event.id}::uuid, ${webhookEventTypes[event.type]}, ${standardPayload(event)} ${wanted('STANDARD')}
+      ON CONFLICT (endpoint_id, event_id) DO NOTHING`;
+    const clerkType = clerkEventType(event);
+    if (clerkType) {
+      const endpoints = await this.prisma.$queryRaw<{ id: string }[]>`SELECT id ${wanted('CLERK')}`;
+      const session = endpoints.length > 0 ? await this.options.clerkSession(this.prisma, event.sessionId!) : undefined;
+      if (session) {
+        const payload = clerkPayload(clerkType, event.occurredAt, session);
+        const rows = endpoints.map((endpoint) => ({ endpointId: endpoint.id, eventId: event.id, type: clerkType, payload }));
+        queued += (await this.prisma.webhookDelivery.createMany({ data: rows, skipDuplicates: true })).count;
       }
-      if (clerk === undefined) {
-        const type = clerkEventType(event);
-        const session = type ? await this.options.clerkSession(this.prisma, event.sessionId!) : undefined;
-        clerk = type && session ? { type, payload: clerkPayload(type, event.occurredAt, session) } : null;
-      }
-      if (clerk) rows.push({ endpointId: endpoint.id, eventId: event.id, ...clerk });
     }
-    if (rows.length === 0) return 0;
-    const { count } = await this.prisma.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
-    if (count > 0) this.options.onQueued?.();
-    return count;
+    if (queued > 0) this.options.onQueued?.();
+    return queued;
   }
 
   async stop(): Promise<void> {
