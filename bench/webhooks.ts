@@ -35,10 +35,10 @@ export async function webhookBench(tools: WebhookBenchTools) {
   await client.connect();
   const { rows } = await client.query<{ id: string }>(
     `SELECT id FROM sessions WHERE status = 'ACTIVE' AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC LIMIT $1`,
-    [perRound * rounds * 2],
+    [perRound * (rounds * 2 + 1)],
   );
   await client.end();
-  if (rows.length < perRound * rounds * 2) throw new Error(`webhook bench: ${rows.length} active sessions, need ${perRound * rounds * 2}`);
+  if (rows.length < perRound * (rounds * 2 + 1)) throw new Error(`webhook bench: ${rows.length} active sessions, need ${perRound * (rounds * 2 + 1)}`);
   const targets = rows.map((row) => `Session:${row.id}`);
 
   const arrivals: number[] = [];
@@ -82,7 +82,8 @@ export async function webhookBench(tools: WebhookBenchTools) {
 
     const measured: Record<'off' | 'on', { serverMs: number[]; postgresMs: number[] }> = { off: { serverMs: [], postgresMs: [] }, on: { serverMs: [], postgresMs: [] } };
     let next = 0;
-    for (let round = 0; round < rounds * 2; round++) {
+    // Round 0 warms the server up (revocations and deliveries) and is not counted.
+    for (let round = -1; round < rounds * 2; round++) {
       const mode = round % 2 === 0 ? 'off' : 'on';
       await setEnabled(mode === 'on');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -104,6 +105,10 @@ export async function webhookBench(tools: WebhookBenchTools) {
         if (arrivals.length - delivered < batch.length) throw new Error(`webhook bench: ${arrivals.length - delivered} of ${batch.length} deliveries arrived`);
       }
       await new Promise((resolve) => setTimeout(resolve, settleMs));
+      if (round < 0) {
+        latencies.length = 0;
+        continue;
+      }
       measured[mode].serverMs.push((tools.cpuMsOf(pid) - cpuBefore) / batch.length);
       measured[mode].postgresMs.push(tools.postgresCpuSince(postgresBefore) / batch.length);
       tools.log(`webhooks round ${round + 1}/${rounds * 2} (${mode}): ${round3(measured[mode].serverMs.at(-1)!)} server CPU ms/revocation`);
