@@ -41,6 +41,7 @@ import { revocationSetScenarios } from './revocation-set.js';
 import { withLockWaits, type LockWaits } from './lock-waits.js';
 import { seed, type Population } from './seed.js';
 import { vendorScenarios } from './vendors.js';
+import { webhookBench, webhookBenchLine } from './webhooks.js';
 import { startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 
@@ -518,6 +519,10 @@ async function main() {
     lastThirdMeanMB: Math.round(mean(rss.slice(-third)) / 2 ** 20),
   };
 
+  log('webhooks: what delivery adds to a revocation (bench/webhooks.ts)');
+  const webhooks = await webhookBench({ databaseUrl, startServer, cpuMsOf, postgresCpu, postgresCpuSince, log, quick });
+  results.webhooks = webhooks;
+
   log('6. security page on the embedded PGlite database');
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiongraph-bench-'));
   try {
@@ -575,7 +580,7 @@ async function main() {
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(table(results, scenarios, statements) + writes.table);
+  process.stdout.write(table(results, scenarios, statements) + writes.table + webhookBenchLine(webhooks));
 }
 
 interface Scenario {

@@ -41,6 +41,23 @@ export interface Config {
   /** Write a plannable mutation (a login) with one SQL statement (off: through the resolvers). */
   plannedWrites: boolean;
   vendors: VendorRoutesConfig;
+  webhooks: WebhooksConfig;
+}
+
+/** Webhook delivery: retries, limits and which receivers are allowed. */
+export interface WebhooksConfig {
+  /** Deliver to loopback, private, link-local and CGNAT addresses too (tests, private networks). */
+  allowPrivate: boolean;
+  /** The waits between attempts: a failed first attempt is retried after the first, and so on. */
+  retryScheduleMs: number[];
+  /** An endpoint failing for this long (no success in between) is disabled. */
+  disableAfterMs: number;
+  /** One attempt's whole time: connect, send, the response and its (capped) body. */
+  timeoutMs: number;
+  /** Attempts one instance makes at once, over all endpoints. */
+  workers: number;
+  /** Attempts one instance makes at once to one endpoint. */
+  endpointConcurrency: number;
 }
 
 /** The vendors' own session APIs (Kratos, Clerk, Grid), served over the same store. */
@@ -329,6 +346,26 @@ function origins(raw: string | undefined): string[] {
   return list;
 }
 
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `100ms`, `5s`, `30m`, `2h`, `5d`: milliseconds. */
+function duration(name: string, raw: string, max: number): number {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * durationUnits[match[2]!]! : NaN;
+  if (!(value <= max)) throw new ConfigError(name, `expected a duration such as 500ms, 5s, 30m, 2h or 5d (at most ${max / 86_400_000} days), got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+// Svix's schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after each failure.
+const svixRetrySchedule = '5s,5m,30m,2h,5h,10h,10h';
+
+function retrySchedule(raw: string | undefined): number[] {
+  const value = raw?.trim() || svixRetrySchedule;
+  const waits = value.split(',').map((entry) => duration('WEBHOOK_RETRY_SCHEDULE', entry, 7 * 86_400_000));
+  if (waits.length > 50) throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', `expected at most 50 retries, got ${waits.length}`);
+  return waits;
+}
+
 function adminToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   const random = 'a long random string, e.g. from `openssl rand -base64 32`';
@@ -417,6 +454,14 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatMs: integer(env, 'SUBSCRIPTION_HEARTBEAT_SECONDS', 15, 1, 3600) * 1000,
       idleMs: integer(env, 'SUBSCRIPTION_IDLE_SECONDS', 300, 1, 86_400) * 1000,
       maxQueuedEvents: integer(env, 'SUBSCRIPTION_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
+    },
+    webhooks: {
+      allowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      retryScheduleMs: retrySchedule(env.WEBHOOK_RETRY_SCHEDULE),
+      disableAfterMs: duration('WEBHOOK_DISABLE_AFTER', env.WEBHOOK_DISABLE_AFTER?.trim() || '5d', 365 * 86_400_000),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, 1, 120) * 1000,
+      workers: integer(env, 'WEBHOOK_WORKERS', 16, 1, 1000),
+      endpointConcurrency: integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 4, 1, 100),
     },
   };
   // Each instance rebuilds its JWT revocation set at start from the events of that long.

@@ -10,6 +10,7 @@ import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { SessionTokens } from './tokens/session-tokens.js';
+import type { WebhookSettings } from './webhooks/endpoints.js';
 
 export interface Context {
   prisma: PrismaClient;
@@ -43,6 +44,8 @@ export interface Context {
   eventThrottle: EventThrottle;
   /** SSE `Last-Event-ID`: where a reconnecting subscription resumes. */
   lastEventId?: string;
+  /** What managing webhook endpoints needs: the sealing secret, the address policy. */
+  webhooks: WebhookSettings;
   /** The id of the event a subscription delivered last (what the stream's next message carries). */
   deliveredEventId?: string;
 }

@@ -1,5 +1,5 @@
 // Housekeeping while the server runs: used and expired challenges are purged after
-// CHALLENGE_RETENTION_HOURS and events after EVENT_RETENTION_DAYS, in bounded batches, every few
+// CHALLENGE_RETENTION_HOURS, events and finished webhook deliveries after EVENT_RETENTION_DAYS, in bounded batches, every few
 // minutes; every EVENT_LAPSE_SWEEP_SECONDS, sessions that expired or were abandoned get their event.
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -7,6 +7,7 @@ import type { CommitListener } from './events/record.js';
 import { purgeEvents, sweepLapses } from './events/lapses.js';
 import type { Logger } from './logger.js';
 import { purgeChallenges } from './revocation/service.js';
+import { purgeWebhookDeliveries } from './webhooks/index.js';
 
 const purgeIntervalMs = 10 * 60_000;
 const batch = 1000;
@@ -36,6 +37,8 @@ export function startMaintenance(
     if (challenges > 0) logger.info('purged old challenges', { purged: challenges });
     const purgedEvents = await inBatches(() => purgeEvents(db.prisma, now(), config.events.retentionMs, batch));
     if (purgedEvents > 0) logger.info('purged old events', { purged: purgedEvents });
+    const deliveries = await inBatches(() => purgeWebhookDeliveries(db.prisma, now(), config.events.retentionMs, batch));
+    if (deliveries > 0) logger.info('purged old webhook deliveries', { purged: deliveries });
   });
   const sweep = job('recording expired and abandoned sessions', async () => {
     const recorded = await sweepLapses(db.prisma, events, now());

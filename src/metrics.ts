@@ -30,6 +30,15 @@ export interface Metrics {
   watchPool(stats: () => PoolStats | undefined): void;
   /** Reports the live subscriptions this instance holds at every scrape. */
   watchSubscriptions(count: () => number): void;
+  /** Webhook attempts by outcome (success, http_error, timeout, network_error, refused). */
+  webhookDeliveries: Counter<'outcome'>;
+  /** Reports the webhook queue (pending deliveries, the oldest one's wait) at every scrape. */
+  watchWebhookQueue(stats: () => Promise<WebhookQueueStats>): void;
+}
+
+export interface WebhookQueueStats {
+  depth: number;
+  oldestAgeSeconds: number;
 }
 
 export function createMetrics(): Metrics {
@@ -38,14 +47,36 @@ export function createMetrics(): Metrics {
   const seen = new Set<string>();
   let pool: (() => PoolStats | undefined) | undefined;
   let subscriptions: (() => number) | undefined;
+  let webhookQueue: (() => Promise<WebhookQueueStats>) | undefined;
+  // Both webhook gauges are read from one query per scrape.
+  let queueRead: { at: number; stats: Promise<WebhookQueueStats | undefined> } | undefined;
+  const readQueue = () => {
+    if (!queueRead || Date.now() - queueRead.at > 1000) queueRead = { at: Date.now(), stats: webhookQueue?.().catch(() => undefined) ?? Promise.resolve(undefined) };
+    return queueRead.stats;
+  };
   new Gauge({
     name: 'sessiongraph_subscriptions',
-    help: 'Live event subscriptions (SSE and WebSocket) this instance holds.',
+    help: 'Live event subscriptions this instance holds: SSE and WebSocket ones, and the webhook dispatcher\'s.',
     registers: [registry],
     collect() {
       this.set(subscriptions?.() ?? 0);
     },
   });
+  const webhookGauges: [string, string, (stats: WebhookQueueStats) => number][] = [
+    ['sessiongraph_webhook_queue_depth', 'Webhook deliveries waiting for an attempt (enabled endpoints; every instance reports the shared queue).', (stats) => stats.depth],
+    ['sessiongraph_webhook_oldest_pending_seconds', 'How long the oldest waiting webhook delivery has waited (0 when none waits).', (stats) => stats.oldestAgeSeconds],
+  ];
+  for (const [name, help, value] of webhookGauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const stats = await readQueue();
+        if (stats) this.set(value(stats));
+      },
+    });
+  }
   new Gauge({
     name: 'sessiongraph_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on the embedded database.',
@@ -102,6 +133,15 @@ export function createMetrics(): Metrics {
     },
     watchSubscriptions(count) {
       subscriptions = count;
+    },
+    webhookDeliveries: new Counter({
+      name: 'sessiongraph_webhook_deliveries_total',
+      help: 'Webhook attempts by outcome: success (2xx), http_error, timeout, network_error, refused (the address check).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    watchWebhookQueue(stats) {
+      webhookQueue = stats;
     },
   };
 }

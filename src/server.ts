@@ -84,7 +84,7 @@ query RecentSessions {
 export interface AppDependencies {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites'> & Partial<Pick<Config, 'metricsPort' | 'vendors'>>;
+  config: Pick<Config, 'env' | 'auth' | 'limits' | 'graphiql' | 'introspection' | 'batchLimit' | 'trustProxy' | 'events' | 'plannedReads' | 'plannedWrites' | 'webhooks'> & Partial<Pick<Config, 'metricsPort' | 'vendors'>>;
   /** Where rate-limit counters live (memory or Redis). */
   rateLimits: RateLimitStore;
   /** The clock resolvers see (tests move it); the system clock by default. */
@@ -114,6 +114,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   metrics.watchSubscriptions(() => feed.size - (tokens?.revocations?.subscribed ? 1 : 0));
   const clientAddress = clientAddressResolver(config.trustProxy);
   const eventThrottle = new EventThrottle(config.events.activityIntervalMs);
+  const webhooks = { keySecret: config.auth.tokens.keySecret, allowPrivate: config.webhooks.allowPrivate };
   const production = config.env === 'production';
   const { limits } = config;
   // A query over a limit is refused with a code and, outside production, the numbers.
@@ -184,6 +185,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       events: feed,
       eventSettings: config.events,
       lastEventId: request.headers.get('last-event-id') ?? undefined,
+      webhooks,
     };
   };
   const vendors = config.vendors ?? defaultVendorRoutes;

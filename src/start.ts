@@ -17,6 +17,7 @@ import type { App, RequestHandler, RunningServer } from './server.js';
 import { EventFeed, type EventSignals } from './events/feed.js';
 import { postgresSignals, redisSignals } from './events/signals.js';
 import { attachWebSockets, type WebSocketEndpoint } from './http/websocket.js';
+import { startWebhooks, type WebhookRuntime } from './webhooks/index.js';
 
 /** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
 async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   let graphqlApp: App | undefined;
   let events: EventFeed | undefined;
   let webSockets: WebSocketEndpoint | undefined;
+  let webhooks: WebhookRuntime | undefined;
   let opened!: () => void;
   const whenOpen = new Promise<void>((resolve) => (opened = resolve));
   const waitsForDatabase = (url = '') => /^\/(\.well-known\/jwks\.json|metrics)\b/.test(url);
@@ -110,9 +112,11 @@ async function main(): Promise<void> {
     app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
+    webhooks = await startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
     metricsServer?.close();
+    await webhooks?.stop();
     await events?.close();
     await webSockets?.close();
     await running?.stop();
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
   }
   const maintenance = startMaintenance(db, config, logger, events);
   // What shutdown closes (settled now; the closure below would not see them narrowed).
-  const live = { running, db, rateLimits, events: events!, webSockets: webSockets! };
+  const live = { running, db, rateLimits, events: events!, webSockets: webSockets!, webhooks: webhooks! };
   logger.info('sessiongraph ready', {
     url: `${live.running.url}/graphql`,
     ...(metricsServer ? { metrics: `http://${config.metricsHost}:${(metricsServer.address() as AddressInfo).port}/metrics` } : {}),
@@ -135,8 +139,10 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down', { signal });
-    // Live streams end first (clients resume elsewhere from their last event id), so the
-    // server's wait for requests in progress is not a wait for subscriptions that never end.
+    // Webhooks stop first: attempts in flight get a moment, the rest are handed back for the
+    // next instance. Live streams end next (clients resume elsewhere from their last event id),
+    // so the server's wait for requests in progress is not a wait for subscriptions that never end.
+    await live.webhooks.stop();
     await live.events.close();
     await live.webSockets.close();
     await live.running.stop();

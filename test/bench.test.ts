@@ -32,6 +32,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('npm run bench -- --quick', () => 
       const run = await runToEnd('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { BENCH_DATABASE_URL: process.env.TEST_DATABASE_URL! }, 240_000);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/\| securityPage \| \d+ \|/);
+      expect(run.stdout).toMatch(/- webhook delivery per revocation: [+-][\d.]+ server CPU ms/);
       const results = JSON.parse(await readFile(out, 'utf8'));
       type Measured = { requests: number; errors: number };
       const scenarios = results.scenarios as Record<string, { ours: Measured; raw?: Measured; peer?: Measured }>;

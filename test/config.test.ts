@@ -71,6 +71,11 @@ describe('loadConfig', () => {
     [{ GRID_PREFIX: '/kratos/grid' }, 'GRID_PREFIX', /overlaps KRATOS_PREFIX/],
     [{ VENDOR_ROUTES: 'sometimes' }, 'VENDOR_ROUTES', /expected true or false/],
     [{ SESSION_COOKIE: 'my cookie' }, 'SESSION_COOKIE', /expected a cookie name/],
+    [{ WEBHOOK_RETRY_SCHEDULE: '1s,soon' }, 'WEBHOOK_RETRY_SCHEDULE', /expected a duration such as 500ms, 5s, 30m, 2h or 5d .*got "soon"/],
+    [{ WEBHOOK_RETRY_SCHEDULE: '8d' }, 'WEBHOOK_RETRY_SCHEDULE', /at most 7 days/],
+    [{ WEBHOOK_DISABLE_AFTER: '5 days' }, 'WEBHOOK_DISABLE_AFTER', /got "5 days"/],
+    [{ WEBHOOK_ALLOW_PRIVATE: 'sometimes' }, 'WEBHOOK_ALLOW_PRIVATE', /expected true or false/],
+    [{ WEBHOOK_TIMEOUT_SECONDS: '0' }, 'WEBHOOK_TIMEOUT_SECONDS', /from 1 to 120/],
   ])('refuses %j naming %s', (env, variable, message) => {
     const error = problem(env);
     expect(error.variable).toBe(variable);
@@ -94,6 +99,22 @@ describe('loadConfig', () => {
       gridPrefix: '/grid',
     });
     expect(loadConfig({}).auth.sessionCookie).toBe('ory_kratos_session');
+  });
+
+  it('reads the webhook settings, with Svix\'s retry schedule by default', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      disableAfterMs: 5 * 86_400_000,
+      timeoutMs: 15_000,
+      workers: 16,
+      endpointConcurrency: 4,
+    });
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1s, 1s,2s', WEBHOOK_DISABLE_AFTER: '12h', WEBHOOK_ALLOW_PRIVATE: 'true' }).webhooks).toMatchObject({
+      retryScheduleMs: [1000, 1000, 2000],
+      disableAfterMs: 43_200_000,
+      allowPrivate: true,
+    });
   });
 
   it('never prints a database password', () => {

@@ -67,13 +67,13 @@ function nodeQuery(ctx: Context, info: GraphQLResolveInfo, typeName: string) {
 }
 
 /** What a keyset page needs of a Prisma model delegate (sessions and identities have it alike). */
-interface PagedDelegate<Row, Where> {
+export interface PagedDelegate<Row, Where> {
   findMany(args: { where: { AND: unknown[] }; orderBy: unknown; take: number } & object): Promise<Row[]>;
   findFirst(args: { where: { AND: [Where, KeysetWhere] }; select: { id: true } }): Promise<unknown>;
   count(args: { where: Where }): Promise<number>;
 }
 
-async function keysetPage<Row extends { id: string; createdAt: Date }, Where>(
+export async function keysetPage<Row extends { id: string; createdAt: Date }, Where>(
   delegate: PagedDelegate<Row, Where>,
   query: object,
   where: Where,

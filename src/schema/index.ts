@@ -19,6 +19,8 @@ import './api-client.js';
 import './viewer.js';
 import './session-tokens.js';
 import './session-event.js';
+import './webhook-delivery.js';
+import './webhook-endpoint.js';
 import './entities.js';
 
 // A federation subgraph schema (with _service and _entities) that also serves clients directly.

@@ -4,8 +4,9 @@
 // its max-age) knows a key before its first token. Rotating promotes that next key, once it has
 // been published that long, and publishes a new next one; the retired key stays published until the
 // last token it can have signed has expired, then leaves the set.
-import { createCipheriv, createDecipheriv, createPrivateKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { seal, unseal } from '../crypto/sealing.js';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
 
 export const signingAlgorithms = ['RS256', 'ES256'] as const;
@@ -36,25 +37,8 @@ export interface ActiveKey {
   header: string;
 }
 
-function sealingKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'sessiongraph', 'session token signing keys v1', 32));
-}
-
-function seal(secret: string, plaintext: string, kid: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealingKey(secret), iv);
-  cipher.setAAD(Buffer.from(kid));
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
-}
-
-function unseal(secret: string, sealed: string, kid: string): string {
-  const bytes = Buffer.from(sealed, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), bytes.subarray(0, 12));
-  decipher.setAAD(Buffer.from(kid));
-  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-  return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8');
-}
+// The HKDF info the signing keys have always been sealed under.
+const sealingPurpose = 'session token signing keys v1';
 
 /** A key that cannot be unsealed: TOKEN_KEY_SECRET is not the one it was sealed with. */
 export class SealedKeyError extends Error {}
@@ -227,7 +211,7 @@ export class KeyStore {
     const kid = `sgjwk_${randomBytes(12).toString('base64url')}`;
     const pair = await generateKeyPair(algorithm, { extractable: true, ...(algorithm === 'RS256' ? { modulusLength: 2048 } : {}) });
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: algorithm, use: 'sig' };
-    return { id: kid, algorithm, publicJwk, sealedPrivateKey: seal(this.secret, await exportPKCS8(pair.privateKey), kid) };
+    return { id: kid, algorithm, publicJwk, sealedPrivateKey: seal(this.secret, sealingPurpose, await exportPKCS8(pair.privateKey), kid) };
   }
 
   private async activeKey(row: SigningKey): Promise<ActiveKey> {
@@ -235,7 +219,7 @@ export class KeyStore {
     if (known) return known;
     let pkcs8: string;
     try {
-      pkcs8 = unseal(this.secret, row.sealedPrivateKey, row.id);
+      pkcs8 = unseal(this.secret, sealingPurpose, row.sealedPrivateKey, row.id);
     } catch {
       throw new SealedKeyError(`signing key ${row.id} cannot be unsealed: TOKEN_KEY_SECRET differs from the one it was sealed with`);
     }
