@@ -39,6 +39,7 @@ import {
 } from './scenarios.js';
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
+import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -549,6 +550,8 @@ async function main() {
   const median = (values: number[]) => Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
   results.coldStartMs = median(colds.map((c) => c.first));
   results.coldStartDataMs = median(colds.map((c) => c.data));
+  log('embedded server memory through the demo data\'s first page');
+  results.embeddedMemory = await embeddedMemory(startServer, adminToken, root);
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
@@ -588,6 +591,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     `- security page p99 at 80 % of its maximum rate: ${scenarios.securityPage?.p99At80PercentMs?.toFixed(2)} ms`,
     `- server RSS: peak ${memory.peakRssMB} MB, ${memory.readsPeakRssMB} MB over the reads (scenarios 1–4) (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
     `- cold start on an empty PGlite directory (median of 3): first answer ${results.coldStartMs} ms, first data answer ${results.coldStartDataMs} ms`,
+    embeddedMemoryLine(results.embeddedMemory as Parameters<typeof embeddedMemoryLine>[0]),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');
