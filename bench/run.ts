@@ -44,6 +44,7 @@ import { vendorScenarios } from './vendors.js';
 import { webhookBench, webhookBenchLine } from './webhooks.js';
 import { startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
+import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const quick = process.argv.includes('--quick');
@@ -575,6 +576,8 @@ async function main() {
   // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against PostGraphile.
   const writes = await (await import('./writes.js')).writeScenarios(databaseUrl, population);
   results.writes = writes.results;
+  log('embedded server memory through the demo data\'s first page');
+  results.embeddedMemory = await embeddedMemory(startServer, adminToken, root);
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
@@ -619,6 +622,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
       ([name, w]) => `- ${name}: of ${w.samples} pg_locks samples, ${w.advisory} saw a writer waiting for an advisory lock, ${w.notify} for the NOTIFY lock, ${w.transaction} for a row, ${w.other} for another lock`,
     ),
     describeNpmStart(results.npmStart as NpmStartResults),
+    embeddedMemoryLine(results.embeddedMemory as Parameters<typeof embeddedMemoryLine>[0]),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');

@@ -7,7 +7,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number; /** Named prepared statements and a generic-plan session setting (default true). */ preparedStatements?: boolean }
-  | { kind: 'pglite'; dataDir: string };
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      /** PostgreSQL's shared_buffers inside PGlite, e.g. `16MB` (default: {@link defaultEmbeddedSharedBuffers}). */
+      sharedBuffers?: string;
+    };
+
+/** A development default: PostgreSQL's own 128MB is resident memory a small data set never needs. */
+export const defaultEmbeddedSharedBuffers = '16MB';
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -227,6 +235,18 @@ function databaseUrl(raw: string): string {
   return raw;
 }
 
+/** A PostgreSQL memory setting in kB, MB or GB, from `min` to `max` MB. */
+function memorySize(env: Env, name: string, fallback: string, minMB: number, maxMB: number): string {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)\s*(kB|MB|GB)$/i.exec(raw);
+  const mb = match ? (Number(match[1]) * { kb: 1 / 1024, mb: 1, gb: 1024 }[match[2]!.toLowerCase() as 'kb' | 'mb' | 'gb']) : NaN;
+  if (!(mb >= minMB && mb <= maxMB)) {
+    throw new ConfigError(name, `expected a size from ${minMB}MB to ${maxMB / 1024}GB such as 16MB, got ${JSON.stringify(raw)}`);
+  }
+  return `${match![1]}${{ kb: 'kB', mb: 'MB', gb: 'GB' }[match![2]!.toLowerCase() as 'kb' | 'mb' | 'gb']}`;
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -376,6 +396,22 @@ function adminToken(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/**
+ * Whether V8 compiles WebAssembly with its baseline compiler only (`--liftoff-only`): the default on
+ * the embedded database. Its optimizing compiler takes some 450 MB for a moment when it compiles
+ * PostgreSQL's hottest functions — most of the embedded server's peak — for about a quarter less
+ * CPU per statement afterwards. A V8 flag must be on the command line, so main.ts asks this before
+ * anything else (a bad value is reported by loadConfig, like any other).
+ */
+export function wasmBaselineOnly(env: Env = process.env): boolean {
+  if (env.DATABASE_URL?.trim()) return false;
+  try {
+    return !flag(env, 'EMBEDDED_WASM_OPTIMIZER', false);
+  } catch {
+    return false;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
   const port = integer(env, 'PORT', 4000, 0, 65535);
@@ -391,7 +427,9 @@ export function loadConfig(env: Env = process.env): Config {
         // Said only when off: the default (on) is what a config without it means.
         ...(flag(env, 'DATABASE_PREPARED_STATEMENTS', true) ? {} : { preparedStatements: false }),
       }
-    : { kind: 'pglite', dataDir };
+    : { kind: 'pglite', dataDir, sharedBuffers: memorySize(env, 'EMBEDDED_SHARED_BUFFERS', defaultEmbeddedSharedBuffers, 1, 16_384) };
+  // Acted on by main.ts before the process starts for good (wasmBaselineOnly); checked here like the rest.
+  if (!rawUrl) flag(env, 'EMBEDDED_WASM_OPTIMIZER', false);
   const config: Config = {
     env: nodeEnv,
     host,

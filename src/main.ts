@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmBaselineOnly } from './config.js';
 
 // glibc's per-thread arenas keep the blocks V8's optimizing compilers free (up to 32 KB each, some
 // 20 MB of a loaded server) unless blocks that size are mapped singly — a setting glibc reads only
@@ -12,10 +13,13 @@ import { fileURLToPath } from 'node:url';
 // with it (same process id, same arguments), however it was started. A failed execve aborts the
 // process, so only a binary known to be executable is run: /proc/self/exe, this very one even if
 // its file was replaced since (an upgrade in place); without /proc the server runs as it is.
-if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && process.execve && executable('/proc/self/exe')) {
-  process.execve('/proc/self/exe', [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+// The same re-execution adds --liftoff-only on the embedded database (config.ts says why), a V8
+// flag that only the command line sets.
+const v8Flags = wasmBaselineOnly() && !process.execArgv.includes('--liftoff-only') ? ['--liftoff-only'] : [];
+if (process.platform === 'linux' && (process.env.MALLOC_MMAP_THRESHOLD_ === undefined || v8Flags.length > 0) && process.execve && executable('/proc/self/exe')) {
+  process.execve('/proc/self/exe', [process.execPath, ...v8Flags, ...process.execArgv, ...process.argv.slice(1)], {
     ...process.env,
-    MALLOC_MMAP_THRESHOLD_: '32768',
+    MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '32768',
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
+import { ConfigError, loadConfig, redactUrl, wasmBaselineOnly } from '../src/config.js';
 
 function problem(env: Record<string, string>): ConfigError {
   try {
@@ -22,7 +22,7 @@ describe('loadConfig', () => {
   it('defaults to the embedded database in ./.data on port 4000', () => {
     const config = loadConfig({});
     expect(config.port).toBe(4000);
-    expect(config.database).toEqual({ kind: 'pglite', dataDir: expect.stringMatching(/\/\.data$/) });
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: expect.stringMatching(/\/\.data$/), sharedBuffers: '16MB' });
     expect(config.env).toBe('development');
     expect(config.logLevel).toBe('info');
   });
@@ -45,7 +45,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
+  it("sizes the embedded database's memory: shared_buffers and V8's WebAssembly compilers", () => {
+    expect(loadConfig({ EMBEDDED_SHARED_BUFFERS: '128mb' }).database).toMatchObject({ sharedBuffers: '128MB' });
+    expect(loadConfig({ EMBEDDED_SHARED_BUFFERS: '2GB' }).database).toMatchObject({ sharedBuffers: '2GB' });
+    // The baseline compiler only, on the embedded database, unless the optimizing one is asked for.
+    expect(wasmBaselineOnly({})).toBe(true);
+    expect(wasmBaselineOnly({ EMBEDDED_WASM_OPTIMIZER: 'true' })).toBe(false);
+    expect(wasmBaselineOnly({ DATABASE_URL: 'postgres://db/sessions' })).toBe(false);
+    expect(wasmBaselineOnly({ EMBEDDED_WASM_OPTIMIZER: 'maybe' })).toBe(false); // loadConfig reports it
+  });
+
   it.each([
+    [{ EMBEDDED_SHARED_BUFFERS: '16' }, 'EMBEDDED_SHARED_BUFFERS', /expected a size from 1MB to 16GB such as 16MB, got "16"/],
+    [{ EMBEDDED_SHARED_BUFFERS: '512kB' }, 'EMBEDDED_SHARED_BUFFERS', /got "512kB"/],
+    [{ EMBEDDED_WASM_OPTIMIZER: 'maybe' }, 'EMBEDDED_WASM_OPTIMIZER', /expected true or false/],
     [{ DATABASE_URL: 'nonsense' }, 'DATABASE_URL', /is not a URL/],
     [{ DATABASE_URL: 'mysql://root@localhost/x' }, 'DATABASE_URL', /unsupported scheme "mysql:"/],
     [{ PORT: 'abc' }, 'PORT', /expected a whole number from 0 to 65535, got "abc"/],

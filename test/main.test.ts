@@ -74,6 +74,8 @@ describe('the embedded server process', () => {
     const started = await startServer({ DATA_DIR: await tempDir() });
     try {
       expect(await threshold(started.child.pid!)).toBe('MALLOC_MMAP_THRESHOLD_=32768');
+      // On the embedded database, with V8's baseline WebAssembly compiler only.
+      expect((await readFile(`/proc/${started.child.pid}/cmdline`, 'utf8')).split('\0')).toContain('--liftoff-only');
       // Re-executed in place: the process the caller started is the server, and it serves.
       expect(await graphql(started.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
     } finally {
@@ -82,6 +84,7 @@ describe('the embedded server process', () => {
     const given = await startServer({ DATA_DIR: await tempDir(), MALLOC_MMAP_THRESHOLD_: '65536' });
     try {
       expect(await threshold(given.child.pid!)).toBe('MALLOC_MMAP_THRESHOLD_=65536');
+      expect((await readFile(`/proc/${given.child.pid}/cmdline`, 'utf8')).split('\0')).toContain('--liftoff-only');
     } finally {
       await given.stop();
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
+import { ConfigError, defaultEmbeddedSharedBuffers, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { copyTemplateTo, readTemplate } from './pglite-template.js';
@@ -143,7 +143,7 @@ function once(close: () => Promise<void>): () => Promise<void> {
 }
 
 /** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
-async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {
+async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffers }: Extract<DatabaseConfig, { kind: 'pglite' }>, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const lock = inMemory ? undefined : lockDataDir(dataDir);
   // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's WASM.
@@ -153,11 +153,13 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     const directory = inMemory ? undefined : join(dataDir, 'pglite');
     const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
     const useTemplate = fresh && options.fromTemplate !== false;
+    // PGlite's own start parameters with ours after them (a list given replaces its defaults).
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
     if (directory && useTemplate && (await copyTemplateTo(directory))) {
-      pglite = await PGlite.create(directory);
+      pglite = await PGlite.create(directory, { startParams });
     } else {
       const template = useTemplate ? await readTemplate() : undefined;
-      pglite = await PGlite.create(directory, template ? { loadDataDir: template } : {});
+      pglite = await PGlite.create(directory, template ? { loadDataDir: template, startParams } : { startParams });
     }
   } catch (error) {
     lock?.release();
@@ -280,5 +282,5 @@ async function openPostgres(
 
 /** Opens the configured database; bad settings or an unreachable server throw a ConfigError. */
 export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config, options) : openPGlite(config.dataDir, options);
+  return config.kind === 'postgres' ? openPostgres(config, options) : openPGlite(config, options);
 }

@@ -64,6 +64,19 @@ describe('embedded PGlite database', () => {
     await db.close();
   });
 
+  it('runs with a development-sized shared_buffers, or the one configured', async () => {
+    const sharedBuffers = async (config: { sharedBuffers?: string }) => {
+      const db = await openDatabase({ kind: 'pglite', dataDir: await tempDir(), ...config });
+      try {
+        return (await db.read('SHOW shared_buffers', []))[0]?.shared_buffers;
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await sharedBuffers({})).toBe('16MB');
+    expect(await sharedBuffers({ sharedBuffers: '32MB' })).toBe('32MB');
+  });
+
   it('names DATA_DIR when the directory cannot be created', async () => {
     const error = await openDatabase({ kind: 'pglite', dataDir: '/dev/null/sessiongraph' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
