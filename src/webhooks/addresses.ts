@@ -64,6 +64,9 @@ export const systemResolver: Resolver = async (hostname) =>
 /** A URL, address or name that may not receive webhooks: the message says why. */
 export class RefusedAddress extends Error {}
 
+/** A name that resolves to nothing now: refused at delivery, but a receiver may be registered before its DNS exists. */
+export class UnresolvedHost extends RefusedAddress {}
+
 /**
  * The address to connect to for `hostname`, after checking every address it resolves to: one
  * refused address refuses the URL (a name that also points inside would let a later lookup pick it).
@@ -77,9 +80,9 @@ export async function checkedAddress(hostname: string, allowPrivate: boolean, re
     try {
       addresses = await resolve(bare);
     } catch (error) {
-      throw new RefusedAddress(`${bare} does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new UnresolvedHost(`${bare} does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
-    if (addresses.length === 0) throw new RefusedAddress(`${bare} does not resolve`);
+    if (addresses.length === 0) throw new UnresolvedHost(`${bare} does not resolve`);
   }
   for (const { address } of addresses) {
     const refusal = addressRefusal(address, allowPrivate);

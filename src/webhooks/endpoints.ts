@@ -6,7 +6,7 @@ import { encodeGlobalId } from '../domain/global-id.js';
 import { badUserInput, codedError } from '../errors.js';
 import type { PrismaClient, WebhookDelivery, WebhookEndpoint } from '../generated/prisma/client.js';
 import type { SessionEventType, WebhookFormat } from '../generated/prisma/enums.js';
-import { checkedAddress, RefusedAddress, type Resolver } from './addresses.js';
+import { checkedAddress, RefusedAddress, UnresolvedHost, type Resolver } from './addresses.js';
 import { clerkEventTypes, testPayload } from './payloads.js';
 import { newWebhookSecret, sealWebhookSecret } from './signing.js';
 
@@ -43,7 +43,10 @@ export function webhookObjectId(value: string, type: 'WebhookEndpoint' | 'Webhoo
 export const endpointGlobalId = (id: string) => encodeGlobalId('WebhookEndpoint', id);
 export const deliveryGlobalId = (id: string) => encodeGlobalId('WebhookDelivery', id);
 
-/** A URL a webhook may be sent to: http(s), no credentials in it, not resolving to a refused address. */
+/**
+ * A URL a webhook may be sent to: http(s), no credentials in it, not resolving to a refused address.
+ * A name that resolves to nothing yet is taken: every delivery resolves and checks it again.
+ */
 export async function checkWebhookUrl(raw: string, field: string, settings: WebhookSettings): Promise<string> {
   const text = raw.trim();
   if (text.length > 2048) throw invalid(field, 'must be at most 2048 characters');
@@ -59,8 +62,8 @@ export async function checkWebhookUrl(raw: string, field: string, settings: Webh
   try {
     await checkedAddress(url.hostname, settings.allowPrivate, settings.resolve);
   } catch (error) {
-    if (error instanceof RefusedAddress) throw invalid(field, `refused: ${error.message}`);
-    throw error;
+    if (error instanceof RefusedAddress && !(error instanceof UnresolvedHost)) throw invalid(field, `refused: ${error.message}`);
+    if (!(error instanceof UnresolvedHost)) throw error;
   }
   return url.toString();
 }

@@ -40,7 +40,9 @@ describe('the address check', () => {
     const nowhere: Resolver = async () => {
       throw Object.assign(new Error('queryA ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    await expect(checkWebhookUrl('https://nowhere.example.test/', 'input.url', settings(nowhere))).rejects.toMatchObject({ message: 'input.url: refused: nowhere.example.test does not resolve (ENOTFOUND)' });
+    // A name with no address yet is registered; each delivery resolves and checks it again.
+    await expect(checkWebhookUrl('https://nowhere.example.test/', 'input.url', settings(nowhere))).resolves.toBe('https://nowhere.example.test/');
+    await expect(checkedAddress('nowhere.example.test', false, nowhere)).rejects.toThrow('nowhere.example.test does not resolve (ENOTFOUND)');
     // The system resolver: localhost is this host.
     await expect(checkWebhookUrl('http://localhost:8080/', 'input.url', { allowPrivate: false })).rejects.toMatchObject({ extensions: { field: 'input.url' } });
     for (const url of ['http://127.0.0.1/', 'http://[::1]/', 'http://10.0.0.8/', 'http://[::ffff:127.0.0.1]/', 'http://2130706433/', 'http://0x7f.1/']) {
