@@ -52,19 +52,21 @@ describe('npm start under a supervisor', () => {
     let output = '';
     npm.stdout.on('data', (chunk) => (output += chunk));
     const npmExited = new Promise((resolve) => npm.once('exit', resolve));
-    await expect.poll(() => output.includes('"sessiongraph ready"'), { timeout: 30_000 }).toBe(true);
     const lock = join(dataDir, 'sessiongraph.lock');
-    const serverPid = Number(await readFile(lock, 'utf8'));
+    let serverPid: number | undefined;
     try {
+      await expect.poll(() => output.includes('"sessiongraph ready"'), { timeout: 90_000 }).toBe(true);
+      serverPid = Number(await readFile(lock, 'utf8'));
       npm.kill('SIGTERM');
       await npmExited;
       // The server is gone too (not orphaned, still holding the directory) and it stopped gracefully.
       await expect.poll(() => existsSync(`/proc/${serverPid}`) || existsSync(lock), { timeout: 15_000 }).toBe(false);
       expect(output).toContain('"msg":"stopped"');
     } finally {
-      if (existsSync(`/proc/${serverPid}`)) process.kill(serverPid, 'SIGKILL');
+      if (npm.exitCode === null) npm.kill('SIGTERM'); // passed on to the server (exec)
+      if (serverPid && existsSync(`/proc/${serverPid}`)) process.kill(serverPid, 'SIGKILL');
     }
-  });
+  }, 120_000);
 });
 
 describe('the embedded server process', () => {

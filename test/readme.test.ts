@@ -125,7 +125,7 @@ describe('the README', () => {
     const broken = documents.flatMap((document) => {
       const text = readFileSync(join(projectRoot, document), 'utf8');
       const links = [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((target) => !/^[a-z]+:/.test(target));
-      // Backticked relative paths that climb out of the repository are links too.
+      // Backticked paths that leave the repository (`../<folder>/`) are links too.
       const outside = [...text.matchAll(/`(\.\.\/[^`]*)`/g)].map((m) => m[1]!);
       return [...links.filter((target) => !existsSync(join(projectRoot, dirname(document), target))), ...outside].map((target) => `${document}: ${target}`);
     });
