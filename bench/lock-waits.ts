@@ -1,10 +1,10 @@
 // Samples pg_locks while a scenario runs and counts the locks writers waited for: the goal for
 // writes of different identities is no wait at all on a lock every writer takes (issue 25).
-//   advisory     an advisory lock, in the benchmark's database
+//   advisory     an advisory lock
 //   notify       PostgreSQL's NOTIFY queue lock, taken at the commit of every transaction that notifies
 //   transaction  a row another transaction holds (writers of one identity or one session meet here)
 //   other        anything else
-// Waits other than advisory ones are counted cluster-wide: on a shared server they may be others'.
+// Only backends connected to the benchmark's database count (the server may be shared).
 // `samples` is how many times pg_locks was read; each kind counts the samples in which at least
 // one backend waited for such a lock (the issue's "810 samples" figure).
 import pg from 'pg';
@@ -18,12 +18,12 @@ export interface LockWaits {
 }
 
 const waitingSql = `
-  SELECT count(*) FILTER (WHERE locktype = 'advisory' AND database = d.oid) AS advisory,
-         count(*) FILTER (WHERE locktype = 'object' AND classid = 'pg_database'::regclass AND objid = 0) AS notify,
-         count(*) FILTER (WHERE locktype IN ('transactionid', 'tuple')) AS transaction,
+  SELECT count(*) FILTER (WHERE l.locktype = 'advisory') AS advisory,
+         count(*) FILTER (WHERE l.locktype = 'object' AND l.classid = 'pg_database'::regclass AND l.objid = 0) AS notify,
+         count(*) FILTER (WHERE l.locktype IN ('transactionid', 'tuple')) AS transaction,
          count(*) AS waiting
-    FROM pg_locks, (SELECT oid FROM pg_database WHERE datname = current_database()) d
-   WHERE NOT granted`;
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE NOT l.granted AND a.datname = current_database()`;
 
 /**
  * Reads pg_locks every `intervalMs` on a connection of its own until `stop()`, which resolves
