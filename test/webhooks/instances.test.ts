@@ -11,7 +11,7 @@ import { headerRecord, startReceiver, type Receiver } from '../support/receiver.
 import { createIdentity } from '../support/sessions.js';
 import { createEndpoint, deliveriesOf, eventually } from '../support/webhooks.js';
 
-const adminToken = 'webhooks-admin-token-0123456789';
+const adminToken = 'webhooks-admin-token-Qv7Lm2Xr9Tz4Wp';
 const admin = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
 
 /** The pieces of TestApp the helpers use, against a running server. */
