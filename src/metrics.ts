@@ -56,7 +56,7 @@ export function createMetrics(): Metrics {
   };
   new Gauge({
     name: 'sessiongraph_subscriptions',
-    help: 'Live event subscriptions this instance holds: SSE and WebSocket ones, and the webhook dispatcher\'s.',
+    help: 'Live event subscriptions of clients (SSE and WebSocket) this instance holds.',
     registers: [registry],
     collect() {
       this.set(subscriptions?.() ?? 0);

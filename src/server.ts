@@ -110,8 +110,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics, logger);
   metrics.watchPool(() => db.poolStats());
-  // Clients' subscriptions: the revocation set's own is not one.
-  metrics.watchSubscriptions(() => feed.size - (tokens?.revocations?.subscribed ? 1 : 0));
+  metrics.watchSubscriptions(() => feed.clientSize);
   const clientAddress = clientAddressResolver(config.trustProxy);
   const eventThrottle = new EventThrottle(config.events.activityIntervalMs);
   const webhooks = { keySecret: config.auth.tokens.keySecret, allowPrivate: config.webhooks.allowPrivate };

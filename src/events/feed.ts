@@ -53,6 +53,9 @@ export interface EventSignals {
 
 const pageSize = 500;
 
+/** The callerKey prefix of the server's own subscriptions (the revocation set, the webhook dispatcher). */
+export const internalCallerPrefix = 'internal:';
+
 /**
  * Sequence numbers below the horizon are final: a sequence is its transaction's id × 2^20 plus a
  * place, and every transaction of this database whose id is below the oldest one still in flight
@@ -333,6 +336,13 @@ export class EventFeed implements CommitListener {
   /** How many live subscriptions this instance holds. */
   get size(): number {
     return this.subscriptions.size;
+  }
+
+  /** How many of them are clients' (SSE, WebSocket): the server's own use a callerKey under `internal:`. */
+  get clientSize(): number {
+    let count = 0;
+    for (const subscription of this.subscriptions) if (!subscription.options.callerKey.startsWith(internalCallerPrefix)) count++;
+    return count;
   }
 
   /**

@@ -5,7 +5,7 @@
 // table at start: subscribed first, then loaded, so an event committed in between is in one or the
 // other. An entry leaves once every token that could name it has expired.
 import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
-import type { EventFeed, FeedItem } from '../events/feed.js';
+import { internalCallerPrefix, type EventFeed, type FeedItem } from '../events/feed.js';
 import { standingChange, standingEventTypes, type Standing } from '../events/session-ends.js';
 import type { Logger } from '../logger.js';
 
@@ -18,7 +18,7 @@ export interface RevocationSetOptions {
 
 type StandingEvent = Pick<SessionEvent, 'sequence' | 'type' | 'sessionId' | 'identityId' | 'details' | 'occurredAt'>;
 
-const callerKey = 'internal:revocation-set';
+const callerKey = `${internalCallerPrefix}revocation-set`;
 const pageSize = 5000;
 const purgeEveryMs = 60_000;
 const retryMs = 1000;
@@ -47,11 +47,6 @@ export class RevocationSet {
   /** Whether the set is complete (loaded and following the feed): until then, use start(). */
   get ready(): boolean {
     return this.loaded;
-  }
-
-  /** Whether it holds a feed subscription now (the instance's subscription count leaves it out). */
-  get subscribed(): boolean {
-    return this.stream !== undefined;
   }
 
   /** How many sessions and identities it refuses now. */

@@ -3,7 +3,7 @@
 // event it queued deliveries for — so events committed while no server ran (an import, the demo)
 // are delivered at the next start. Every instance dispatches every event: a delivery is unique per
 // (endpoint, event) and inserted with ON CONFLICT DO NOTHING, so the instances agree on one.
-import type { EventFeed, FeedItem } from '../events/feed.js';
+import { internalCallerPrefix, type EventFeed, type FeedItem } from '../events/feed.js';
 import { Prisma, type PrismaClient, type SessionEvent } from '../generated/prisma/client.js';
 import type { WebhookFormat } from '../generated/prisma/enums.js';
 import type { Logger } from '../logger.js';
@@ -71,7 +71,7 @@ export class WebhookDispatcher {
   private async follow(): Promise<void> {
     while (!this.stopping) {
       try {
-        this.subscription = await this.feed.subscribe({ filter: {}, afterSequence: this.position!.sequence, callerKey: 'webhook-dispatcher' });
+        this.subscription = await this.feed.subscribe({ filter: {}, afterSequence: this.position!.sequence, callerKey: `${internalCallerPrefix}webhook-dispatcher` });
         if (this.stopping) await this.subscription.return?.();
         for await (const item of this.subscription) {
           // Fell behind the feed's queue: resume from the last event queued, reading the table.
