@@ -220,6 +220,11 @@ export class WebhookWorker {
     const attempts = delivery.attempts + 1;
     const schedule = config.retryScheduleMs;
     const retryIn = attempts <= schedule.length ? schedule[attempts - 1] : undefined;
+    // The streak first: an endpoint this failure disables is disabled before its retry is due.
+    if (!success) {
+      this.options.logger.debug('webhook attempt failed', { delivery: delivery.id, endpoint: endpoint.id, outcome, status: result?.status, error: problem?.message, attempts });
+      await this.recordFailure(endpoint.id, now);
+    }
     const finished = this.now();
     const { count } = await this.prisma.webhookDelivery.updateMany({
       where: { id: delivery.id, leaseToken: delivery.lease_token },
@@ -237,14 +242,11 @@ export class WebhookWorker {
         ...(success ? { deliveredAt: finished } : {}),
       },
     });
-    if (count === 0) return; // replayed or deleted meanwhile: that newer state stands
-    if (success) {
-      // The streak ends (read when the attempt was claimed: a streak begun since ends on the next success).
-      if (endpoint.failingSince) await this.prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: { not: null } }, data: { failingSince: null } });
-      return;
+    // A success ends the endpoint's failure streak (count 0: replayed or deleted meanwhile, and that
+    // newer state stands). The streak is as read at the claim: one begun since ends on the next success.
+    if (count > 0 && success && endpoint.failingSince) {
+      await this.prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id, failingSince: { not: null } }, data: { failingSince: null } });
     }
-    this.options.logger.debug('webhook attempt failed', { delivery: delivery.id, endpoint: endpoint.id, outcome, status: result?.status, error: problem?.message, attempts });
-    await this.recordFailure(endpoint.id, now);
   }
 
   /** Starts or continues the endpoint's failure streak; one that lasted WEBHOOK_DISABLE_AFTER disables it. */

@@ -27,7 +27,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     requests: [],
     respond: (_request, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
-    waitFor(count, timeoutMs = 15_000) {
+    waitFor(count, timeoutMs = 30_000) {
       if (receiver.requests.length >= count) return Promise.resolve(receiver.requests);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the receiver got ${receiver.requests.length} requests, not ${count}, in ${timeoutMs} ms`)), timeoutMs);

@@ -45,7 +45,7 @@ export async function deliveriesOf(t: Pick<TestApp, 'graphql'>, endpointId: stri
 }
 
 /** Polls until `check` holds (it throws until then), for at most `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -2,6 +2,7 @@
 // event feed, the worker sending over real HTTP to receivers on 127.0.0.1, verified with the
 // standardwebhooks and svix packages.
 import { verifyWebhook } from '@clerk/backend/webhooks';
+import type { ServerResponse } from 'node:http';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { headerRecord, startReceiver, type Receiver } from '../support/receiver.
 import { createBrowserSession, createIdentity } from '../support/sessions.js';
 import { createEndpoint, deliveriesOf, eventually, revoke } from '../support/webhooks.js';
 
-const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT_SECONDS: '1', WEBHOOK_ENDPOINT_CONCURRENCY: '2', EVENT_POLL_MS: '100' };
+const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT_SECONDS: '3', WEBHOOK_ENDPOINT_CONCURRENCY: '2', EVENT_POLL_MS: '100' };
 
 describe.each(databaseTargets)('webhooks on $name', (target) => {
   let t: TestApp;
@@ -160,29 +161,32 @@ describe.each(databaseTargets)('webhooks on $name', (target) => {
     expect(target.requests).toHaveLength(0);
     const [timedOut] = await eventually(async () => {
       const found = await deliveriesOf(t, hanging.id);
-      expect(found[0]).toMatchObject({ state: 'FAILED', attempts: 3, lastStatusCode: null, lastError: 'no answer within 1000 ms' });
+      expect(found[0]).toMatchObject({ state: 'FAILED', attempts: 3, lastStatusCode: null, lastError: 'no answer within 3000 ms' });
       return found;
-    }, 20_000);
-    expect(timedOut!.lastDurationMs).toBeGreaterThanOrEqual(950);
-    expect(timedOut!.lastDurationMs).toBeLessThan(3000);
+    }, 40_000);
+    expect(timedOut!.lastDurationMs).toBeGreaterThanOrEqual(2950);
+    expect(timedOut!.lastDurationMs).toBeLessThan(6000);
   });
 
   it('keeps a slow receiver to WEBHOOK_ENDPOINT_CONCURRENCY attempts at once', async () => {
     const hooks = await receiver();
-    let open = 0;
-    let most = 0;
-    hooks.respond = (_request, res) => {
-      most = Math.max(most, ++open);
-      setTimeout(() => {
-        open--;
-        res.writeHead(200).end();
-      }, 250);
-    };
-    const { id: endpointId } = await createEndpoint(t, { url: hooks.url, eventTypes: ['IDENTITY_CREATED'] });
-    await Promise.all(Array.from({ length: 6 }, () => createIdentity(t)));
-    await hooks.waitFor(6);
-    expect(most).toBe(2);
-    await eventually(async () => expect((await deliveriesOf(t, endpointId)).map((d) => d.state)).toEqual(Array(6).fill('SUCCEEDED')));
+    const held: ServerResponse[] = [];
+    let holding = true;
+    hooks.respond = (_request, res) => (holding ? held.push(res) : res.writeHead(200).end());
+    await createEndpoint(t, { url: hooks.url, eventTypes: ['IDENTITY_CREATED'] });
+    // Six deliveries queued at once (committed while no dispatcher ran): a claim could take them all.
+    await runtime.stop();
+    try {
+      for (let i = 0; i < 6; i++) await createIdentity(t);
+    } finally {
+      runtime = await start();
+    }
+    await hooks.waitFor(2);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(hooks.requests).toHaveLength(2);
+    holding = false;
+    for (const res of held) res.writeHead(200).end();
+    await eventually(async () => expect(new Set(hooks.requests.map((r) => r.headers['webhook-id'])).size).toBe(6));
   });
 
   it('signs with both secrets while a rotated-out one overlaps, and with the new one alone after', async () => {

@@ -54,6 +54,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhooks across instances on one 
       // A lease is twice the timeout: an attempt whose instance died is made again 4 s on.
       WEBHOOK_TIMEOUT_SECONDS: '2',
       EVENT_POLL_MS: '200',
+      // A loaded machine's PostgreSQL can take a while to accept a connection.
+      DATABASE_CONNECT_TIMEOUT_MS: '30000',
     };
   }, 60_000);
   // A test that fails leaves no server behind to deliver into the next one.
