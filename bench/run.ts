@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--out results.json]
+// npm run bench [-- --quick [--writes]] [--out results.json]
 // Seeds PostgreSQL, starts sessiongraph as its own process (production mode) and a raw-SQL baseline,
 // drives both over loopback with autocannon, and reports throughput, latency (µs), GraphQL errors,
 // SQL statements per request, the server's memory and its cold start on an empty embedded database.
@@ -550,15 +550,16 @@ async function main() {
   results.coldStartMs = median(colds.map((c) => c.first));
   results.coldStartDataMs = median(colds.map((c) => c.data));
 
-  // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against PostGraphile.
-  const writes = await (await import('./writes.js')).writeScenarios(databaseUrl, population);
-  results.writes = writes.results;
+  // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against
+  // PostGraphile. Several minutes more: a quick run leaves them out unless asked (`--writes`).
+  const writes = quick && !process.argv.includes('--writes') ? undefined : await (await import('./writes.js')).writeScenarios(databaseUrl, population);
+  if (writes) results.writes = writes.results;
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(table(results, scenarios, statements) + writes.table);
+  process.stdout.write(table(results, scenarios, statements) + (writes?.table ?? ''));
 }
 
 interface Scenario {
