@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--out results.json]
+// npm run bench [-- --quick [--writes]] [--out results.json]
 // Seeds PostgreSQL, starts sessiongraph as its own process (production mode) and a raw-SQL baseline,
 // drives both over loopback with autocannon, and reports throughput, latency (µs), GraphQL errors,
 // SQL statements per request, the server's memory and its cold start on an empty embedded database.
@@ -573,9 +573,10 @@ async function main() {
   log('npm start as a user runs it');
   results.npmStart = await measureNpmStart(adminToken, quick ? 1 : 3);
 
-  // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against PostGraphile.
-  const writes = await (await import('./writes.js')).writeScenarios(databaseUrl, population);
-  results.writes = writes.results;
+  // The writes (bench/writes.ts): logins, token mints, activity and signed revocations, against
+  // PostGraphile. Several minutes more: a quick run leaves them out unless asked (`--writes`).
+  const writes = quick && !process.argv.includes('--writes') ? undefined : await (await import('./writes.js')).writeScenarios(databaseUrl, population);
+  if (writes) results.writes = writes.results;
   log('embedded server memory through the demo data\'s first page');
   results.embeddedMemory = await embeddedMemory(startServer, adminToken, root);
 
@@ -583,7 +584,7 @@ async function main() {
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(table(results, scenarios, statements) + writes.table + webhookBenchLine(webhooks));
+  process.stdout.write(table(results, scenarios, statements) + (writes?.table ?? '') + webhookBenchLine(webhooks));
 }
 
 interface Scenario {

@@ -216,6 +216,8 @@ export async function writeScenarios(databaseUrl: string, population: Population
 
     log('writes 4. recordSessionActivity and signed revocations, on sessions logged in for them');
     const made = await keyedSessions(databaseUrl, ours.port, identity, requests * rounds);
+    // On an overloaded machine autocannon's 10 s timeout can fail every login of the set-up.
+    if (made.length < requests) throw new Error(`only ${made.length} of ${requests * rounds} set-up logins answered; the machine is too loaded to go on`);
     const touchSpec = (offset: number): LoadSpec => ({
       ...oursLogin,
       body: (i) => ({ body: { query: touchMutation, variables: { input: { sessionId: made[(offset + i) % made.length]!.id, userAgent, ipAddress: `192.0.2.${(offset + i) % 7}` } } } }),
