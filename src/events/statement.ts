@@ -3,7 +3,7 @@
 // together in one statement. The sequence (and whatever else the table fills by default) comes from
 // the table's defaults, as for every other writer.
 import { uuidv7 } from 'uuidv7';
-import { eventChannel, type EventInput } from './record.js';
+import type { EventInput } from './record.js';
 
 /** Adds a value to the statement's parameters and returns its placeholder (`$3::uuid`). */
 export type Param = (value: unknown, cast: string) => string;
@@ -35,5 +35,9 @@ export function eventInsertSql(event: EventInput, param: Param, options: { from?
   return `INSERT INTO "public"."session_events" (${columns}) SELECT ${values.join(', ')}${from}${where} RETURNING id`;
 }
 
-/** Notifies listening instances, once per row of the CTE `inserted` (collapsed to one at commit): SQL for a value of the statement's SELECT. */
-export const notifySql = (inserted: string) => `(SELECT count(pg_notify('${eventChannel}', '')) FROM ${inserted})`;
+/**
+ * How many events the CTE `inserted` wrote: SQL for a value of the statement's SELECT. The caller
+ * tells the feed when it is more than none, and the feed notifies other instances after the commit
+ * (a NOTIFY inside the statement would serialize the commits of all writers: record.ts).
+ */
+export const writtenCountSql = (inserted: string) => `(SELECT count(*) FROM ${inserted})`;

@@ -6,7 +6,7 @@
 // asks the database, which holds what every instance wrote.
 import { plannedWriteMark, type Query } from '../db/database.js';
 import type { CommitListener, EventInput } from './record.js';
-import { eventInsertSql, notifySql, type Param } from './statement.js';
+import { eventInsertSql, writtenCountSql, type Param } from './statement.js';
 
 // A bound on what is remembered: past it the memory starts again (the database still answers).
 const maxRemembered = 100_000;
@@ -56,8 +56,8 @@ export class EventThrottle {
         ? `${plannedWriteMark} WITH recent AS (SELECT max(e.occurred_at) AS at FROM "public"."session_events" e
   WHERE e.session_id = ${param(event.sessionId, 'uuid')} AND e.type = ${param(event.type, '"SessionEventType"')} AND e.occurred_at > ${param(new Date(since), 'timestamptz')}),
 written AS (${eventInsertSql(event, param, { from: 'recent', condition: 'f.at IS NULL' })})
-SELECT (SELECT at FROM recent) AS "recentAt", ${notifySql('written')} AS events`
-        : `${plannedWriteMark} WITH written AS (${eventInsertSql(event, param)}) SELECT NULL AS "recentAt", ${notifySql('written')} AS events`;
+SELECT (SELECT at FROM recent) AS "recentAt", ${writtenCountSql('written')} AS events`
+        : `${plannedWriteMark} WITH written AS (${eventInsertSql(event, param)}) SELECT NULL AS "recentAt", ${writtenCountSql('written')} AS events`;
     const [row] = await query(statement, params);
     const wrote = Number(row?.events) > 0;
     if (this.intervalMs > 0) {

@@ -13,7 +13,7 @@ import { encodeGlobalId } from '../domain/global-id.js';
 import { activeSql, effectiveStatus } from '../domain/session-status.js';
 import { eventOrigin } from '../events/origin.js';
 import { withEvents, type EventInput } from '../events/record.js';
-import { eventInsertSql, notifySql } from '../events/statement.js';
+import { eventInsertSql, writtenCountSql } from '../events/statement.js';
 import { sessionRow, sessionRowSql } from '../auth/session-rows.js';
 import { plannedWriteMark } from '../db/database.js';
 import { uuidv7 } from 'uuidv7';
@@ -278,7 +278,7 @@ revoked AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${
   WHERE s.id = ${p(challenge.targetId, 'uuid')} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed) AND EXISTS (SELECT 1 FROM signer)
   RETURNING ${sessionRowSql('s')}),
 written AS (${eventInsertSql(event, p, { from: 'revoked' })})
-SELECT EXISTS (SELECT 1 FROM consumed) AS "sg_consumed", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${notifySql('written')} AS "sg_events", revoked.*
+SELECT EXISTS (SELECT 1 FROM consumed) AS "sg_consumed", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
   FROM (SELECT 1) one LEFT JOIN revoked ON true`,
       params,
     );

@@ -14,7 +14,7 @@ import type { DeviceData } from '../domain/new-session.js';
 import { invalidField } from '../domain/input.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import type { EventOrigin, CommitListener } from '../events/record.js';
-import { eventInsertSql, notifySql } from '../events/statement.js';
+import { eventInsertSql, writtenCountSql } from '../events/statement.js';
 import type { EventThrottle } from '../events/throttle.js';
 import type { Device, Session } from '../generated/prisma/client.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
@@ -84,7 +84,7 @@ export async function recordActivity(
     const selectDevice = withDevice ? `(SELECT row_to_json(seen) FROM seen)` : 'NULL';
     const [row] = await query(
       `${plannedWriteMark} WITH ${parts.join(',\n')}
-SELECT touched.*, ${selectDevice} AS "sg_device", ${eventDue ? notifySql('written') : '0'} AS "sg_events" FROM touched`,
+SELECT touched.*, ${selectDevice} AS "sg_device", ${eventDue ? writtenCountSql('written') : '0'} AS "sg_events" FROM touched`,
       params,
     );
     const { sg_device: seen, sg_events: events, ...session } = row!;

@@ -7,7 +7,7 @@ import { uuidv7 } from 'uuidv7';
 import { parseGlobalId } from '../../domain/global-id.js';
 import { newSession, sessionCreatedEvent } from '../../domain/new-session.js';
 import { eventOrigin } from '../../events/origin.js';
-import { eventInsertSql, notifySql } from '../../events/statement.js';
+import { eventInsertSql, writtenCountSql } from '../../events/statement.js';
 import type { Context } from '../../context.js';
 import { args, Statement, type Build } from '../json.js';
 import { sessionObject } from '../objects.js';
@@ -61,7 +61,7 @@ export async function createSession(field: Collected, ctx: Context, variables: R
 ), new_event AS (
   ${eventInsertSql(sessionCreatedEvent(created, eventOrigin(ctx)), p, { from: 'new_session', sessionIdSql: 'f.id' })}
 )
-SELECT ${sessionJson} AS session, ${notifySql('new_event')} AS events FROM new_session s`;
+SELECT ${sessionJson} AS session, ${writtenCountSql('new_event')} AS events FROM new_session s`;
   const [row] = await ctx.readQuery(statement, sql.params);
   // No row: the identity does not exist, and nothing was written.
   if (!row) return unanswered;
