@@ -40,6 +40,7 @@ import {
 import { seed, type Population } from './seed.js';
 import { startCommand } from './start-command.js';
 import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
+import { importFigures, importLine, type ImportFigures } from './import.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -552,6 +553,8 @@ async function main() {
   results.coldStartDataMs = median(colds.map((c) => c.data));
   log('embedded server memory through the demo data\'s first page');
   results.embeddedMemory = await embeddedMemory(startServer, adminToken, root);
+  log('import on the embedded database, and reads meanwhile');
+  results.import = await importFigures(startServer, adminToken, root, quick ? { cliSessions: 1000, mutationSessions: 1000 } : { cliSessions: 20_000, mutationSessions: 3000 });
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
@@ -592,6 +595,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     `- server RSS: peak ${memory.peakRssMB} MB, ${memory.readsPeakRssMB} MB over the reads (scenarios 1–4) (first third ${memory.firstThirdMeanMB} MB, last third ${memory.lastThirdMeanMB} MB)`,
     `- cold start on an empty PGlite directory (median of 3): first answer ${results.coldStartMs} ms, first data answer ${results.coldStartDataMs} ms`,
     embeddedMemoryLine(results.embeddedMemory as Parameters<typeof embeddedMemoryLine>[0]),
+    importLine(results.import as ImportFigures),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');
