@@ -8,7 +8,7 @@ import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, type Config, type TokenConfig } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { KeyStore } from './tokens/keys.js';
@@ -90,6 +90,8 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** The live event feed (one that hears only this process's commits by default). */
   events?: EventFeed;
+  /** Traces each request (http/opentelemetry.ts), when tracing is configured. */
+  tracing?: Plugin;
 }
 
 /** What Node's HTTP server hands Yoga with each request. */
@@ -107,7 +109,7 @@ function sessionTokens(db: Database, settings: TokenConfig, now: () => Date): Se
   return new SessionTokens(db.prisma, keys, settings);
 }
 
-export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events }: AppDependencies): App {
+export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tracing }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics);
@@ -205,6 +207,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       };
     },
     plugins: [
+      ...(tracing ? [tracing] : []),
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
       metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   // the schema — are answered by an app on a database that refuses every use (as it would refuse
   // an anonymous caller anyway); requests with credentials, the JWKS and the metrics wait.
   const metrics = createMetrics();
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured: otherwise not one module of it.
+  const tracing = config.tracing ? (await import('./http/opentelemetry.js')).startTracing(config.tracing, logger) : undefined;
   const opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
   opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
   const { createApp, startHttpServer, unopenedDatabase } = await import('./server.js');
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
     rateLimits: memoryStore(),
     metrics,
+    tracing: tracing?.plugin,
   });
   let app: RequestHandler | undefined;
   let graphqlApp: App | undefined;
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
     events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
     await events.start();
-    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events });
+    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tracing: tracing?.plugin });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     await maintenance.stop();
     await live.rateLimits.close();
     await live.db.close();
+    await tracing?.shutdown().catch(() => {});
     logger.info('stopped');
     process.exit(0);
   };
