@@ -72,7 +72,7 @@ describe('long writes on the embedded database', () => {
       expect(Math.max(...latencies)).toBeLessThan(importMs * 0.75);
 
       // 2. SIGTERM while the same import runs again, with 20 reads queued behind it.
-      const again = graphql(importMutation, { d: gridExport(3000) });
+      const again = graphql(importMutation, { d: gridExport(400) });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const queued = Array.from({ length: 20 }, () => graphql('{ sessions(first: 1) { totalCount } }'));
       await new Promise((resolve) => setTimeout(resolve, 100));
