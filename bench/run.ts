@@ -45,6 +45,7 @@ import { webhookBench, webhookBenchLine } from './webhooks.js';
 import { startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
+import { importFigures, importLine, type ImportFigures } from './import.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const quick = process.argv.includes('--quick');
@@ -579,6 +580,8 @@ async function main() {
   if (writes) results.writes = writes.results;
   log('embedded server memory through the demo data\'s first page');
   results.embeddedMemory = await embeddedMemory(startServer, adminToken, root);
+  log('import on the embedded database, and reads meanwhile');
+  results.import = await importFigures(startServer, adminToken, root, quick ? { cliSessions: 1000, mutationSessions: 1000 } : { cliSessions: 20_000, mutationSessions: 3000 });
 
   results.scenarios = scenarios;
   results.totalSeconds = Math.round((performance.now() - startedAt) / 1000);
@@ -624,6 +627,7 @@ function table(results: Record<string, unknown>, scenarios: Record<string, Scena
     ),
     describeNpmStart(results.npmStart as NpmStartResults),
     embeddedMemoryLine(results.embeddedMemory as Parameters<typeof embeddedMemoryLine>[0]),
+    importLine(results.import as ImportFigures),
     `- seeding: ${(results.population as { seedMs: number }).seedMs} ms; whole run ${results.totalSeconds} s`,
     '',
   ].join('\n');

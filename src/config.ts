@@ -50,6 +50,8 @@ export interface Config {
   plannedWrites: boolean;
   vendors: VendorRoutesConfig;
   webhooks: WebhooksConfig;
+  /** Traces to an OTLP/HTTP collector; undefined (the default) loads no OpenTelemetry at all. */
+  tracing?: TracingConfig;
 }
 
 /** Webhook delivery: retries, limits and which receivers are allowed. */
@@ -78,6 +80,16 @@ export interface VendorRoutesConfig {
 }
 
 export const defaultVendorRoutes: VendorRoutesConfig = { enabled: true, kratosPrefix: '/kratos', clerkPrefix: '/clerk', gridPrefix: '/grid' };
+
+/** OpenTelemetry traces, from the standard OTEL_* variables; the exporter reads its own (endpoint, headers). */
+export interface TracingConfig {
+  serviceName: string;
+  sampler: (typeof samplers)[number];
+  /** OTEL_TRACES_SAMPLER_ARG: the ratio of the traceidratio samplers. */
+  ratio: number;
+}
+
+const samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 
 /** The audit trail and the live subscriptions on it. */
 export interface EventsConfig {
@@ -412,6 +424,35 @@ export function wasmBaselineOnly(env: Env = process.env): boolean {
   }
 }
 
+function otlpEndpoint(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL; expected e.g. http://collector:4318`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `unsupported scheme "${url.protocol}"; expected http:// or https:// (OTLP over HTTP)`);
+  return raw;
+}
+
+/** On when an OTLP endpoint is named and the SDK is not disabled. */
+function tracing(env: Env): TracingConfig | undefined {
+  const endpoint = otlpEndpoint(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? otlpEndpoint(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (!endpoint || flag(env, 'OTEL_SDK_DISABLED', false)) return undefined;
+  const rawRatio = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const ratio = rawRatio ? Number(rawRatio) : 1;
+  if (!(ratio >= 0 && ratio <= 1) || (rawRatio !== undefined && rawRatio !== '' && !/^\d*\.?\d+$/.test(rawRatio))) {
+    throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', `expected a ratio from 0 to 1, got ${JSON.stringify(rawRatio)}`);
+  }
+  return {
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'sessiongraph',
+    sampler: oneOf(env, 'OTEL_TRACES_SAMPLER', samplers, 'parentbased_always_on'),
+    ratio,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
   const port = integer(env, 'PORT', 4000, 0, 65535);
@@ -483,6 +524,7 @@ export function loadConfig(env: Env = process.env): Config {
     plannedReads: flag(env, 'PLANNED_READS', true),
     plannedWrites: flag(env, 'PLANNED_WRITES', true),
     vendors: vendorRoutes(env),
+    tracing: tracing(env),
     events: {
       retentionMs: integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500) * 86_400_000,
       activityIntervalMs: integer(env, 'EVENT_ACTIVITY_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,

@@ -19,6 +19,8 @@ export interface Metrics {
   operationLabel(name: string | null | undefined): string;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   operationDuration: Histogram<'operation' | 'type'>;
+  /** Operations by the path that answered them: `planner` (one SQL statement) or `resolvers`. */
+  operationsAnswered: Counter<'path'>;
   errors: Counter<'code'>;
   statementDuration: Histogram;
   rateLimitRefusals: Counter<'limit'>;
@@ -106,6 +108,12 @@ export function createMetrics(): Metrics {
       help: 'GraphQL operations by name and type: count and time from parse to result.',
       labelNames: ['operation', 'type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    operationsAnswered: new Counter({
+      name: 'sessiongraph_graphql_operations_total',
+      help: 'GraphQL operations executed, by the path that answered them: planner (one SQL statement) or resolvers.',
+      labelNames: ['path'],
       registers: [registry],
     }),
     errors: new Counter({ name: 'sessiongraph_graphql_errors_total', help: 'GraphQL errors by extensions.code.', labelNames: ['code'], registers: [registry] }),

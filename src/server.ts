@@ -8,7 +8,7 @@ import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, defaultVendorRoutes, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
@@ -95,6 +95,8 @@ export interface AppDependencies {
   events?: EventFeed;
   /** Session tokens, prepared by the caller (made over `db` and the feed when absent and configured). */
   tokens?: SessionTokens;
+  /** Traces each request (http/opentelemetry.ts), when tracing is configured. */
+  tracing?: Plugin;
 }
 
 /** What Node's HTTP server hands Yoga with each request. */
@@ -104,7 +106,7 @@ export interface ServerContext {
 
 export type App = YogaServerInstance<ServerContext, Context>;
 
-export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given }: AppDependencies): App {
+export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given, tracing }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
   const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now, read: db.read });
   const log = requestLog(logger);
@@ -215,6 +217,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       return buildContext(request, req, requestCredentials(request.headers, sessionCookie), planned);
     },
     plugins: [
+      ...(tracing ? [tracing] : []),
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
       metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),

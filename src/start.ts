@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   // the schema — are answered by an app on a database that refuses every use (as it would refuse
   // an anonymous caller anyway); requests with credentials, the JWKS and the metrics wait.
   const metrics = createMetrics();
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured: otherwise not one module of it.
+  const tracing = config.tracing ? (await import('./http/opentelemetry.js')).startTracing(config.tracing, logger) : undefined;
   const opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
   opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
   const { createApp, startHttpServer, unopenedDatabase } = await import('./server.js');
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
     rateLimits: memoryStore(),
     metrics,
+    tracing: tracing?.plugin,
   });
   let app: RequestHandler | undefined;
   let graphqlApp: App | undefined;
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
     // beside the first requests: the JWKS and JWT requests wait for them, nothing else does.
     const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date(), read: db.read });
     tokens?.prepare().catch((error: unknown) => logger.warn('session tokens not prepared yet; trying again on first use', { error: (error as Error).message }));
-    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens });
+    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens, tracing: tracing?.plugin });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
     webhooks = await startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     await maintenance.stop();
     await live.rateLimits.close();
     await live.db.close();
+    await tracing?.shutdown().catch(() => {});
     logger.info('stopped');
     process.exit(0);
   };

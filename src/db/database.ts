@@ -9,6 +9,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { ConfigError, defaultEmbeddedSharedBuffers, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { withSpan } from '../tracing.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { copyTemplateTo, readTemplate } from './pglite-template.js';
 import { loadQueryCompilerFromFile } from './query-compiler.js';
@@ -78,7 +79,7 @@ function timed<T extends object>(target: T, observe: (seconds: number) => void):
       return async (...args: unknown[]) => {
         const started = performance.now();
         try {
-          return await method.apply(target, args);
+          return await withSpan('db.query', statementAttributes((args[0] as { sql?: string } | undefined)?.sql), () => method.apply(target, args) as Promise<unknown>);
         } finally {
           observe((performance.now() - started) / 1000);
         }
@@ -116,12 +117,18 @@ function createClient(factory: SqlMigrationAwareDriverAdapterFactory, options: D
   return client as unknown as PrismaClient;
 }
 
-/** Reports a statement sent outside Prisma as Prisma's own are reported (the query log, the timer). */
+/** A database call's span attributes: the statement's text (parameters are never in it). */
+function statementAttributes(sql: string | undefined) {
+  return { 'db.system.name': 'postgresql', 'db.query.text': (sql ?? '').slice(0, 2000) };
+}
+
+/** Reports a statement sent outside Prisma as Prisma's own are reported (the query log, the timer, a span). */
 function observed<T>(options: DatabaseOptions, text: string, params: readonly unknown[], run: () => Promise<T>): Promise<T> {
   options.onQuery?.(text, params);
-  if (!options.onStatement) return run();
+  const traced = () => withSpan('db.query', statementAttributes(text), run);
+  if (!options.onStatement) return traced();
   const started = performance.now();
-  return run().finally(() => options.onStatement!((performance.now() - started) / 1000));
+  return traced().finally(() => options.onStatement!((performance.now() - started) / 1000));
 }
 
 // Prepared statements stay on their connection until it closes: past this many distinct texts new

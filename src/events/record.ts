@@ -1,5 +1,6 @@
 // Every change to a session, identity or credential writes its event in the same transaction as
 // the change: an event is never lost (the change committed) nor invented (the change rolled back).
+import { uuidv7 } from 'uuidv7';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 
@@ -42,21 +43,33 @@ type Tx = Prisma.TransactionClient;
  */
 export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.sessionEvent.createMany({
-    data: events.map((event) => ({
-      type: event.type,
-      identityId: event.identityId,
-      sessionId: event.sessionId ?? null,
-      credentialId: event.credentialId ?? null,
-      actorSessionId: event.actorSessionId ?? null,
-      actorApiClientId: event.actorApiClientId ?? null,
-      reason: event.reason ?? null,
-      ipAddress: event.ipAddress ?? null,
-      details: (event.details ?? undefined) as Prisma.InputJsonValue | undefined,
-      occurredAt: event.occurredAt,
-    })),
-  });
+  await tx.$executeRawUnsafe(insertEventsSql, JSON.stringify(events.map(eventRow)));
 }
+
+// All the events in one statement, however many: an import writes tens of thousands, and row by
+// row through Prisma's createMany they cost the embedded database about a millisecond each.
+const insertEventsSql = `
+INSERT INTO session_events (id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id, reason, ip_address, details, occurred_at)
+SELECT r.id, r.type::"SessionEventType", r.identity_id, r.session_id, r.credential_id, r.actor_session_id, r.actor_api_client_id, r.reason,
+  r.ip_address, r.details, r.occurred_at
+FROM json_to_recordset($1::json) AS r(id uuid, type text, identity_id uuid, session_id uuid, credential_id uuid,
+  actor_session_id uuid, actor_api_client_id text, reason text, ip_address text, details jsonb, occurred_at timestamptz, place bigint)
+ORDER BY r.place`;
+
+const eventRow = (event: EventInput, place: number) => ({
+  place,
+  id: uuidv7(),
+  type: event.type,
+  identity_id: event.identityId,
+  session_id: event.sessionId ?? null,
+  credential_id: event.credentialId ?? null,
+  actor_session_id: event.actorSessionId ?? null,
+  actor_api_client_id: event.actorApiClientId ?? null,
+  reason: event.reason ?? null,
+  ip_address: event.ipAddress ?? null,
+  details: event.details ?? null,
+  occurred_at: event.occurredAt,
+});
 
 /** Told after a transaction with events committed, so live subscribers hear of them at once. */
 export interface CommitListener {

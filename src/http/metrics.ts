@@ -6,6 +6,7 @@ import type { Plugin } from 'graphql-yoga';
 import { authenticate, unauthenticated } from '../auth/caller.js';
 import type { Database } from '../db/database.js';
 import type { Metrics } from '../metrics.js';
+import { isPlannedResult } from './planned-reads.js';
 
 const routes = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 
@@ -34,7 +35,8 @@ export function metricsPlugin(metrics: Metrics, options: { db: Database; adminTo
     onExecute() {
       const started = performance.now();
       return {
-        onExecuteDone({ args }) {
+        onExecuteDone({ args, result }) {
+          metrics.operationsAnswered.inc({ path: isPlannedResult(result) ? 'planner' : 'resolvers' });
           const operation = getOperationAST(args.document, args.operationName);
           const seconds = (performance.now() - started) / 1000;
           metrics.operationDuration.observe({ operation: metrics.operationLabel(operation?.name?.value), type: operation?.operation ?? 'unknown' }, seconds);

@@ -9,14 +9,20 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settlePendingSession } from '../auth/caller.js';
 import type { Context } from '../context.js';
+import { withSpan } from '../tracing.js';
 import { planQuery, plannableOperation } from '../planner/reads.js';
 
 type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
 
-/** A result whose `data` is JSON text from the database, sent on as it came. */
-export function plannedResult(text: string): SerializableResult {
+/** Marks a result the planner answered (the metrics count them apart from the resolvers'). */
+const answeredByPlanner = Symbol('answered by the planner');
+
+export const isPlannedResult = (result: unknown): boolean => typeof result === 'object' && result !== null && answeredByPlanner in result;
+
+export function plannedResult(text: string): SerializableResult & { [answeredByPlanner]: true } {
   let data: Record<string, unknown> | undefined;
   return {
+    [answeredByPlanner]: true,
     get data() {
       return (data ??= JSON.parse(text) as Record<string, unknown>);
     },
@@ -60,7 +66,7 @@ export function plannedReadsPlugin(): Plugin<Context> {
       }
       let row: PlannedRow | undefined;
       try {
-        row = (await ctx.readQuery(planned.sql, planned.params))[0] as PlannedRow | undefined;
+        row = (await withSpan('sessiongraph.planned_statement', { 'graphql.operation.name': args.operationName ?? '' }, () => ctx.readQuery(planned.sql, planned.params)))[0] as PlannedRow | undefined;
       } catch (error) {
         ctx.logger.warn('a planned read failed; resolving it field by field instead', { error: (error as Error).message, requestId: ctx.requestId });
         await settlePendingSession(ctx);

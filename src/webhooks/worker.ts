@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { checkedAddress, RefusedAddress, type Resolver } from './addresses.js';
 import { post, PostFailure, type PostResult } from './http-post.js';
 import { signatureHeader, unsealWebhookSecret } from './signing.js';
+import { withSpan } from '../tracing.js';
 
 /** How much of a response is read, and how much of that is kept. */
 const maxResponseBytes = 64 * 1024;
@@ -142,7 +143,10 @@ export class WebhookWorker {
       if (!endpoint) continue; // deleted meanwhile: its deliveries went with it
       const abort = new AbortController();
       this.perEndpoint.set(endpoint.id, (this.perEndpoint.get(endpoint.id) ?? 0) + 1);
-      const done = this.attempt(delivery, endpoint, abort.signal)
+      // A span per attempt when tracing is on (src/tracing.ts runs it directly otherwise).
+      const done = withSpan('sessiongraph.webhook_attempt', { 'webhook.endpoint_id': endpoint.id, 'webhook.event_type': delivery.type, 'webhook.attempt': delivery.attempts + 1 }, () =>
+        this.attempt(delivery, endpoint, abort.signal),
+      )
         .catch((error: unknown) => this.options.logger.warn('webhook attempt failed to record; its lease will run out and it is tried again', { delivery: delivery.id, error: (error as Error).message }))
         .finally(() => {
           this.inFlight.delete(delivery.id);

@@ -1,0 +1,80 @@
+// A large export is written in a few statements over all its rows, however many records it has,
+// so the transaction (and every read waiting for it on the embedded database) stays short; a
+// second import of a changed export updates each row in place and says what changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kratosExport } from '../../bench/import.js';
+import { importDocument } from '../../src/import/index.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { databaseTargets } from '../support/databases.js';
+
+type Json = Record<string, any>;
+
+describe.each(databaseTargets)('a large import on $name', (target) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(target);
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  const counts = async () => ({
+    identities: await t.db.prisma.identity.count(),
+    sessions: await t.db.prisma.session.count(),
+    devices: await t.db.prisma.device.count(),
+    credentials: await t.db.prisma.credential.count(),
+    verifiableAddresses: await t.db.prisma.verifiableAddress.count(),
+    recoveryAddresses: await t.db.prisma.recoveryAddress.count(),
+  });
+
+  it('writes 400 sessions with a dozen statements, the same as 4 would take', async () => {
+    const statements = async (sessions: number) => {
+      t.queries.length = 0;
+      // Records of their own: the generator's uuids start 0000000<kind>, these start with the size.
+      const own = JSON.stringify(kratosExport(sessions)).replaceAll('"0000000', `"${String(sessions).padStart(7, 'a')}`);
+      await importDocument(t.db.prisma, 'KRATOS', JSON.parse(own));
+      return t.queries.length;
+    };
+    const small = await statements(4);
+    expect(await statements(400)).toBe(small);
+    expect(small).toBeLessThanOrEqual(15);
+  });
+
+  it('keeps the vendor uuids as ids, links every row, and records one event per record', async () => {
+    const document = kratosExport(300) as Json[];
+    const before = await t.db.prisma.sessionEvent.count();
+    const summary = await importDocument(t.db.prisma, 'KRATOS', document);
+    expect(summary).toMatchObject({ sessionsCreated: 300, sessionsUpdated: 0, identitiesCreated: 150, identitiesUpdated: 0 });
+    expect(summary.sessionIds).toEqual(document.map((s) => s.id));
+    const session = await t.db.prisma.session.findUniqueOrThrow({
+      where: { id: document[7]!.id },
+      select: { identityId: true, status: true, devices: { select: { externalId: true, location: true } } },
+    });
+    expect(session).toEqual({ identityId: document[7]!.identity.id, status: 'ACTIVE', devices: [{ externalId: document[7]!.devices[0].id, location: 'London, GB' }] });
+    // Sessions, identities and their two credentials each: 300 + 150 + 300.
+    expect((await t.db.prisma.sessionEvent.count()) - before).toBe(750);
+  });
+
+  it('updates in place on a second import: changed fields, kept fields, a state change as an event', async () => {
+    const before = await counts();
+    const document = kratosExport(300) as Json[];
+    document[0]!.devices[0].location = 'Paris, FR';
+    document[0]!.identity.state = 'inactive';
+    document[1]!.identity.state = 'inactive';
+    delete document[2]!.identity.metadata_public; // absent: what is stored stays
+    document[4]!.active = false;
+    const summary = await importDocument(t.db.prisma, 'KRATOS', document);
+    expect(summary).toMatchObject({ sessionsCreated: 0, sessionsUpdated: 300, identitiesCreated: 0, identitiesUpdated: 150 });
+    expect(await counts()).toEqual(before);
+    const first = await t.db.prisma.session.findUniqueOrThrow({
+      where: { id: document[0]!.id },
+      select: { devices: { select: { location: true } }, identity: { select: { state: true } } },
+    });
+    expect(first).toEqual({ devices: [{ location: 'Paris, FR' }], identity: { state: 'INACTIVE' } });
+    const kept = await t.db.prisma.identity.findUniqueOrThrow({ where: { id: document[2]!.identity.id }, select: { metadataPublic: true } });
+    expect(kept.metadataPublic).toEqual({ plan: 'team' });
+    expect((await t.db.prisma.session.findUniqueOrThrow({ where: { id: document[4]!.id }, select: { status: true } })).status).toBe('REVOKED');
+    const changed = await t.db.prisma.sessionEvent.findMany({ where: { type: 'IDENTITY_STATE_CHANGED' }, select: { identityId: true, details: true } });
+    expect(changed).toEqual([{ identityId: document[0]!.identity.id, details: { previousState: 'ACTIVE', state: 'INACTIVE', source: 'KRATOS' } }]);
+  });
+});
