@@ -366,7 +366,10 @@ export class EventFeed implements CommitListener {
     });
     const resuming = options.afterSequence !== undefined;
     // Registered before anything is read: live events queue in it meanwhile.
-    const subscription = new Subscription(options, options.afterSequence ?? 0n, this.options.maxQueuedEvents, (ended) => this.forget(ended));
+    // The server's own subscribers (revocation set, webhook dispatcher) read every event: a burst
+    // such as an import's thousands must not end their stream and send them back to re-read it.
+    const maxQueued = options.callerKey.startsWith(internalCallerPrefix) ? Infinity : this.options.maxQueuedEvents;
+    const subscription = new Subscription(options, options.afterSequence ?? 0n, maxQueued, (ended) => this.forget(ended));
     this.subscriptions.add(subscription);
     if (options.endsAt) {
       const timer = setTimeout(() => subscription.end(), Math.max(0, options.endsAt.getTime() - Date.now()));

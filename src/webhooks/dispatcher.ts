@@ -14,6 +14,8 @@ const cursorName = 'webhooks';
 /** How often the cursor is written while events flow (a restart re-queues at most this much, idempotently). */
 const cursorWriteMs = 500;
 const retryMs = 1000;
+/** How long the endpoints' event types are taken as known before they are read again. */
+const endpointsFreshMs = 1000;
 
 interface Position {
   eventId: string | null;
@@ -35,6 +37,8 @@ export class WebhookDispatcher {
   private running: Promise<void> | undefined;
   private stopping = false;
   private cursorTimer: NodeJS.Timeout | undefined;
+  /** The event types some enabled endpoint wants, and when they were read. */
+  private wantedTypes: { types: Set<string>; readAt: number } | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -87,8 +91,24 @@ export class WebhookDispatcher {
     }
   }
 
+  /**
+   * Whether no endpoint can want this event, without a statement per event (an import commits
+   * thousands, and on the embedded database every statement waits for the one connection). The
+   * types are read again when older than a second, or than the event: an endpoint created after
+   * they were read was created after the event too, and gets no delivery of it anyway.
+   */
+  private async nobodyWants(event: SessionEvent): Promise<boolean> {
+    const now = Date.now();
+    if (!this.wantedTypes || now - this.wantedTypes.readAt > endpointsFreshMs || this.wantedTypes.readAt <= event.occurredAt.getTime()) {
+      const rows = await this.prisma.$queryRaw<{ type: string }[]>`SELECT DISTINCT unnest(event_types)::text AS type FROM webhook_endpoints WHERE disabled_at IS NULL`;
+      this.wantedTypes = { types: new Set(rows.map((row) => row.type)), readAt: now };
+    }
+    return !this.wantedTypes.types.has(event.type);
+  }
+
   /** Queues the event for every enabled endpoint that wants it and existed when it happened. */
   async dispatch(event: SessionEvent): Promise<number> {
+    if (await this.nobodyWants(event)) return 0;
     // STANDARD endpoints in one statement (the payload is the event's alone); CLERK ones, which
     // need the session read, only for an event Clerk has a webhook for. Raw SQL: Prisma's `has` on
     // an enum array sends a malformed array literal through the driver adapters.

@@ -9,7 +9,7 @@ import { startServer, type ServerProcess } from '../support/process.js';
 import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('opentelemetry');
-const adminToken = 'opentelemetry-admin-token-0123';
+const adminToken = 'opentelemetry-admin-token-Vw3Kp8Rt2Zq6';
 const authorization = `Basic ${Buffer.from(`admin:${adminToken}`).toString('base64')}`;
 
 interface ReceivedSpan {
