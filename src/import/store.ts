@@ -255,13 +255,16 @@ function childSql(spec: {
   const recordset = ['owner text', 'external_id text', 'fallback uuid', 'created_at timestamptz', 'updated_at timestamptz']
     .concat(names.map((c) => `${c} ${recordsetType(spec.columns[c]!)}`))
     .join(', ');
-  // `target` is the row each input row updates (the first that matches), looked up by index one row at a time.
+  // `target` is the row each input row updates (the first that matches), looked up by the owner's
+  // index one row at a time. OFFSET 0 keeps the candidates a subquery of their own: flattened, the
+  // ORDER BY id LIMIT 1 lets the planner walk the primary key instead, filtering every row of the
+  // table for each input row (an import of 20,000 records took 73 s that way, 8.5 s this way).
   return `
 WITH ${input('rows', recordset)}, r AS (
   SELECT r.*, o.id AS owner_id FROM rows r JOIN ${spec.owner.table} o ON o.external_source = r.source AND o.external_id = r.owner
 ), m AS (
-  SELECT r.*, (SELECT x.id FROM ${spec.table} x WHERE x.${spec.owner.column} = r.owner_id
-    AND CASE WHEN r.external_id IS NOT NULL THEN x.external_id = r.external_id ELSE ${natural} END ORDER BY x.id LIMIT 1) AS target
+  SELECT r.*, (SELECT c.id FROM (SELECT x.id FROM ${spec.table} x WHERE x.${spec.owner.column} = r.owner_id
+    AND CASE WHEN r.external_id IS NOT NULL THEN x.external_id = r.external_id ELSE ${natural} END OFFSET 0) c ORDER BY c.id LIMIT 1) AS target
   FROM r
 ), updated AS (
   UPDATE ${spec.table} x SET ${set}, external_id = COALESCE(m.external_id, x.external_id),
@@ -307,15 +310,16 @@ const recoveryAddressesSql = childSql({
   returning: 'id::text',
 });
 
-// Devices have no created_at / updated_at of their own: the generic statement above does not fit.
+// Devices have no created_at / updated_at of their own: the generic statement above does not fit
+// (its lookup is fenced with OFFSET 0 the same way).
 const devicesSql = `
 WITH ${input('rows', 'session text, external_id text, fallback uuid, ip_address text, location text, user_agent text')}, r AS (
   SELECT r.*, s.id AS session_id FROM rows r JOIN sessions s ON s.external_source = r.source AND s.external_id = r.session
 ), m AS (
-  SELECT r.*, (SELECT d.id FROM devices d WHERE d.session_id = r.session_id
+  SELECT r.*, (SELECT c.id FROM (SELECT d.id FROM devices d WHERE d.session_id = r.session_id
     AND CASE WHEN r.external_id IS NOT NULL THEN d.external_id = r.external_id
       ELSE d.user_agent IS NOT DISTINCT FROM r.user_agent AND d.ip_address IS NOT DISTINCT FROM r.ip_address END
-    ORDER BY d.id LIMIT 1) AS target
+    OFFSET 0) c ORDER BY c.id LIMIT 1) AS target
   FROM r
 ), updated AS (
   UPDATE devices d SET external_id = COALESCE(m.external_id, d.external_id), ip_address = COALESCE(m.ip_address, d.ip_address),
