@@ -153,16 +153,22 @@ function once(close: () => Promise<void>): () => Promise<void> {
 async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffers }: Extract<DatabaseConfig, { kind: 'pglite' }>, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const lock = inMemory ? undefined : lockDataDir(dataDir);
+  const directory = inMemory ? undefined : join(dataDir, 'pglite');
+  const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
+  const useTemplate = fresh && options.fromTemplate !== false;
+  // A new directory's copy of the template runs on its own thread while PGlite's modules load.
+  const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
+  copying.catch(() => {}); // awaited below
   // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's WASM.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
-  let pglite: InstanceType<typeof PGlite>;
+  const modules = Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+  let pglite: InstanceType<Awaited<typeof modules>[0]['PGlite']>;
+  let PrismaPGlite: Awaited<typeof modules>[1]['PrismaPGlite'];
   try {
-    const directory = inMemory ? undefined : join(dataDir, 'pglite');
-    const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
-    const useTemplate = fresh && options.fromTemplate !== false;
+    const [{ PGlite }, adapter] = await modules;
+    PrismaPGlite = adapter.PrismaPGlite;
     // PGlite's own start parameters with ours after them (a list given replaces its defaults).
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
-    if (directory && useTemplate && (await copyTemplateTo(directory))) {
+    if (await copying) {
       pglite = await PGlite.create(directory, { startParams });
     } else {
       const template = useTemplate ? await readTemplate() : undefined;
