@@ -107,7 +107,10 @@ async function main(): Promise<void> {
     config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
     events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
-    await events.start();
+    // The feed's first read runs beside the first requests too: a subscription waits for it (and
+    // committed events are read from where it starts), nothing else does.
+    const feedStarting = events.start();
+    feedStarting.catch(() => {}); // awaited below
     // The signing keys (and each algorithm's next key) and the revocation set, made and loaded
     // beside the first requests: the JWKS and JWT requests wait for them, nothing else does.
     const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date(), read: db.read });
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
     app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens, tracing: tracing?.plugin });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
+    await feedStarting;
     webhooks = await startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
