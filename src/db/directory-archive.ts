@@ -1,11 +1,12 @@
-// A directory as one gzipped file, and back: how the embedded database's template is kept. PGlite's
-// data directory is 40 MB in about a thousand files, mostly zeros; read back from a cold disk it
-// costs a second, gzipped (5 MB) a tenth of that. The format is ours and simple: for each file, its
-// relative path's length (u16) and bytes, its size (u32) and bytes, in one gzip stream.
+// A directory as one compressed file, and back: how the embedded database's template is kept.
+// PGlite's data directory is 40 MB in about a thousand files, mostly zeros; read back from a cold
+// disk it costs a second, compressed (4 MB) a tenth of that. The format is ours and simple: for each
+// file, its relative path's length (u16) and bytes, its size (u32) and bytes, in one zstd stream
+// (it decompresses in 50 ms where gzip took 85).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { gzipSync } from 'node:zlib';
+import { constants, zstdCompressSync } from 'node:zlib';
 
 function filesBelow(root: string, dir = root): string[] {
   return readdirSync(join(dir), { withFileTypes: true }).flatMap((entry) => {
@@ -26,7 +27,7 @@ export function packDirectory(root: string): Buffer {
     header.writeUInt32LE(content.length, 2);
     parts.push(header, name, content);
   }
-  return gzipSync(Buffer.concat(parts), { level: 1 });
+  return zstdCompressSync(Buffer.concat(parts), { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
 }
 
 /**
@@ -50,12 +51,17 @@ export function unpackDirectory(archive: Buffer, root: string): Promise<void> {
 function unpackOnThisThread(): void {
   const { mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
   const { dirname, join } = require('node:path') as typeof import('node:path');
-  const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
+  const { zstdDecompressSync } = require('node:zlib') as typeof import('node:zlib');
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { archive, root } = workerData as { archive: Uint8Array; root: string };
   try {
-    const data = gunzipSync(archive);
-    mkdirSync(root, { recursive: true });
+    const data = zstdDecompressSync(archive);
+    const made = new Set<string>();
+    const directory = (path: string) => {
+      if (!made.has(path)) mkdirSync(path, { recursive: true });
+      made.add(path);
+    };
+    directory(root);
     for (let offset = 0; offset < data.length; ) {
       const nameLength = data.readUInt16LE(offset);
       const size = data.readUInt32LE(offset + 2);
@@ -64,9 +70,9 @@ function unpackOnThisThread(): void {
       offset += 6 + nameLength + size;
       if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`archive entry escapes its directory: ${path}`);
       const target = join(root, path);
-      if (path.endsWith('/')) mkdirSync(target, { recursive: true });
+      if (path.endsWith('/')) directory(target);
       else {
-        mkdirSync(dirname(target), { recursive: true });
+        directory(dirname(target));
         writeFileSync(target, content);
       }
     }

@@ -1,6 +1,6 @@
 // A new embedded database starts from a template — an initialized PGlite data directory with every
 // migration applied, made once per migration history — instead of running initdb and the
-// migrations (about 3 s). On disk the template is the data directory packed into one gzipped file
+// migrations (about 3 s). On disk the template is the data directory packed into one compressed file
 // and unpacked into place (0.2 s on a quiet disk, while the server starts); in memory (tests) a dump that PGlite loads (0.7 s). The install
 // step builds both (npm run db:template); without them, a database is initialized the slow way and
 // still correct.
@@ -32,7 +32,7 @@ export async function templatePath(): Promise<string> {
 
 /** The packed data directory for the current migration history (built beside the dump). */
 async function packedTemplatePath(): Promise<string> {
-  return (await templatePath()).replace(/\.tar$/, '.dir.gz');
+  return (await templatePath()).replace(/\.tar$/, '.dir.zst');
 }
 
 /**
