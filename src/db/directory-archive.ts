@@ -4,9 +4,11 @@
 // file, its relative path's length (u16) and bytes, its size (u32) and bytes, in one zstd stream
 // (it decompresses in 50 ms where gzip took 85).
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { constants, zstdCompressSync } from 'node:zlib';
+import type { UnpackRequest, UnpackResult } from './unpack-worker.js';
 
 function filesBelow(root: string, dir = root): string[] {
   return readdirSync(join(dir), { withFileTypes: true }).flatMap((entry) => {
@@ -39,45 +41,13 @@ export function packDirectory(root: string): Buffer {
  */
 export function unpackDirectory(archive: Buffer, root: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    // Evaluated code, not a module file: the same source runs from dist/ and under the tests' transpiler.
-    const worker = new Worker(`(${unpackOnThisThread.toString()})()`, { eval: true, workerData: { archive, root } });
-    worker.once('message', (message: { error?: string }) => (message.error === undefined ? resolve() : reject(new Error(message.error))));
+    const worker = new Worker(workerFile, { workerData: { archive, root } satisfies UnpackRequest });
+    worker.once('message', (message: UnpackResult) => (message.error === undefined ? resolve() : reject(new Error(message.error))));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the unpacking thread stopped (exit code ${code})`)));
   });
 }
 
-// Runs inside the worker, as a script: it may use nothing but what it requires itself.
-function unpackOnThisThread(): void {
-  const { mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-  const { dirname, join } = require('node:path') as typeof import('node:path');
-  const { zstdDecompressSync } = require('node:zlib') as typeof import('node:zlib');
-  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { archive, root } = workerData as { archive: Uint8Array; root: string };
-  try {
-    const data = zstdDecompressSync(archive);
-    const made = new Set<string>();
-    const directory = (path: string) => {
-      if (!made.has(path)) mkdirSync(path, { recursive: true });
-      made.add(path);
-    };
-    directory(root);
-    for (let offset = 0; offset < data.length; ) {
-      const nameLength = data.readUInt16LE(offset);
-      const size = data.readUInt32LE(offset + 2);
-      const path = data.subarray(offset + 6, offset + 6 + nameLength).toString();
-      const content = data.subarray(offset + 6 + nameLength, offset + 6 + nameLength + size);
-      offset += 6 + nameLength + size;
-      if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`archive entry escapes its directory: ${path}`);
-      const target = join(root, path);
-      if (path.endsWith('/')) directory(target);
-      else {
-        directory(dirname(target));
-        writeFileSync(target, content);
-      }
-    }
-    parentPort!.postMessage({});
-  } catch (error) {
-    parentPort!.postMessage({ error: (error as Error).message });
-  }
-}
+// The thread's module sits beside this one: compiled JavaScript in dist/, or its TypeScript source
+// under the tests' transpiler (Node 24 strips the types itself).
+const workerFile = new URL(`./unpack-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
