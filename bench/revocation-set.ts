@@ -99,7 +99,6 @@ export async function revocationSetScenarios(bench: RevocationSetBench): Promise
       DATABASE_URL: bench.databaseUrl,
       // A generous connect timeout: PostgreSQL may still be writing out the rows the seed added.
       DATABASE_CONNECT_TIMEOUT_MS: '30000',
-      TOKEN_KEY_SECRET: 'bench-token-key-secret-5Jq8Wm2Xr7Lz',
       SESSION_TOKEN_LIFETIME_SECONDS: '3600',
     });
     const ask = async (query: string, authorization: string) =>

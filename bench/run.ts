@@ -140,6 +140,9 @@ export function startServer(env: Record<string, string>, readyWhen = serverPort)
     // Limits that would throttle a load test from one address.
     RATE_LIMIT_AUTH_FAILURES: '100000000',
     RATE_LIMIT_CONFIRMATIONS: '100000000',
+    // Session tokens are off on PostgreSQL without one. One secret for every server of the run: the
+    // signing keys the first one seals, the later ones must unseal (the mints failed when they differed).
+    TOKEN_KEY_SECRET: 'bench-token-key-secret-0123456789abcdef',
     ...env,
   }, readyWhen);
 }
@@ -216,6 +219,7 @@ export interface LoadSpec {
 export async function load(spec: LoadSpec): Promise<Measured> {
   const histogram = createHistogram();
   let errors = 0;
+  let firstError: string | undefined;
   let sent = 0;
   const cpuBefore = spec.pid ? cpuMsOf(spec.pid) : 0;
   const postgresBefore = postgresCpu();
@@ -245,7 +249,10 @@ export async function load(spec: LoadSpec): Promise<Measured> {
         },
         onResponse: (status, body) => {
           // GraphQL errors arrive with HTTP 200: count them from the body.
-          if (status !== 200 || body.includes('"errors"')) errors++;
+          if (status !== 200 || body.includes('"errors"')) {
+            errors++;
+            firstError ??= `HTTP ${status}: ${body.slice(0, 300)}`;
+          }
           spec.onBody?.(body);
         },
       },
@@ -256,6 +263,8 @@ export async function load(spec: LoadSpec): Promise<Measured> {
     histogram.record(Math.max(1, Math.round(responseTime * 1000))),
   );
   const result = await finished;
+  // A figure made of failed requests measures the failure: say so where the run is watched.
+  if (firstError) log(`${errors} of ${result.requests.total} requests failed (port ${spec.port} ${spec.path}); the first: ${firstError}`);
   const perRequest = (ms: number) => Math.round((ms / Math.max(1, result.requests.total)) * 1000) / 1000;
   return {
     ...(spec.pid ? { cpuMsPerRequest: perRequest(cpuMsOf(spec.pid) - cpuBefore) } : {}),

@@ -58,7 +58,6 @@ export async function webhookBench(tools: WebhookBenchTools) {
 
   const server = await tools.startServer({
     DATABASE_URL: tools.databaseUrl,
-    TOKEN_KEY_SECRET: 'bench-token-key-secret-0123456789abcdef',
     WEBHOOK_ALLOW_PRIVATE: 'true',
   });
   const graphql = async (query: string, variables: Record<string, unknown>) => {

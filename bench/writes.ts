@@ -24,8 +24,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const requests = quick ? 400 : 2000;
 const connections = 16;
 const rounds = 2;
-// Session tokens are off on PostgreSQL without one; every instance gets the same.
-const tokenKeySecret = 'bench-token-key-secret-0123456789abcdef';
 
 export const loginMutation = `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id status devices { id } } sessionToken } }`;
 // The same three rows from PostGraphile (Amber): one request, three mutations, run in order.
@@ -154,9 +152,9 @@ const portLine = (line: string) => {
 
 export async function writeScenarios(databaseUrl: string, population: Population): Promise<{ results: Record<string, unknown>; table: string }> {
   log('writes: starting sessiongraph (planned writes and resolvers), a second instance and PostGraphile');
-  const ours = await startServer({ DATABASE_URL: databaseUrl, TOKEN_KEY_SECRET: tokenKeySecret });
-  const resolvers = await startServer({ DATABASE_URL: databaseUrl, TOKEN_KEY_SECRET: tokenKeySecret, PLANNED_WRITES: 'false' });
-  const second = await startServer({ DATABASE_URL: databaseUrl, TOKEN_KEY_SECRET: tokenKeySecret });
+  const ours = await startServer({ DATABASE_URL: databaseUrl });
+  const resolvers = await startServer({ DATABASE_URL: databaseUrl, PLANNED_WRITES: 'false' });
+  const second = await startServer({ DATABASE_URL: databaseUrl });
   const peer = await startChild([...nodeArgs, 'bench/postgraphile-server.ts'], { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize), GRAPHILE_ENV: 'production' }, portLine);
   const identity = (i: number) => population.identityIds[i % population.identityIds.length]!;
   const results: Record<string, unknown> = { requests, connections, rounds };
