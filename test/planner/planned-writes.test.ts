@@ -131,7 +131,7 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect({ sessions: await t.db.prisma.session.count(), devices: await t.db.prisma.device.count(), events: await t.db.prisma.sessionEvent.count() }).toEqual(before);
   });
 
-  it('mints a token with one statement beside the authenticating lookup when the event is due, and none when this instance knows it is not', async () => {
+  it('mints a token with one statement — the authenticating lookup writes the event when due — and the lookup alone when this instance knows it is not', async () => {
     const me = await createBrowserSession(t, identityId);
     const mint = 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }';
     // The signing key is made on first use; count from the second mint of a fresh session.
@@ -140,9 +140,18 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     t.queries.length = 0;
     const first = await ask(t.app, mint, { id: other.id }, other.authorization);
     expect(first.body.errors).toBeUndefined();
-    // The session's lookup by its token, then the event's statement (no read before it).
-    expect(t.queries).toHaveLength(2);
-    expect(t.queries[1]!.startsWith(plannedWriteMark)).toBe(true);
+    // The session's lookup by its token writes the event (no read before it, no second statement).
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(true);
+    const written = await t.db.prisma.sessionEvent.findMany({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatchObject({ identityId: identityId.slice('Identity:'.length), actorSessionId: other.id.slice(8), actorApiClientId: null, occurredAt: clock });
+    expect(written[0]!.details).toEqual({ template: null, expiresAt: new Date(clock.getTime() + 60_000).toISOString() });
+    t.queries.length = 0;
+    // Known to be throttled: the lookup alone, which writes nothing.
+    expect((await ask(t.app, mint, { id: other.id }, other.authorization)).body.errors).toBeUndefined();
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(false);
     t.queries.length = 0;
     const again = await ask(t.app, '{ viewer { sessionToken { jwt } } }', {}, other.authorization);
     expect(again.body.errors).toBeUndefined();
@@ -154,6 +163,38 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(t.queries.filter((sql) => sql.startsWith(plannedWriteMark))).toHaveLength(1);
     const issued = await t.db.prisma.sessionEvent.count({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
     expect(issued).toBe(1);
+  });
+
+  it('answers a mint it cannot make as the resolvers do, and writes no event: a bad token, another session, a revoked one, a bad azp', async () => {
+    const mint = 'mutation ($id: ID!, $azp: String) { createSessionToken(input: { sessionId: $id, authorizedParty: $azp }) { token { jwt } } }';
+    const me = await createBrowserSession(t, identityId);
+    const other = await createBrowserSession(t, identityId);
+    const gone = await createBrowserSession(t, identityId);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: gone.id });
+    const issued = () => t.db.prisma.sessionEvent.count({ where: { type: 'SESSION_TOKEN_ISSUED' } });
+    const before = await issued();
+    for (const [variables, authorization, code] of [
+      [{ id: me.id }, 'Bearer sgs_not-a-token', 'UNAUTHENTICATED'],
+      [{ id: gone.id }, gone.authorization, 'UNAUTHENTICATED'],
+      [{ id: other.id }, me.authorization, 'NOT_FOUND'],
+      [{ id: me.id, azp: '  ' }, me.authorization, 'BAD_USER_INPUT'],
+      [{ id: 'Session:00000000-0000-7000-8000-000000000000' }, adminAuthorization, 'NOT_FOUND'],
+      [{ id: gone.id }, adminAuthorization, 'SESSION_NOT_ACTIVE'],
+    ] as const) {
+      const planned = await ask(t.app, mint, variables, authorization);
+      const resolved = await ask(resolving, mint, variables, authorization);
+      expect(planned).toEqual(resolved);
+      expect(planned.body.errors?.[0]?.extensions?.code).toBe(code);
+    }
+    expect(await issued()).toBe(before);
+    // An admin's mint: the session's read by id writes the event, one statement.
+    t.queries.length = 0;
+    const minted = await ask(t.app, 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { __typename token { object template expiresAt } } }', { id: other.id });
+    expect(minted.body).toEqual({ data: { createSessionToken: { __typename: 'CreateSessionTokenPayload', token: { object: 'token', template: null, expiresAt: new Date(clock.getTime() + 60_000).toISOString() } } } });
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(true);
+    const written = await t.db.prisma.sessionEvent.findMany({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(written).toMatchObject([{ identityId: identityId.slice('Identity:'.length), actorSessionId: null, actorApiClientId: 'admin' }]);
   });
 
   it('records activity in one transaction of two statements, and a signed revocation in two transactions of two', async () => {
