@@ -255,42 +255,59 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
 }
 
 /**
- * A signed revocation of one session, the common case, straight to the driver: under the identity's
- * lock (the same serialization as every signed operation), one statement consumes the challenge,
- * checks that the signer is still active, revokes the target and writes its event. Whichever check
- * fails, its error rolls the whole transaction back, in the order the general path checks them.
+ * A signed revocation of one session, the common case, in one statement straight to the driver:
+ * it consumes the challenge, checks that the signer is still active, revokes the target and writes
+ * its event — all of it only when every check passes (nothing is written otherwise), whose errors
+ * come in the order the general path checks them.
+ *
+ * No transaction and no identity lock: the statement locks the rows it checks — the challenge, the
+ * signer's session and identity (shared), the target — until it commits, and a locked row is
+ * checked as it is at the lock (its latest version), not as the statement's snapshot saw it. So two
+ * sessions signing each other out at the same moment conflict on their rows — one waits and then
+ * finds its signer revoked, or PostgreSQL breaks the deadlock and that statement is tried again —
+ * and never both succeed; the identity's shared lock also waits for a signed operation holding the
+ * identity's lock (the general path) and for a change of the identity's state.
  */
 async function revokeSigned(ctx: Context, challenge: Challenge, signerId: string, now: Date): Promise<ConfirmedOperation> {
-  let revokedSession: Session | undefined;
-  await ctx.transaction(async (query) => {
-    await query(lockIdentitySql, [challenge.identityId]);
-    const params: unknown[] = [];
-    const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
-    const at = p(now, 'timestamptz');
-    const signer = p(signerId, 'uuid');
-    const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
-    const [row] = await query(
-      `${plannedWriteMark} WITH consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
-  WHERE c.id = ${p(challenge.id, 'uuid')} AND c.consumed_at IS NULL RETURNING c.id),
+  const params: unknown[] = [];
+  const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+  const at = p(now, 'timestamptz');
+  const signer = p(signerId, 'uuid');
+  const challengeId = p(challenge.id, 'uuid');
+  const target = p(challenge.targetId, 'uuid');
+  const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
+  const statement = `${plannedWriteMark} WITH unconsumed AS (SELECT c.consumed_at IS NULL AS open FROM "public"."challenges" c WHERE c.id = ${challengeId} FOR NO KEY UPDATE),
 signer AS (SELECT s.id FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id
-  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)}),
+  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)} FOR SHARE OF s, i),
+target AS (SELECT s.id FROM "public"."sessions" s WHERE s.id = ${target} AND s.status = 'ACTIVE' FOR NO KEY UPDATE),
+consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
+  WHERE c.id = ${challengeId} AND c.consumed_at IS NULL AND (SELECT open FROM unconsumed) AND EXISTS (SELECT 1 FROM signer) AND EXISTS (SELECT 1 FROM target)
+  RETURNING c.id),
 revoked AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${at}, revoked_by_session_id = ${signer}, updated_at = ${p(new Date(), 'timestamptz')}
-  WHERE s.id = ${p(challenge.targetId, 'uuid')} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed) AND EXISTS (SELECT 1 FROM signer)
+  WHERE s.id = ${target} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed)
   RETURNING ${sessionRowSql('s')}),
 written AS (${eventInsertSql(event, p, { from: 'revoked' })})
-SELECT EXISTS (SELECT 1 FROM consumed) AS "sg_consumed", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
-  FROM (SELECT 1) one LEFT JOIN revoked ON true`,
-      params,
-    );
-    const { sg_consumed: consumed, sg_signer: signerActive, sg_events: _events, ...session } = row!;
-    if (!consumed) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
-    // The signer may have been revoked (or its identity deactivated) since its signature was checked.
-    if (!signerActive) throw invalidSignature();
-    if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
-    revokedSession = sessionRow(session);
-  });
-  ctx.events.committed();
-  return { operation: 'REVOKE_SESSION', session: revokedSession!, revokedSessions: [revokedSession!], credential: null };
+SELECT COALESCE((SELECT open FROM unconsumed), false) AS "sg_open", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
+  FROM (SELECT 1) one LEFT JOIN revoked ON true`;
+  let row: Record<string, unknown> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      [row] = await ctx.readQuery(statement, params);
+      break;
+    } catch (error) {
+      // A deadlock with another signed operation: that one went ahead; tried again, this one sees what it did.
+      if (attempt < 3 && (error as { code?: string }).code === '40P01') continue;
+      throw error;
+    }
+  }
+  const { sg_open: open, sg_signer: signerActive, sg_events: events, ...session } = row!;
+  if (!open) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
+  // The signer may have been revoked (or its identity deactivated) since its signature was checked.
+  if (!signerActive) throw invalidSignature();
+  if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
+  if (Number(events) > 0) ctx.events.committed();
+  const revokedSession = sessionRow(session);
+  return { operation: 'REVOKE_SESSION', session: revokedSession, revokedSessions: [revokedSession], credential: null };
 }
 
 /** Step two: checks the signature and performs the operation; counted in the metrics either way. */

@@ -197,7 +197,7 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(written).toMatchObject([{ identityId: identityId.slice('Identity:'.length), actorSessionId: null, actorApiClientId: 'admin' }]);
   });
 
-  it('records activity in one transaction of two statements, and a signed revocation in two transactions of two', async () => {
+  it('records activity in one transaction of two statements; a signed revocation is requested in a transaction of two and confirmed with two statements after the lookup', async () => {
     const me = await createBrowserSession(t, identityId);
     t.queries.length = 0;
     const touched = await ask(t.app, 'mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { session { id lastActiveAt } device { id } } }', {
@@ -217,8 +217,10 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
       s: await me.sign(challenge.payloadToSign),
     }, me.authorization);
     expect(confirmed.body.data!.confirmRevocation.session.status).toBe('REVOKED');
-    // The caller's lookup, the challenge with its possible signers; BEGIN, the lock, the revocation with its event, COMMIT.
-    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'BEGIN', 'planned', 'planned', 'COMMIT']);
+    // The caller's lookup, the challenge with its possible signers, then one statement (no transaction
+    // of its own, no lock first) consumes the challenge, re-checks the signer, revokes and writes the event.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'planned']);
+    expect(t.queries[2]).toContain('"public"."session_events"');
     expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
   });
 
