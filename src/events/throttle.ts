@@ -34,21 +34,14 @@ export class EventThrottle {
     this.known.set(key, Math.max(at.getTime(), this.known.get(key) ?? -Infinity));
   }
 
-  /** SQL that holds when the event is due (none of its type within the interval), for a statement that writes it only then. */
-  dueSql(type: EventInput['type'], sessionIdSql: string, at: Date, param: Param): string {
-    if (this.intervalMs <= 0) return 'true';
-    return `NOT EXISTS (SELECT 1 FROM "public"."session_events" recent WHERE recent.session_id = ${sessionIdSql} AND recent.type = ${param(type, '"SessionEventType"')}
-      AND recent.occurred_at > ${param(new Date(at.getTime() - this.intervalMs), 'timestamptz')})`;
-  }
-
   /**
    * The CTEs of a statement that writes `event` (it names its session) only when none of its type
    * lies within the interval before its occurredAt — `throttled_recent` (when the newest such event
    * occurred) and `throttled_event` (the insert) — and the SELECT's values that settle() reads. With
    * `from`, the event is written once for each row of that CTE (alias `f`, e.g. the session a lookup
-   * found), where `condition` holds; `identityIdSql` takes the identity from such a row.
+   * found), where `condition` holds; `identityIdSql` and `detailsSql` take those values from SQL.
    */
-  insertSql(event: ThrottledEvent, param: Param, options: { from?: string; identityIdSql?: string; condition?: string } = {}): { ctes: string; values: string } {
+  insertSql(event: ThrottledEvent, param: Param, options: { from?: string; identityIdSql?: string; detailsSql?: string; condition?: string } = {}): { ctes: string; values: string } {
     const conditions = options.condition ? [options.condition] : [];
     let recent = '';
     if (this.intervalMs > 0) {
@@ -58,7 +51,7 @@ export class EventThrottle {
 `;
       conditions.push('(SELECT at FROM throttled_recent) IS NULL');
     }
-    const insert = eventInsertSql(event, param, { from: options.from, identityIdSql: options.identityIdSql, condition: conditions.join(' AND ') || undefined });
+    const insert = eventInsertSql(event, param, { ...options, condition: conditions.join(' AND ') || undefined });
     return {
       ctes: `${recent}throttled_event AS (${insert})`,
       values: `${recent ? '(SELECT at FROM throttled_recent)' : 'NULL'} AS "sg_recentAt", ${writtenCountSql('throttled_event')} AS "sg_events"`,

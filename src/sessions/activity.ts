@@ -18,8 +18,7 @@ import type { DeviceData } from '../domain/new-session.js';
 import { invalidField } from '../domain/input.js';
 import { activeSql, effectiveStatus } from '../domain/session-status.js';
 import type { EventOrigin, CommitListener } from '../events/record.js';
-import { eventInsertSql, writtenCountSql } from '../events/statement.js';
-import type { EventThrottle } from '../events/throttle.js';
+import type { EventThrottle, ThrottledEvent } from '../events/throttle.js';
 import type { Device, Session } from '../generated/prisma/client.js';
 import type { SessionStatus } from '../generated/prisma/enums.js';
 
@@ -47,7 +46,7 @@ const freshTries = 3;
  * version locked is the one this statement's snapshot sees, by its xmin; a lock taken earlier in
  * the same transaction keeps it so); everything else is written only when it is fresh and active.
  */
-function touchStatement(throttle: EventThrottle, activity: Activity): { sql: string; params: unknown[]; eventDue: boolean } {
+function touchStatement(throttle: EventThrottle, activity: Activity): { sql: string; params: unknown[]; event: ThrottledEvent | undefined } {
   const { sessionId, device, now } = activity;
   const withDevice = device.userAgent !== undefined || device.ipAddress !== undefined;
   const params: unknown[] = [];
@@ -76,39 +75,44 @@ function touchStatement(throttle: EventThrottle, activity: Activity): { sql: str
       `seen AS (SELECT ${deviceColumns} FROM updated UNION ALL SELECT ${deviceColumns} FROM inserted)`,
     );
   }
-  const eventDue = !throttle.surelyThrottled('SESSION_ACTIVITY_RECORDED', sessionId, now);
+  // Its identity is the locked session's; at most one per interval (the throttle's rule), none when this instance knows it is not due.
+  const event = { type: 'SESSION_ACTIVITY_RECORDED' as const, sessionId, ...activity.origin, details: { deviceId: null }, occurredAt: now };
+  const eventDue = !throttle.surelyThrottled(event.type, sessionId, now);
+  let eventValues = `NULL AS "sg_recentAt", 0 AS "sg_events"`;
   if (eventDue) {
-    // Its identity is the locked session's.
-    const event = { type: 'SESSION_ACTIVITY_RECORDED' as const, sessionId, ...activity.origin, details: { deviceId: null }, occurredAt: now };
-    parts.push(
-      `written AS (${eventInsertSql(event, p, {
-        from: withDevice ? 'seen' : 'touched',
-        identityIdSql: '(SELECT identity_id FROM locked)',
-        detailsSql: withDevice ? `jsonb_build_object('deviceId', 'Device:' || f.id)` : undefined,
-        condition: throttle.dueSql('SESSION_ACTIVITY_RECORDED', id, now, p),
-      })})`,
-    );
+    const { ctes, values } = throttle.insertSql(event, p, {
+      from: withDevice ? 'seen' : 'touched',
+      identityIdSql: '(SELECT identity_id FROM locked)',
+      detailsSql: withDevice ? `jsonb_build_object('deviceId', 'Device:' || f.id)` : undefined,
+    });
+    parts.push(ctes);
+    eventValues = values;
   }
   const selectDevice = withDevice ? `(SELECT row_to_json(seen) FROM seen)` : 'NULL';
   const sql = `${plannedWriteMark} WITH ${parts.join(',\n')}
-SELECT row_to_json(locked) AS "sg_locked", ${selectDevice} AS "sg_device", ${eventDue ? writtenCountSql('written') : '0'} AS "sg_events", touched.*
+SELECT row_to_json(locked) AS "sg_locked", ${selectDevice} AS "sg_device", ${eventValues}, touched.*
   FROM locked LEFT JOIN touched ON true`;
-  return { sql, params, eventDue };
+  return { sql, params, event: eventDue ? event : undefined };
 }
 
-type Touched = { session: Session; device: Device | null; wroteEvent: boolean } | 'stale';
+type Touched = { session: Session; device: Device | null; settle: () => void } | 'stale';
 
 /** Sends the touch's statement; 'stale' when it wrote nothing because the session was touched since its snapshot. */
-async function touch(query: Query, throttle: EventThrottle, activity: Activity): Promise<Touched> {
-  const { sql, params } = touchStatement(throttle, activity);
+async function touch(query: Query, throttle: EventThrottle, listener: CommitListener | undefined, activity: Activity): Promise<Touched> {
+  const { sql, params, event } = touchStatement(throttle, activity);
   const [row] = await query(sql, params);
   if (!row) throw invalidField('input.sessionId', `no session ${activity.givenId}`);
-  const { sg_locked: locked, sg_device: seen, sg_events: events, ...session } = row as Record<string, unknown> & { sg_locked: Record<string, unknown> };
+  const { sg_locked: locked, sg_device: seen, sg_events: events, sg_recentAt: recentAt, ...session } = row as Record<string, unknown> & { sg_locked: Record<string, unknown> };
   const times = { status: locked.status as SessionStatus, expiresAt: date(locked.expiresAt), abandonAt: date(locked.abandonAt) };
   const status = effectiveStatus(times, activity.now);
   if (status !== 'ACTIVE') throw invalidField('input.sessionId', `session ${activity.givenId} is ${status}, not ACTIVE`);
   if (!locked.fresh) return 'stale';
-  return { session: sessionRow(session), device: seen ? deviceRow(seen as Record<string, unknown>) : null, wroteEvent: Number(events) > 0 };
+  return {
+    session: sessionRow(session),
+    device: seen ? deviceRow(seen as Record<string, unknown>) : null,
+    // Once committed: the throttle remembers, the feed hears of the event.
+    settle: () => event && throttle.settle(event, { sg_events: events, sg_recentAt: recentAt }, listener),
+  };
 }
 
 const date = (value: unknown) => (value == null ? null : new Date(value as string));
@@ -120,18 +124,15 @@ export async function recordActivity(
   activity: Activity,
 ): Promise<{ session: Session; device: Device | null }> {
   let touched: Touched = 'stale';
-  for (let attempt = 0; attempt < freshTries && touched === 'stale'; attempt++) touched = await touch(db.readQuery, throttle, activity);
+  for (let attempt = 0; attempt < freshTries && touched === 'stale'; attempt++) touched = await touch(db.readQuery, throttle, listener, activity);
   if (touched === 'stale') {
     touched = await db.transaction(async (query) => {
       await query(lockSession, [activity.sessionId]);
-      return touch(query, throttle, activity);
+      return touch(query, throttle, listener, activity);
     });
   }
   if (touched === 'stale') throw new Error('a locked session read as touched since the snapshot');
-  if (touched.wroteEvent) {
-    throttle.remember('SESSION_ACTIVITY_RECORDED', activity.sessionId, activity.now);
-    listener?.committed();
-  }
+  touched.settle();
   return { session: touched.session, device: touched.device };
 }
 
