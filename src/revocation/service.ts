@@ -14,7 +14,8 @@ import { activeSql, effectiveStatus } from '../domain/session-status.js';
 import { eventOrigin } from '../events/origin.js';
 import { withEvents, type EventInput } from '../events/record.js';
 import { eventInsertSql, writtenCountSql } from '../events/statement.js';
-import { sessionRow, sessionRowSql } from '../auth/session-rows.js';
+import { settlePendingSession } from '../auth/caller.js';
+import { sessionCallerSql, sessionRow, sessionRowSql } from '../auth/session-rows.js';
 import { plannedWriteMark } from '../db/database.js';
 import { uuidv7 } from 'uuidv7';
 import { challengePayload } from './payload.js';
@@ -137,14 +138,37 @@ function findSigner(ctx: Context, challenge: Challenge, signature: string, candi
 }
 
 /**
- * The challenge and the sessions that may have signed it — active sessions of its identity with a
- * key; for "sign out other devices" only the one that stays — in one statement.
+ * The challenge (by request id, SQL `requestId`) and the sessions that may have signed it — active
+ * sessions of its identity with a key at `now`; for "sign out other devices" only the one that stays.
  */
-const challengeAndCandidates = `${plannedWriteMark} SELECT ${challengeColumns},
+const challengeAndCandidatesSql = (requestId: string, now: string) => `SELECT ${challengeColumns},
   array(SELECT s.id || ':' || encode(s.signing_public_key, 'hex') FROM "public"."sessions" s
-    WHERE s.identity_id = c.identity_id AND s.signing_public_key IS NOT NULL AND ${activeSql('s', '$2::timestamptz')}
+    WHERE s.identity_id = c.identity_id AND s.signing_public_key IS NOT NULL AND ${activeSql('s', now)}
       AND (c.operation <> 'REVOKE_OTHER_SESSIONS' OR s.id = c.target_id)) AS "sg_candidates"
-  FROM "public"."challenges" c WHERE c.request_id = $1`;
+  FROM "public"."challenges" c WHERE c.request_id = ${requestId}`;
+const challengeAndCandidates = `${plannedWriteMark} ${challengeAndCandidatesSql('$1', '$2::timestamptz')}`;
+
+/**
+ * Step two's read for a caller whose session token the request left pending: the token's lookup —
+ * the request's authentication, as authenticate() decides — and the challenge with its possible
+ * signers, in one statement. When the session authenticates it becomes the caller and confirm()
+ * takes the challenge from here; otherwise the usual authentication answers (its 401, counted).
+ */
+export async function readConfirmation(ctx: Context, requestId: string): Promise<void> {
+  const pending = ctx.pendingSession;
+  // PostgreSQL text holds no NUL: such a requestId names no challenge, and the usual path says so.
+  if (!pending || requestId.includes('\0')) return settlePendingSession(ctx);
+  const [row] = await ctx.readQuery(
+    `${plannedWriteMark} SELECT caller.session_id AS "sg_sessionId", caller.identity_id AS "sg_identityId", caller.authenticates AS "sg_authenticates", found.*
+  FROM (${sessionCallerSql('$1', '$3::timestamptz')}) caller LEFT JOIN LATERAL (${challengeAndCandidatesSql('$2', '$3::timestamptz')}) found ON true`,
+    [pending.tokenHash, requestId, ctx.now()],
+  );
+  if (!row?.sg_authenticates) return settlePendingSession(ctx);
+  const { sg_sessionId: sessionId, sg_identityId: identityId, sg_authenticates: _authenticates, ...challenge } = row;
+  ctx.caller = { kind: 'session', sessionId: sessionId as string, identityId: identityId as string };
+  ctx.pendingSession = undefined;
+  ctx.challengeRead = { requestId, row: challenge.id ? challenge : undefined };
+}
 
 /** The events a confirmed operation writes (in its transaction). */
 function operationEvents(ctx: Context, identityId: string, signer: Session, done: ConfirmedOperation, now: Date): EventInput[] {
@@ -213,8 +237,10 @@ async function perform(
 }
 
 async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }): Promise<ConfirmedOperation> {
+  // Read with the caller's authentication when the request left it pending (readConfirmation).
+  const read = ctx.challengeRead?.requestId === requestId ? ctx.challengeRead : undefined;
   // PostgreSQL text holds no NUL: such a requestId names no challenge.
-  const [row] = requestId.includes('\0') ? [] : await ctx.readQuery(challengeAndCandidates, [requestId, ctx.now()]);
+  const [row] = read ? (read.row ? [read.row] : []) : requestId.includes('\0') ? [] : await ctx.readQuery(challengeAndCandidates, [requestId, ctx.now()]);
   const { sg_candidates: listed, ...challengeRow } = row ?? {};
   const challenge = row ? (challengeRow as unknown as Challenge) : null;
   // Another identity's challenge reads exactly like one that does not exist.

@@ -197,7 +197,7 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(written).toMatchObject([{ identityId: identityId.slice('Identity:'.length), actorSessionId: null, actorApiClientId: 'admin' }]);
   });
 
-  it('records activity in one statement; a signed revocation is requested in a transaction of two and confirmed with two statements after the lookup', async () => {
+  it('records activity in one statement; a signed revocation is requested in a transaction of two and confirmed with two statements', async () => {
     const me = await createBrowserSession(t, identityId);
     t.queries.length = 0;
     const touched = await ask(t.app, 'mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { session { id lastActiveAt } device { id } } }', {
@@ -219,11 +219,40 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
       s: await me.sign(challenge.payloadToSign),
     }, me.authorization);
     expect(confirmed.body.data!.confirmRevocation.session.status).toBe('REVOKED');
-    // The caller's lookup, the challenge with its possible signers, then one statement (no transaction
-    // of its own, no lock first) consumes the challenge, re-checks the signer, revokes and writes the event.
-    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'planned']);
-    expect(t.queries[2]).toContain('"public"."session_events"');
+    // The caller's lookup with the challenge and its possible signers, then one statement (no
+    // transaction of its own, no lock first) consumes the challenge, re-checks the signer, revokes and writes the event.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['planned', 'planned']);
+    expect(t.queries[0]).toContain('token_hash');
+    expect(t.queries[1]).toContain('"public"."session_events"');
     expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
+  });
+
+  it('confirms with the token checked by the challenge\'s read, answering as the resolvers do when it cannot', async () => {
+    const confirm = 'mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { operation session { id status } } }';
+    const me = await createBrowserSession(t, identityId);
+    const target = await createBrowserSession(t, identityId);
+    const stranger = await createBrowserSession(t, await createIdentity(t, { email: 'stranger@example.com' }));
+    const gone = await createBrowserSession(t, identityId);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: gone.id });
+    const challenge = await requestRevocation(t, target.id, me.authorization);
+    const signature = await me.sign(challenge.payloadToSign);
+    for (const [variables, authorization, code] of [
+      [{ r: challenge.requestId, s: signature }, 'Bearer sgs_not-a-token', 'UNAUTHENTICATED'],
+      [{ r: challenge.requestId, s: signature }, gone.authorization, 'UNAUTHENTICATED'],
+      [{ r: challenge.requestId, s: signature }, stranger.authorization, 'CHALLENGE_NOT_FOUND'],
+      [{ r: 'no-such-request', s: signature }, me.authorization, 'CHALLENGE_NOT_FOUND'],
+      [{ r: 'nul\u0000', s: signature }, me.authorization, 'BAD_USER_INPUT'],
+      [{ r: challenge.requestId, s: 'AAAA' }, me.authorization, 'INVALID_SIGNATURE'],
+    ] as const) {
+      const planned = await ask(t.app, confirm, variables, authorization);
+      const resolved = await ask(resolving, confirm, variables, authorization);
+      expect(planned).toEqual(resolved);
+      expect(planned.body.errors?.[0]?.extensions?.code).toBe(code);
+    }
+    expect(await t.db.prisma.session.findUniqueOrThrow({ where: { id: target.id.slice(8) } })).toMatchObject({ status: 'ACTIVE' });
+    const confirmed = await ask(t.app, confirm, { r: challenge.requestId, s: signature }, me.authorization);
+    expect(confirmed.body).toEqual({ data: { confirmRevocation: { operation: 'REVOKE_SESSION', session: { id: target.id, status: 'REVOKED' } } } });
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: target.id.slice(8), type: 'SESSION_REVOKED', actorSessionId: me.id.slice(8) } })).toBe(1);
   });
 
   it('leaves to the resolvers what it cannot answer: a read-only token, a vendor id, an identity\'s sessions', async () => {
