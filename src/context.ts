@@ -22,6 +22,8 @@ export interface Context {
   caller: Caller | null;
   /** A session token the planned read checks itself; settled (caller set) before anything else reads data. */
   pendingSession?: PendingSession;
+  /** A signed operation's challenge (and possible signers), read with the pending session's authentication (revocation/service.ts). */
+  challengeRead?: { requestId: string; row: Record<string, unknown> | undefined };
   auth: AuthConfig;
   limiter: Limiter;
   metrics: Metrics;

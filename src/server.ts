@@ -19,7 +19,7 @@ import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
 import { eventStreamPlugin } from './http/event-stream.js';
 import { plannedReadsPlugin, wantsResolverTrace, type PlannedReadHint } from './http/planned-reads.js';
-import { plannedWritesPlugin } from './http/planned-writes.js';
+import { plannedWritesPlugin, type PlannedWriteHint } from './http/planned-writes.js';
 import { requestParsingPlugin } from './http/request-parsing.js';
 import { csrfPreventionPlugin } from './http/csrf.js';
 import { errorCodesPlugin } from './http/error-codes.js';
@@ -212,8 +212,10 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
     maskedErrors: { isDev: config.env === 'development', maskError: log.maskError },
     context: (initial) => {
       const { request, req } = initial;
-      // A query the planner answers checks an opaque session token in its own statement.
-      const planned = config.plannedReads && Boolean((initial as PlannedReadHint).plannedReadExpected) && !wantsResolverTrace(request);
+      // A query the planner answers, or a mint it writes, checks an opaque session token in its own statement.
+      const hint = initial as PlannedReadHint & PlannedWriteHint;
+      const planned =
+        ((config.plannedReads && Boolean(hint.plannedReadExpected)) || (config.plannedWrites && Boolean(hint.plannedWriteChecksSession))) && !wantsResolverTrace(request);
       return buildContext(request, req, requestCredentials(request.headers, sessionCookie), planned);
     },
     plugins: [

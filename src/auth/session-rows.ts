@@ -38,6 +38,16 @@ export function sessionRow(row: Record<string, unknown>): Session {
   return session;
 }
 
+/**
+ * The session with its identity (sessionIdentitySelect) by token hash or by id — `key` is SQL (a
+ * parameter) — and whether it authenticates at `now` ("sg_authenticates"): the lookup a statement
+ * starts from when it does more in the same breath (a token mint writes its event).
+ */
+export function sessionLookupSql(by: 'tokenHash' | 'id', key: string, now: string): string {
+  return `SELECT ${select}, ${authenticatesSql(now)} AS "sg_authenticates" FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id
+  WHERE ${by === 'tokenHash' ? `s.token_hash = ${key}` : `s.id = ${key}`}`;
+}
+
 const byTokenHash = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = $1`;
 const byId = `SELECT ${select} FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.id = $1::uuid`;
 
@@ -64,12 +74,18 @@ export async function sessionById(read: Database['read'], id: string): Promise<S
 }
 
 /**
+ * Whether session `s` of identity `i` authenticates at `now` (SQL), as authenticate() decides: an
+ * effectively active session of an active identity. For statements that check a token themselves.
+ */
+export const authenticatesSql = (now: string) => `(i.state = 'ACTIVE' AND ${activeSql('s', now)})`;
+
+/**
  * A session token's caller as a subquery (session_id, identity_id, authenticates) for a statement
  * that reads the caller's data in the same breath (a planned read): it authenticates as
  * authenticate() decides, an effectively active session of an active identity. `tokenHash` and
  * `now` are SQL (parameters).
  */
 export function sessionCallerSql(tokenHash: string, now: string): string {
-  return `SELECT s.id AS session_id, s.identity_id, (i.state = 'ACTIVE' AND ${activeSql('s', now)}) AS authenticates
+  return `SELECT s.id AS session_id, s.identity_id, ${authenticatesSql(now)} AS authenticates
     FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id WHERE s.token_hash = ${tokenHash}`;
 }

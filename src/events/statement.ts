@@ -13,14 +13,14 @@ const columns = 'id, type, identity_id, session_id, credential_id, actor_session
 /**
  * An INSERT of the event (RETURNING its id), once for each row of `from` when given — a CTE of the
  * statement whose rows the event needs, e.g. the session a login inserted — or once outright.
- * `sessionIdSql` and `detailsSql` override those values with SQL over `from` (its alias is `f`); `condition` is
+ * `identityIdSql`, `sessionIdSql` and `detailsSql` override those values with SQL over `from` (its alias is `f`); `condition` is
  * SQL that must hold for the event to be written (a throttle).
  */
-export function eventInsertSql(event: EventInput, param: Param, options: { from?: string; sessionIdSql?: string; detailsSql?: string; condition?: string } = {}): string {
+export function eventInsertSql(event: Omit<EventInput, 'identityId'> & { identityId?: string }, param: Param, options: { from?: string; identityIdSql?: string; sessionIdSql?: string; detailsSql?: string; condition?: string } = {}): string {
   const values = [
     param(uuidv7(), 'uuid'),
     param(event.type, '"SessionEventType"'),
-    param(event.identityId, 'uuid'),
+    options.identityIdSql ?? param(event.identityId ?? null, 'uuid'),
     options.sessionIdSql ?? param(event.sessionId ?? null, 'uuid'),
     param(event.credentialId ?? null, 'uuid'),
     param(event.actorSessionId ?? null, 'uuid'),

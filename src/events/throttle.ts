@@ -8,6 +8,9 @@ import { plannedWriteMark, type Query } from '../db/database.js';
 import type { CommitListener, EventInput } from './record.js';
 import { eventInsertSql, writtenCountSql, type Param } from './statement.js';
 
+/** A throttled event: it names its session; its identity may come from the statement's rows (insertSql's identityIdSql). */
+export type ThrottledEvent = Omit<EventInput, 'identityId'> & { identityId?: string; sessionId: string };
+
 // A bound on what is remembered: past it the memory starts again (the database still answers).
 const maxRemembered = 100_000;
 
@@ -31,11 +34,40 @@ export class EventThrottle {
     this.known.set(key, Math.max(at.getTime(), this.known.get(key) ?? -Infinity));
   }
 
-  /** SQL that holds when the event is due (none of its type within the interval), for a statement that writes it only then. */
-  dueSql(type: EventInput['type'], sessionIdSql: string, at: Date, param: Param): string {
-    if (this.intervalMs <= 0) return 'true';
-    return `NOT EXISTS (SELECT 1 FROM "public"."session_events" recent WHERE recent.session_id = ${sessionIdSql} AND recent.type = ${param(type, '"SessionEventType"')}
-      AND recent.occurred_at > ${param(new Date(at.getTime() - this.intervalMs), 'timestamptz')})`;
+  /**
+   * The CTEs of a statement that writes `event` (it names its session) only when none of its type
+   * lies within the interval before its occurredAt — `throttled_recent` (when the newest such event
+   * occurred) and `throttled_event` (the insert) — and the SELECT's values that settle() reads. With
+   * `from`, the event is written once for each row of that CTE (alias `f`, e.g. the session a lookup
+   * found), where `condition` holds; `identityIdSql` and `detailsSql` take those values from SQL.
+   */
+  insertSql(event: ThrottledEvent, param: Param, options: { from?: string; identityIdSql?: string; detailsSql?: string; condition?: string } = {}): { ctes: string; values: string } {
+    const conditions = options.condition ? [options.condition] : [];
+    let recent = '';
+    if (this.intervalMs > 0) {
+      const since = new Date(event.occurredAt.getTime() - this.intervalMs);
+      recent = `throttled_recent AS (SELECT max(e.occurred_at) AS at FROM "public"."session_events" e
+  WHERE e.session_id = ${param(event.sessionId, 'uuid')} AND e.type = ${param(event.type, '"SessionEventType"')} AND e.occurred_at > ${param(since, 'timestamptz')}),
+`;
+      conditions.push('(SELECT at FROM throttled_recent) IS NULL');
+    }
+    const insert = eventInsertSql(event, param, { ...options, condition: conditions.join(' AND ') || undefined });
+    return {
+      ctes: `${recent}throttled_event AS (${insert})`,
+      values: `${recent ? '(SELECT at FROM throttled_recent)' : 'NULL'} AS "sg_recentAt", ${writtenCountSql('throttled_event')} AS "sg_events"`,
+    };
+  }
+
+  /** After a statement of insertSql(): remembers what it wrote or found, tells `listener` when it wrote; whether it wrote. */
+  settle(event: ThrottledEvent, row: Record<string, unknown> | undefined, listener?: CommitListener): boolean {
+    const wrote = Number(row?.sg_events) > 0;
+    if (this.intervalMs > 0) {
+      const found = row?.sg_recentAt ? new Date(row.sg_recentAt as string) : undefined;
+      if (wrote) this.remember(event.type, event.sessionId, event.occurredAt);
+      else if (found) this.remember(event.type, event.sessionId, found);
+    }
+    if (wrote) listener?.committed();
+    return wrote;
   }
 
   /**
@@ -43,29 +75,11 @@ export class EventThrottle {
    * occurredAt; tells `listener` when it wrote. Resolves to whether it wrote.
    */
   async record(query: Query, event: EventInput & { sessionId: string }, listener?: CommitListener): Promise<boolean> {
-    const at = event.occurredAt.getTime();
-    const key = `${event.type}:${event.sessionId}`;
-    const since = at - this.intervalMs;
-    const remembered = this.known.get(key);
-    // The same condition the statement checks: an event later than `since` is stored.
-    if (this.intervalMs > 0 && remembered !== undefined && remembered > since) return false;
+    if (this.surelyThrottled(event.type, event.sessionId, event.occurredAt)) return false;
     const params: unknown[] = [];
     const param = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
-    const statement =
-      this.intervalMs > 0
-        ? `${plannedWriteMark} WITH recent AS (SELECT max(e.occurred_at) AS at FROM "public"."session_events" e
-  WHERE e.session_id = ${param(event.sessionId, 'uuid')} AND e.type = ${param(event.type, '"SessionEventType"')} AND e.occurred_at > ${param(new Date(since), 'timestamptz')}),
-written AS (${eventInsertSql(event, param, { from: 'recent', condition: 'f.at IS NULL' })})
-SELECT (SELECT at FROM recent) AS "recentAt", ${writtenCountSql('written')} AS events`
-        : `${plannedWriteMark} WITH written AS (${eventInsertSql(event, param)}) SELECT NULL AS "recentAt", ${writtenCountSql('written')} AS events`;
-    const [row] = await query(statement, params);
-    const wrote = Number(row?.events) > 0;
-    if (this.intervalMs > 0) {
-      if (this.known.size >= maxRemembered) this.known.clear();
-      const found = row?.recentAt ? new Date(row.recentAt as string).getTime() : undefined;
-      this.known.set(key, wrote ? at : Math.max(found ?? -Infinity, remembered ?? -Infinity));
-    }
-    if (wrote) listener?.committed();
-    return wrote;
+    const { ctes, values } = this.insertSql(event, param);
+    const [row] = await query(`${plannedWriteMark} WITH ${ctes} SELECT ${values}`, params);
+    return this.settle(event, row, listener);
   }
 }

@@ -53,8 +53,10 @@ export function plannedReadsPlugin(): Plugin<Context> {
       };
     },
     async onExecute({ args, setResultAndStopExecution }) {
-      const ctx = args.contextValue as Context & { request?: Request };
+      const ctx = args.contextValue as Context & { request?: Request } & PlannedReadHint;
       if (!ctx.caller && !ctx.pendingSession) return;
+      // A session token left pending for a planned write: that plugin checks and settles it.
+      if (ctx.pendingSession && !ctx.plannedReadExpected) return;
       const operation = wantsResolverTrace(ctx.request) ? null : plannableOperation(args.schema, args.document, args.operationName);
       const planned = operation ? await planQuery(operation, ctx, (args.variableValues ?? {}) as Record<string, unknown>) : undefined;
       // Whatever this plugin does not answer, the resolvers do: they need the caller.

@@ -14,7 +14,8 @@ import { activeSql, effectiveStatus } from '../domain/session-status.js';
 import { eventOrigin } from '../events/origin.js';
 import { withEvents, type EventInput } from '../events/record.js';
 import { eventInsertSql, writtenCountSql } from '../events/statement.js';
-import { sessionRow, sessionRowSql } from '../auth/session-rows.js';
+import { settlePendingSession } from '../auth/caller.js';
+import { sessionCallerSql, sessionRow, sessionRowSql } from '../auth/session-rows.js';
 import { plannedWriteMark } from '../db/database.js';
 import { uuidv7 } from 'uuidv7';
 import { challengePayload } from './payload.js';
@@ -137,14 +138,37 @@ function findSigner(ctx: Context, challenge: Challenge, signature: string, candi
 }
 
 /**
- * The challenge and the sessions that may have signed it — active sessions of its identity with a
- * key; for "sign out other devices" only the one that stays — in one statement.
+ * The challenge (by request id, SQL `requestId`) and the sessions that may have signed it — active
+ * sessions of its identity with a key at `now`; for "sign out other devices" only the one that stays.
  */
-const challengeAndCandidates = `${plannedWriteMark} SELECT ${challengeColumns},
+const challengeAndCandidatesSql = (requestId: string, now: string) => `SELECT ${challengeColumns},
   array(SELECT s.id || ':' || encode(s.signing_public_key, 'hex') FROM "public"."sessions" s
-    WHERE s.identity_id = c.identity_id AND s.signing_public_key IS NOT NULL AND ${activeSql('s', '$2::timestamptz')}
+    WHERE s.identity_id = c.identity_id AND s.signing_public_key IS NOT NULL AND ${activeSql('s', now)}
       AND (c.operation <> 'REVOKE_OTHER_SESSIONS' OR s.id = c.target_id)) AS "sg_candidates"
-  FROM "public"."challenges" c WHERE c.request_id = $1`;
+  FROM "public"."challenges" c WHERE c.request_id = ${requestId}`;
+const challengeAndCandidates = `${plannedWriteMark} ${challengeAndCandidatesSql('$1', '$2::timestamptz')}`;
+
+/**
+ * Step two's read for a caller whose session token the request left pending: the token's lookup —
+ * the request's authentication, as authenticate() decides — and the challenge with its possible
+ * signers, in one statement. When the session authenticates it becomes the caller and confirm()
+ * takes the challenge from here; otherwise the usual authentication answers (its 401, counted).
+ */
+export async function readConfirmation(ctx: Context, requestId: string): Promise<void> {
+  const pending = ctx.pendingSession;
+  // PostgreSQL text holds no NUL: such a requestId names no challenge, and the usual path says so.
+  if (!pending || requestId.includes('\0')) return settlePendingSession(ctx);
+  const [row] = await ctx.readQuery(
+    `${plannedWriteMark} SELECT caller.session_id AS "sg_sessionId", caller.identity_id AS "sg_identityId", caller.authenticates AS "sg_authenticates", found.*
+  FROM (${sessionCallerSql('$1', '$3::timestamptz')}) caller LEFT JOIN LATERAL (${challengeAndCandidatesSql('$2', '$3::timestamptz')}) found ON true`,
+    [pending.tokenHash, requestId, ctx.now()],
+  );
+  if (!row?.sg_authenticates) return settlePendingSession(ctx);
+  const { sg_sessionId: sessionId, sg_identityId: identityId, sg_authenticates: _authenticates, ...challenge } = row;
+  ctx.caller = { kind: 'session', sessionId: sessionId as string, identityId: identityId as string };
+  ctx.pendingSession = undefined;
+  ctx.challengeRead = { requestId, row: challenge.id ? challenge : undefined };
+}
 
 /** The events a confirmed operation writes (in its transaction). */
 function operationEvents(ctx: Context, identityId: string, signer: Session, done: ConfirmedOperation, now: Date): EventInput[] {
@@ -213,8 +237,10 @@ async function perform(
 }
 
 async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }): Promise<ConfirmedOperation> {
+  // Read with the caller's authentication when the request left it pending (readConfirmation).
+  const read = ctx.challengeRead?.requestId === requestId ? ctx.challengeRead : undefined;
   // PostgreSQL text holds no NUL: such a requestId names no challenge.
-  const [row] = requestId.includes('\0') ? [] : await ctx.readQuery(challengeAndCandidates, [requestId, ctx.now()]);
+  const [row] = read ? (read.row ? [read.row] : []) : requestId.includes('\0') ? [] : await ctx.readQuery(challengeAndCandidates, [requestId, ctx.now()]);
   const { sg_candidates: listed, ...challengeRow } = row ?? {};
   const challenge = row ? (challengeRow as unknown as Challenge) : null;
   // Another identity's challenge reads exactly like one that does not exist.
@@ -255,42 +281,59 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
 }
 
 /**
- * A signed revocation of one session, the common case, straight to the driver: under the identity's
- * lock (the same serialization as every signed operation), one statement consumes the challenge,
- * checks that the signer is still active, revokes the target and writes its event. Whichever check
- * fails, its error rolls the whole transaction back, in the order the general path checks them.
+ * A signed revocation of one session, the common case, in one statement straight to the driver:
+ * it consumes the challenge, checks that the signer is still active, revokes the target and writes
+ * its event — all of it only when every check passes (nothing is written otherwise), whose errors
+ * come in the order the general path checks them.
+ *
+ * No transaction and no identity lock: the statement locks the rows it checks — the challenge, the
+ * signer's session and identity (shared), the target — until it commits, and a locked row is
+ * checked as it is at the lock (its latest version), not as the statement's snapshot saw it. So two
+ * sessions signing each other out at the same moment conflict on their rows — one waits and then
+ * finds its signer revoked, or PostgreSQL breaks the deadlock and that statement is tried again —
+ * and never both succeed; the identity's shared lock also waits for a signed operation holding the
+ * identity's lock (the general path) and for a change of the identity's state.
  */
 async function revokeSigned(ctx: Context, challenge: Challenge, signerId: string, now: Date): Promise<ConfirmedOperation> {
-  let revokedSession: Session | undefined;
-  await ctx.transaction(async (query) => {
-    await query(lockIdentitySql, [challenge.identityId]);
-    const params: unknown[] = [];
-    const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
-    const at = p(now, 'timestamptz');
-    const signer = p(signerId, 'uuid');
-    const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
-    const [row] = await query(
-      `${plannedWriteMark} WITH consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
-  WHERE c.id = ${p(challenge.id, 'uuid')} AND c.consumed_at IS NULL RETURNING c.id),
+  const params: unknown[] = [];
+  const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+  const at = p(now, 'timestamptz');
+  const signer = p(signerId, 'uuid');
+  const challengeId = p(challenge.id, 'uuid');
+  const target = p(challenge.targetId, 'uuid');
+  const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
+  const statement = `${plannedWriteMark} WITH unconsumed AS (SELECT c.consumed_at IS NULL AS open FROM "public"."challenges" c WHERE c.id = ${challengeId} FOR NO KEY UPDATE),
 signer AS (SELECT s.id FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id
-  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)}),
+  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)} FOR SHARE OF s, i),
+target AS (SELECT s.id FROM "public"."sessions" s WHERE s.id = ${target} AND s.status = 'ACTIVE' FOR NO KEY UPDATE),
+consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
+  WHERE c.id = ${challengeId} AND c.consumed_at IS NULL AND (SELECT open FROM unconsumed) AND EXISTS (SELECT 1 FROM signer) AND EXISTS (SELECT 1 FROM target)
+  RETURNING c.id),
 revoked AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${at}, revoked_by_session_id = ${signer}, updated_at = ${p(new Date(), 'timestamptz')}
-  WHERE s.id = ${p(challenge.targetId, 'uuid')} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed) AND EXISTS (SELECT 1 FROM signer)
+  WHERE s.id = ${target} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed)
   RETURNING ${sessionRowSql('s')}),
 written AS (${eventInsertSql(event, p, { from: 'revoked' })})
-SELECT EXISTS (SELECT 1 FROM consumed) AS "sg_consumed", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
-  FROM (SELECT 1) one LEFT JOIN revoked ON true`,
-      params,
-    );
-    const { sg_consumed: consumed, sg_signer: signerActive, sg_events: _events, ...session } = row!;
-    if (!consumed) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
-    // The signer may have been revoked (or its identity deactivated) since its signature was checked.
-    if (!signerActive) throw invalidSignature();
-    if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
-    revokedSession = sessionRow(session);
-  });
-  ctx.events.committed();
-  return { operation: 'REVOKE_SESSION', session: revokedSession!, revokedSessions: [revokedSession!], credential: null };
+SELECT COALESCE((SELECT open FROM unconsumed), false) AS "sg_open", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
+  FROM (SELECT 1) one LEFT JOIN revoked ON true`;
+  let row: Record<string, unknown> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      [row] = await ctx.readQuery(statement, params);
+      break;
+    } catch (error) {
+      // A deadlock with another signed operation: that one went ahead; tried again, this one sees what it did.
+      if (attempt < 3 && (error as { code?: string }).code === '40P01') continue;
+      throw error;
+    }
+  }
+  const { sg_open: open, sg_signer: signerActive, sg_events: events, ...session } = row!;
+  if (!open) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
+  // The signer may have been revoked (or its identity deactivated) since its signature was checked.
+  if (!signerActive) throw invalidSignature();
+  if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
+  if (Number(events) > 0) ctx.events.committed();
+  const revokedSession = sessionRow(session);
+  return { operation: 'REVOKE_SESSION', session: revokedSession, revokedSessions: [revokedSession], credential: null };
 }
 
 /** Step two: checks the signature and performs the operation; counted in the metrics either way. */

@@ -4,9 +4,8 @@
 // identity's sessions; an id it may not see reads like one that does not exist).
 import { settlePendingSession } from '../auth/caller.js';
 import { visibleIdentity } from '../auth/guards.js';
-import { sessionIdentitySelect, shapeSessionWithIdentity } from '../auth/session-rows.js';
+import { authenticatesSql, sessionIdentitySelect, shapeSessionWithIdentity } from '../auth/session-rows.js';
 import type { Context } from '../context.js';
-import { activeSql } from '../domain/session-status.js';
 import { noSuchId, resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, encodeCursor } from '../domain/pagination.js';
 import type { Credential, Device, Identity, RecoveryAddress, Session, VerifiableAddress } from '../generated/prisma/client.js';
@@ -93,7 +92,7 @@ export async function callerSession(ctx: Context, detail: Detail): Promise<Sessi
   const pending = ctx.pendingSession;
   if (pending) {
     const [row] = await ctx.readQuery(
-      `SELECT ${detailSelect[detail]}, (i.state = 'ACTIVE' AND ${activeSql('s', '$2::timestamptz')}) AS "authenticates" ${from} WHERE s.token_hash = $1`,
+      `SELECT ${detailSelect[detail]}, ${authenticatesSql('$2::timestamptz')} AS "authenticates" ${from} WHERE s.token_hash = $1`,
       [pending.tokenHash, ctx.now()],
     );
     if (row?.authenticates) {

@@ -2,14 +2,17 @@
 // mint writes, Kratos' tokenize_as (the token is kept as the session's `tokenized`), and Clerk's
 // verify. GraphQL's createSessionToken / Viewer.sessionToken / verifySessionToken and the vendor
 // routes all come here.
+import { settlePendingSession } from '../auth/caller.js';
 import { requireCaller, visibleIdentity } from '../auth/guards.js';
 import { sha256 } from '../auth/secrets.js';
-import { sessionById, type SessionWithIdentity } from '../auth/session-rows.js';
+import { sessionById, sessionLookupSql, shapeSessionWithIdentity, type SessionWithIdentity } from '../auth/session-rows.js';
 import type { Context } from '../context.js';
+import { plannedWriteMark } from '../db/database.js';
 import { invalidField, nonEmpty } from '../domain/input.js';
 import { effectiveStatus } from '../domain/session-status.js';
 import { codedError } from '../errors.js';
 import { eventOrigin } from '../events/origin.js';
+import type { EventInput, EventOrigin } from '../events/record.js';
 import type { JwtTemplate } from '../generated/prisma/client.js';
 import { ClaimsTooLarge, TokenRefusal, looksLikeJwt, type IssuedToken, type SessionTokens } from './session-tokens.js';
 
@@ -51,19 +54,89 @@ async function sessionWithIdentity(ctx: Context, sessionId: string): Promise<Ses
   return sessionById(ctx.readQuery, sessionId);
 }
 
-/** Mints a token for a session the caller may mint for: its own (a session), any (an admin). */
+type TokenIssuedEvent = Omit<EventInput, 'identityId'> & { sessionId: string };
+
+/**
+ * The session a mint is for, with its identity, read by the statement that also writes the mint's
+ * throttled event when the mint may go ahead (the session authenticates, as authenticate() decides,
+ * and is the one asked for) and the event is due: by the caller's token hash — then this statement
+ * is the request's authentication — or by id (an admin). A mint this instance knows to be throttled
+ * sends the lookup alone.
+ */
+async function readAndRecord(ctx: Context, by: { tokenHash: Buffer } | { id: string }, event: TokenIssuedEvent): Promise<{ found: SessionWithIdentity | null; authenticates: boolean }> {
+  const params: unknown[] = [];
+  const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+  const now = p(event.occurredAt, 'timestamptz');
+  const lookup = 'tokenHash' in by ? sessionLookupSql('tokenHash', p(by.tokenHash, 'bytea'), now) : sessionLookupSql('id', p(by.id, 'uuid'), now);
+  const throttle = ctx.eventThrottle;
+  const due = !throttle.surelyThrottled(event.type, event.sessionId, event.occurredAt);
+  let statement = lookup;
+  if (due) {
+    const { ctes, values } = throttle.insertSql(event, p, {
+      from: 'found',
+      identityIdSql: 'f."i.id"',
+      condition: `f."sg_authenticates" AND f."s.id" = ${p(event.sessionId, 'uuid')}`,
+    });
+    statement = `${plannedWriteMark} WITH found AS (${lookup}), ${ctes} SELECT found.*, ${values} FROM found`;
+  }
+  const [row] = await ctx.readQuery(statement, params);
+  if (due) throttle.settle(event, row, ctx.events);
+  return { found: shapeSessionWithIdentity(row), authenticates: row?.sg_authenticates === true };
+}
+
+/**
+ * Mints a token for a session the caller may mint for: its own (a session), any (an admin). A
+ * session token whose lookup the request left pending (a planned write) is checked here, by the
+ * statement that reads the session.
+ */
 export async function issueSessionToken(ctx: Context, sessionId: string, options: IssueOptions = {}): Promise<IssuedToken> {
   const tokens = tokensOf(ctx);
-  const caller = requireCaller(ctx);
-  if (caller.kind === 'apiClient' && caller.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
+  const pending = ctx.caller ? undefined : ctx.pendingSession;
+  const asked = pending ? undefined : requireCaller(ctx);
+  if (asked?.kind === 'apiClient' && asked.scope !== 'ADMIN') throw codedError('FORBIDDEN', 'Minting session tokens needs an admin API token or the session itself');
   const fields = options.fields ?? inputFields;
-  const found = await sessionWithIdentity(ctx, sessionId);
+  const now = ctx.now();
+  let azp: string | undefined;
+  let azpProblem: unknown;
+  try {
+    azp = options.authorizedParty == null ? undefined : nonEmpty(options.authorizedParty, fields.authorizedParty, 2048);
+  } catch (error) {
+    azpProblem = error;
+  }
+  let found: SessionWithIdentity | null;
+  let recorded = false;
+  // The session's read writes the event in the same statement only when nothing can refuse the mint
+  // after it: no template (its claims filled for this session might not fit), a valid azp, the
+  // signing key at hand. Otherwise the event is written once the token is made.
+  if ((pending || asked?.kind === 'apiClient') && options.template == null && !options.tokenize && azpProblem === undefined) {
+    await tokens.readyToIssue(null);
+    // A pending session mints only for itself: it is the event's actor.
+    const event = tokenIssuedEvent(tokens, null, now, sessionId, eventOrigin(ctx, pending ? sessionId : undefined));
+    const read = await readAndRecord(ctx, pending ? { tokenHash: pending.tokenHash } : { id: sessionId }, event);
+    recorded = read.authenticates || !pending;
+    found = read.found;
+    if (pending && read.found && read.authenticates) {
+      const { identity, ...session } = read.found;
+      ctx.loaders.session.prime(session.id, session);
+      ctx.loaders.identity.prime(identity.id, identity);
+      ctx.caller = { kind: 'session', sessionId: session.id, identityId: session.identityId };
+      ctx.pendingSession = undefined;
+    } else if (pending) {
+      // It does not authenticate: the usual authentication answers (its 401, counted), or finds the
+      // session changed meanwhile and the mint goes the usual way.
+      await settlePendingSession(ctx);
+      found = await sessionWithIdentity(ctx, sessionId);
+    }
+  } else {
+    if (pending) await settlePendingSession(ctx);
+    found = await sessionWithIdentity(ctx, sessionId);
+  }
+  const caller = requireCaller(ctx);
   const visible = visibleIdentity(ctx);
   // Another identity's session reads exactly like one that does not exist.
   if (!found || (visible !== null && (found.identityId !== visible || caller.kind !== 'session' || caller.sessionId !== sessionId))) {
     throw codedError('NOT_FOUND', 'No session with this id', { field: 'input.sessionId' });
   }
-  const now = ctx.now();
   if (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') {
     throw codedError('SESSION_NOT_ACTIVE', `Only an active session gets a token; this one is ${effectiveStatus(found, now)}`);
   }
@@ -72,7 +145,7 @@ export async function issueSessionToken(ctx: Context, sessionId: string, options
     template = await tokens.template(options.template);
     if (!template) throw codedError('NOT_FOUND', `No JWT template named ${JSON.stringify(options.template)}`, { field: fields.template });
   }
-  const azp = options.authorizedParty == null ? undefined : nonEmpty(options.authorizedParty, fields.authorizedParty, 2048);
+  if (azpProblem !== undefined) throw azpProblem;
   const { identity, ...session } = found;
   const issued = await tokens.issue({ session, identity, template, authorizedParty: azp, now }).catch((error: unknown) => {
     if (error instanceof ClaimsTooLarge) throw invalidField(fields.template, error.message);
@@ -85,19 +158,19 @@ export async function issueSessionToken(ctx: Context, sessionId: string, options
   }
   // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS (frontends mint every
   // minute): one statement that writes it only when due, none when this instance knows it is not.
-  await ctx.eventThrottle.record(
-    ctx.readQuery,
-    {
-      type: 'SESSION_TOKEN_ISSUED',
-      identityId: identity.id,
-      sessionId: session.id,
-      ...eventOrigin(ctx),
-      details: { template: issued.template, expiresAt: issued.expiresAt.toISOString() },
-      occurredAt: now,
-    },
-    ctx.events,
-  );
+  if (!recorded) await ctx.eventThrottle.record(ctx.readQuery, { ...tokenIssuedEvent(tokens, template, now, session.id, eventOrigin(ctx)), identityId: identity.id }, ctx.events);
   return issued;
+}
+
+/** The SESSION_TOKEN_ISSUED event of a mint (its identity comes from the session). */
+function tokenIssuedEvent(tokens: SessionTokens, template: JwtTemplate | null, now: Date, sessionId: string, origin: EventOrigin): TokenIssuedEvent {
+  return {
+    type: 'SESSION_TOKEN_ISSUED',
+    sessionId,
+    ...origin,
+    details: { template: template?.name ?? null, expiresAt: tokens.times(template, now).expiresAt.toISOString() },
+    occurredAt: now,
+  };
 }
 
 /**

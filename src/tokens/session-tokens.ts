@@ -150,13 +150,25 @@ export class SessionTokens {
     return claims;
   }
 
+  /** When a token made now from `template` is issued (whole seconds) and expires: what its event records before it is signed. */
+  times(template: Pick<JwtTemplate, 'lifetimeSeconds'> | null, now: Date): { issuedAt: Date; expiresAt: Date } {
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    return { issuedAt: new Date(issuedAt * 1000), expiresAt: new Date((issuedAt + (template?.lifetimeSeconds ?? this.settings.lifetimeSeconds)) * 1000) };
+  }
+
+  /** Makes sure the key a token from `template` is signed with is at hand: after this, issue() reads nothing. */
+  async readyToIssue(template: JwtTemplate | null): Promise<void> {
+    await this.keys.signingKey((template?.algorithm ?? this.settings.algorithm) as SigningAlgorithm);
+  }
+
   /** A token for an active session, with the template's claims added when one is named. */
   async issue(input: { session: Session; identity: Identity; template: JwtTemplate | null; authorizedParty?: string; now: Date }): Promise<IssuedToken> {
     const { session, identity, template, now } = input;
     const algorithm = (template?.algorithm ?? this.settings.algorithm) as SigningAlgorithm;
     const key = await this.keys.signingKey(algorithm);
-    const issuedAt = Math.floor(now.getTime() / 1000);
-    const expiresAt = issuedAt + (template?.lifetimeSeconds ?? this.settings.lifetimeSeconds);
+    const times = this.times(template, now);
+    const issuedAt = times.issuedAt.getTime() / 1000;
+    const expiresAt = times.expiresAt.getTime() / 1000;
     const subject =
       template?.subjectSource === 'external_id' && identity.externalId ? identity.externalId : encodeGlobalId('Identity', identity.id);
     const claims: JWTPayload = {
@@ -182,7 +194,7 @@ export class SessionTokens {
     const signingInput = `${key.header}.${Buffer.from(payload).toString('base64url')}`;
     const signature = sign('sha256', Buffer.from(signingInput), algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey);
     const jwt = `${signingInput}.${signature.toString('base64url')}`;
-    return { jwt, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000), template: template?.name ?? null };
+    return { jwt, ...times, template: template?.name ?? null };
   }
 
   /** Checks a token's signature, key, issuer and times; throws a TokenRefusal saying why not. */

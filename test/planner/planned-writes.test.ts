@@ -131,7 +131,7 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect({ sessions: await t.db.prisma.session.count(), devices: await t.db.prisma.device.count(), events: await t.db.prisma.sessionEvent.count() }).toEqual(before);
   });
 
-  it('mints a token with one statement beside the authenticating lookup when the event is due, and none when this instance knows it is not', async () => {
+  it('mints a token with one statement — the authenticating lookup writes the event when due — and the lookup alone when this instance knows it is not', async () => {
     const me = await createBrowserSession(t, identityId);
     const mint = 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }';
     // The signing key is made on first use; count from the second mint of a fresh session.
@@ -140,9 +140,18 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     t.queries.length = 0;
     const first = await ask(t.app, mint, { id: other.id }, other.authorization);
     expect(first.body.errors).toBeUndefined();
-    // The session's lookup by its token, then the event's statement (no read before it).
-    expect(t.queries).toHaveLength(2);
-    expect(t.queries[1]!.startsWith(plannedWriteMark)).toBe(true);
+    // The session's lookup by its token writes the event (no read before it, no second statement).
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(true);
+    const written = await t.db.prisma.sessionEvent.findMany({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatchObject({ identityId: identityId.slice('Identity:'.length), actorSessionId: other.id.slice(8), actorApiClientId: null, occurredAt: clock });
+    expect(written[0]!.details).toEqual({ template: null, expiresAt: new Date(clock.getTime() + 60_000).toISOString() });
+    t.queries.length = 0;
+    // Known to be throttled: the lookup alone, which writes nothing.
+    expect((await ask(t.app, mint, { id: other.id }, other.authorization)).body.errors).toBeUndefined();
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(false);
     t.queries.length = 0;
     const again = await ask(t.app, '{ viewer { sessionToken { jwt } } }', {}, other.authorization);
     expect(again.body.errors).toBeUndefined();
@@ -156,16 +165,50 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(issued).toBe(1);
   });
 
-  it('records activity in one transaction of two statements, and a signed revocation in two transactions of two', async () => {
+  it('answers a mint it cannot make as the resolvers do, and writes no event: a bad token, another session, a revoked one, a bad azp', async () => {
+    const mint = 'mutation ($id: ID!, $azp: String) { createSessionToken(input: { sessionId: $id, authorizedParty: $azp }) { token { jwt } } }';
+    const me = await createBrowserSession(t, identityId);
+    const other = await createBrowserSession(t, identityId);
+    const gone = await createBrowserSession(t, identityId);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: gone.id });
+    const issued = () => t.db.prisma.sessionEvent.count({ where: { type: 'SESSION_TOKEN_ISSUED' } });
+    const before = await issued();
+    for (const [variables, authorization, code] of [
+      [{ id: me.id }, 'Bearer sgs_not-a-token', 'UNAUTHENTICATED'],
+      [{ id: gone.id }, gone.authorization, 'UNAUTHENTICATED'],
+      [{ id: other.id }, me.authorization, 'NOT_FOUND'],
+      [{ id: me.id, azp: '  ' }, me.authorization, 'BAD_USER_INPUT'],
+      [{ id: 'Session:00000000-0000-7000-8000-000000000000' }, adminAuthorization, 'NOT_FOUND'],
+      [{ id: gone.id }, adminAuthorization, 'SESSION_NOT_ACTIVE'],
+    ] as const) {
+      const planned = await ask(t.app, mint, variables, authorization);
+      const resolved = await ask(resolving, mint, variables, authorization);
+      expect(planned).toEqual(resolved);
+      expect(planned.body.errors?.[0]?.extensions?.code).toBe(code);
+    }
+    expect(await issued()).toBe(before);
+    // An admin's mint: the session's read by id writes the event, one statement.
+    t.queries.length = 0;
+    const minted = await ask(t.app, 'mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { __typename token { object template expiresAt } } }', { id: other.id });
+    expect(minted.body).toEqual({ data: { createSessionToken: { __typename: 'CreateSessionTokenPayload', token: { object: 'token', template: null, expiresAt: new Date(clock.getTime() + 60_000).toISOString() } } } });
+    expect(t.queries).toHaveLength(1);
+    expect(t.queries[0]!.startsWith(plannedWriteMark)).toBe(true);
+    const written = await t.db.prisma.sessionEvent.findMany({ where: { sessionId: other.id.slice(8), type: 'SESSION_TOKEN_ISSUED' } });
+    expect(written).toMatchObject([{ identityId: identityId.slice('Identity:'.length), actorSessionId: null, actorApiClientId: 'admin' }]);
+  });
+
+  it('records activity in one statement; a signed revocation is requested in a transaction of two and confirmed with two statements', async () => {
     const me = await createBrowserSession(t, identityId);
     t.queries.length = 0;
     const touched = await ask(t.app, 'mutation ($input: RecordSessionActivityInput!) { recordSessionActivity(input: $input) { session { id lastActiveAt } device { id } } }', {
       input: { sessionId: me.id, userAgent: 'Firefox', ipAddress: '192.0.2.7' },
     });
     expect(touched.body.errors).toBeUndefined();
-    // BEGIN, the session's lock, the touch with its device and event, COMMIT — and the payload's
-    // fields resolved from the rows that statement returned.
-    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : sql))).toEqual(['BEGIN', 'planned', 'planned', 'COMMIT']);
+    // One statement locks the session, touches it, upserts its device and writes the event — no
+    // transaction of its own — and the payload's fields are resolved from the rows it returned.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : sql))).toEqual(['planned']);
+    expect(touched.body.data!.recordSessionActivity.device.id).toMatch(/^Device:/);
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_ACTIVITY_RECORDED' } })).toBe(1);
     t.queries.length = 0;
     const challenge = await requestRevocation(t, me.id, me.authorization);
     // The session's lookup by token, the target's; then BEGIN, the identity's lock, the challenge, COMMIT.
@@ -176,9 +219,40 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
       s: await me.sign(challenge.payloadToSign),
     }, me.authorization);
     expect(confirmed.body.data!.confirmRevocation.session.status).toBe('REVOKED');
-    // The caller's lookup, the challenge with its possible signers; BEGIN, the lock, the revocation with its event, COMMIT.
-    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['lookup', 'planned', 'BEGIN', 'planned', 'planned', 'COMMIT']);
+    // The caller's lookup with the challenge and its possible signers, then one statement (no
+    // transaction of its own, no lock first) consumes the challenge, re-checks the signer, revokes and writes the event.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : /^(BEGIN|COMMIT)$/.test(sql) ? sql : 'lookup'))).toEqual(['planned', 'planned']);
+    expect(t.queries[0]).toContain('token_hash');
+    expect(t.queries[1]).toContain('"public"."session_events"');
     expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: me.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
+  });
+
+  it('confirms with the token checked by the challenge\'s read, answering as the resolvers do when it cannot', async () => {
+    const confirm = 'mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { operation session { id status } } }';
+    const me = await createBrowserSession(t, identityId);
+    const target = await createBrowserSession(t, identityId);
+    const stranger = await createBrowserSession(t, await createIdentity(t, { email: 'stranger@example.com' }));
+    const gone = await createBrowserSession(t, identityId);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: gone.id });
+    const challenge = await requestRevocation(t, target.id, me.authorization);
+    const signature = await me.sign(challenge.payloadToSign);
+    for (const [variables, authorization, code] of [
+      [{ r: challenge.requestId, s: signature }, 'Bearer sgs_not-a-token', 'UNAUTHENTICATED'],
+      [{ r: challenge.requestId, s: signature }, gone.authorization, 'UNAUTHENTICATED'],
+      [{ r: challenge.requestId, s: signature }, stranger.authorization, 'CHALLENGE_NOT_FOUND'],
+      [{ r: 'no-such-request', s: signature }, me.authorization, 'CHALLENGE_NOT_FOUND'],
+      [{ r: 'nul\u0000', s: signature }, me.authorization, 'BAD_USER_INPUT'],
+      [{ r: challenge.requestId, s: 'AAAA' }, me.authorization, 'INVALID_SIGNATURE'],
+    ] as const) {
+      const planned = await ask(t.app, confirm, variables, authorization);
+      const resolved = await ask(resolving, confirm, variables, authorization);
+      expect(planned).toEqual(resolved);
+      expect(planned.body.errors?.[0]?.extensions?.code).toBe(code);
+    }
+    expect(await t.db.prisma.session.findUniqueOrThrow({ where: { id: target.id.slice(8) } })).toMatchObject({ status: 'ACTIVE' });
+    const confirmed = await ask(t.app, confirm, { r: challenge.requestId, s: signature }, me.authorization);
+    expect(confirmed.body).toEqual({ data: { confirmRevocation: { operation: 'REVOKE_SESSION', session: { id: target.id, status: 'REVOKED' } } } });
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: target.id.slice(8), type: 'SESSION_REVOKED', actorSessionId: me.id.slice(8) } })).toBe(1);
   });
 
   it('leaves to the resolvers what it cannot answer: a read-only token, a vendor id, an identity\'s sessions', async () => {

@@ -65,6 +65,18 @@ describe.each(databaseTargets)('concurrent signed revocations on $name', (target
       expect(await activeSessions(identityId)).toBe(1);
     }
   });
+
+  it('leaves one session when one device revokes the other while that one signs out its others', async () => {
+    for (let i = 0; i < 20; i++) {
+      const identityId = await createIdentity(t);
+      const [laptop, phone] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+      const revokePhone = await requestRevocation(t, phone.id, laptop.authorization);
+      const fromPhone = await signOutOthers(phone);
+      const results = await Promise.all([confirm(laptop, revokePhone), confirm(phone, fromPhone)]);
+      expect(results.filter((r) => !r.errors)).toHaveLength(1);
+      expect(await activeSessions(identityId)).toBe(1);
+    }
+  });
 });
 
 describe('challenges', () => {

@@ -3,20 +3,26 @@
 import type { Context } from '../../context.js';
 import { coerceVariables, type PlannableOperation } from '../selection.js';
 import { createSession } from './create-session.js';
-import { payloadJson } from './operation.js';
+import { createSessionToken } from './create-session-token.js';
+import { payloadJson, plannedWriteField } from './operation.js';
 
-export { plannableMutation } from './operation.js';
+export { checksSessionToken, plannableMutation } from './operation.js';
 export { plannedWriteMark } from '../../db/database.js';
 
 /** The response's `data` as JSON text, or undefined when the resolvers are to answer (nothing was written). */
 export async function plannedWrite(operation: PlannableOperation, ctx: Context, rawVariables: Record<string, unknown>): Promise<string | undefined> {
   const variables = coerceVariables(operation, rawVariables);
   if (!variables) return undefined;
-  const write = operation.fields.find((field) => field.name !== '__typename')!;
+  const write = plannedWriteField(operation);
   let written;
   switch (write.name) {
     case 'createSession':
+      // A login is an admin's; anyone else gets the resolvers' answer (FORBIDDEN …).
+      if (ctx.caller?.kind !== 'apiClient' || ctx.caller.scope !== 'ADMIN') return undefined;
       written = await createSession(write, ctx, variables);
+      break;
+    case 'createSessionToken':
+      written = await createSessionToken(write, ctx, variables);
       break;
     default:
       return undefined;

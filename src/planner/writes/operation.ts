@@ -10,8 +10,10 @@ const without = (fields: ReadonlySet<string>, ...names: string[]) => new Set([..
 const writeReach: Supported = {
   ...supported,
   Query: new Set(),
-  Mutation: new Set(['__typename', 'createSession']),
+  Mutation: new Set(['__typename', 'createSession', 'createSessionToken']),
   CreateSessionPayload: new Set(['__typename', 'session', 'sessionToken', 'encryptedSessionSigningKey']),
+  CreateSessionTokenPayload: new Set(['__typename', 'token']),
+  SessionToken: new Set(['__typename', 'object', 'jwt', 'issuedAt', 'expiresAt', 'template']),
   Identity: without(supported.Identity!, 'sessions'),
   Device: without(supported.Device!, 'session'),
 };
@@ -23,6 +25,12 @@ export function plannableMutation(schema: GraphQLSchema, document: DocumentNode,
   const plan = operationPlan(schema, document, operationName, 'mutation', writeReach, mutationPlans);
   return plan && plan.fields.filter((field) => field.name !== '__typename').length === 1 ? plan : null;
 }
+
+/** The planned write of an operation (its one field), as plannableMutation() found it. */
+export const plannedWriteField = (operation: PlannableOperation) => operation.fields.find((field) => field.name !== '__typename')!;
+
+/** Whether the planned write checks an opaque session token in its own statement: the request leaves the lookup pending for it. */
+export const checksSessionToken = (operation: PlannableOperation) => plannedWriteField(operation).name === 'createSessionToken';
 
 /** An object's JSON text from values already JSON, its keys in the selection's order. */
 export function payloadJson(fields: readonly { key: string; name: string }[], value: (name: string) => string): string {
