@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { constants, zstdCompressSync } from 'node:zlib';
+// The default export, not named ones: Node before 22.15 has no zstd, and a missing named export
+// fails the whole module graph at link time, before an older Node could be refused in one line.
+import zlib from 'node:zlib';
 import type { UnpackRequest, UnpackResult } from './unpack-worker.js';
 
 function filesBelow(root: string, dir = root): string[] {
@@ -29,7 +31,7 @@ export function packDirectory(root: string): Buffer {
     header.writeUInt32LE(content.length, 2);
     parts.push(header, name, content);
   }
-  return zstdCompressSync(Buffer.concat(parts), { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+  return zlib.zstdCompressSync(Buffer.concat(parts), { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } });
 }
 
 /**

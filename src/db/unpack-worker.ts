@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { zstdDecompressSync } from 'node:zlib';
+import zlib from 'node:zlib';
 
 export interface UnpackRequest {
   archive: Uint8Array;
@@ -15,7 +15,7 @@ export interface UnpackResult {
 }
 
 function unpack({ archive, root }: UnpackRequest): void {
-  const data = zstdDecompressSync(archive);
+  const data = zlib.zstdDecompressSync(archive);
   const made = new Set<string>();
   const directory = (path: string) => {
     if (!made.has(path)) mkdirSync(path, { recursive: true });
