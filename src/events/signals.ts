@@ -39,7 +39,10 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
   };
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url });
-    next.on('notification', () => onSignal());
+    // Our own NOTIFY comes back on this connection too: the commit behind it already woke our feed.
+    next.on('notification', (message) => {
+      if (message.processId !== (next as pg.Client & { processID?: number }).processID) onSignal();
+    });
     next.on('error', (error) => {
       logger.warn('event notifications lost their connection; reconnecting', { error: error.message });
       void next.end().catch(() => {});
