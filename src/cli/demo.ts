@@ -14,7 +14,7 @@ async function run(): Promise<string> {
     await applyMigrations(db.adapterFactory);
     const { imported, signedRevocation, backendTemplate } = await loadDemo(db, config);
     const lines = Object.entries(imported).map(
-      ([vendor, s]) => `  ${vendor.toLowerCase()}: ${s.sessionIds.length} sessions (${s.sessionsCreated} new, ${s.sessionsUpdated} updated)`,
+      ([vendor, s]) => `  ${vendor.toLowerCase()}: ${s.sessionsCreated} new sessions${s.sessionsKept > 0 ? `, ${s.sessionsKept} already there and left as they are` : ''}`,
     );
     return [
       `demo data loaded into ${db.description}:`,

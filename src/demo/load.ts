@@ -1,7 +1,8 @@
 // `npm run demo`: a realistic sample in the configured database, loaded the way real data arrives —
 // the three vendors' exports through the importer, and one account whose laptop signed its lost
 // phone out through the real two-step signed revocation (WebCrypto keys, GraphQL mutations).
-// Loading it again changes nothing but the times.
+// Loading it again adds what is missing and leaves the rest as it is now (a demo session signed
+// out since stays signed out).
 import { randomBytes, webcrypto } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { Config } from '../config.js';
@@ -104,7 +105,7 @@ async function signedRevocation(graphql: DemoGraphql): Promise<void> {
 export async function loadDemo(db: Database, config: Config): Promise<DemoSummary> {
   const documents = demoDocuments();
   const imported = {} as Record<Vendor, ImportSummary>;
-  for (const vendor of ['GRID', 'KRATOS', 'CLERK'] as const) imported[vendor] = await importDocument(db.prisma, vendor, documents[vendor]);
+  for (const vendor of ['GRID', 'KRATOS', 'CLERK'] as const) imported[vendor] = await importDocument(db.prisma, vendor, documents[vendor], { keepStored: true });
   const signer = await db.prisma.identity.findFirst({ where: { traits: { path: ['email'], equals: demoSignerEmail } }, select: { id: true } });
   const template = await db.prisma.jwtTemplate.findUnique({ where: { name: demoTemplateName }, select: { id: true } });
   if (!signer || !template) {

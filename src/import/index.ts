@@ -30,9 +30,34 @@ function refuseRepeatedSessions(batch: ImportBatch): void {
   }
 }
 
+/** The batch without the identities and sessions already stored (matched by the vendor's ids). */
+async function withoutStored(prisma: PrismaClient, batch: ImportBatch): Promise<ImportBatch> {
+  const [identities, sessions] = await Promise.all([
+    prisma.identity.findMany({ where: { externalSource: batch.source, externalId: { in: batch.identities.map((i) => i.externalId) } }, select: { externalId: true } }),
+    prisma.session.findMany({ where: { externalSource: batch.source, externalId: { in: batch.sessions.map((s) => s.externalId) } }, select: { externalId: true } }),
+  ]);
+  const storedIdentities = new Set(identities.map((i) => i.externalId));
+  const storedSessions = new Set(sessions.map((s) => s.externalId));
+  return {
+    source: batch.source,
+    identities: batch.identities.filter((i) => !storedIdentities.has(i.externalId)),
+    sessions: batch.sessions.filter((s) => !storedSessions.has(s.externalId)),
+  };
+}
+
+export interface ImportOptions extends ImportEvents {
+  /**
+   * Leave the records already stored as they are (`npm run demo`, whose sessions may since have been
+   * signed out); by default a record found again is updated to what the file says.
+   */
+  keepStored?: boolean;
+}
+
 /** Checks the whole document first (throwing ImportError at the first bad field), then writes it. */
-export async function importDocument(prisma: PrismaClient, source: Vendor, document: unknown, recording?: ImportEvents): Promise<ImportSummary> {
+export async function importDocument(prisma: PrismaClient, source: Vendor, document: unknown, options: ImportOptions = {}): Promise<ImportSummary> {
+  const { keepStored, ...recording } = options;
   const batch = parsers[source](document);
   refuseRepeatedSessions(batch);
-  return storeBatch(prisma, batch, recording);
+  const written = keepStored ? await withoutStored(prisma, batch) : batch;
+  return { ...(await storeBatch(prisma, written, recording)), sessionsKept: batch.sessions.length - written.sessions.length };
 }

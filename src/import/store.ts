@@ -28,6 +28,8 @@ export interface ImportSummary {
   identitiesUpdated: number;
   sessionsCreated: number;
   sessionsUpdated: number;
+  /** Sessions of the file already stored and left as they were (`keepStored`). */
+  sessionsKept: number;
   /** Our ids of the imported sessions, in file order. */
   sessionIds: string[];
 }
@@ -438,7 +440,7 @@ function writeBatch(prisma: PrismaClient, batch: PreparedBatch, recording: Impor
       const sessions = await run<SessionWritten>(sessionsSql, batch.sessions);
       await run(devicesSql, batch.devices);
 
-      const summary: ImportSummary = { identitiesCreated: 0, identitiesUpdated: 0, sessionsCreated: 0, sessionsUpdated: 0, sessionIds: [] };
+      const summary: ImportSummary = { identitiesCreated: 0, identitiesUpdated: 0, sessionsCreated: 0, sessionsUpdated: 0, sessionsKept: 0, sessionIds: [] };
       // Events in file order: each identity with its new credentials, then each session.
       const identityByExternalId = new Map(identities.map((i) => [i.external_id, i]));
       const newCredentials = Map.groupBy(credentials, (c) => c.identity_id);

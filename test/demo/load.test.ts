@@ -23,8 +23,13 @@ describe.each(databaseTargets)('the demo sample on $name', (target) => {
       sessions: await t.db.prisma.session.count(),
       devices: await t.db.prisma.device.count(),
     });
+    // A demo session signed out since the first load stays signed out.
+    const imported = await t.db.prisma.session.findFirstOrThrow({ where: { externalSource: 'KRATOS', status: 'ACTIVE' }, select: { id: true } });
+    const { revokedAt } = await t.db.prisma.session.update({ where: { id: imported.id }, data: { status: 'REVOKED', revokedAt: new Date() } });
     const before = await counts();
     const second = await loadDemo(t.db, testConfig());
+    expect(second.imported.KRATOS).toMatchObject({ sessionsCreated: 0, sessionsUpdated: 0, sessionsKept: first.imported.KRATOS.sessionsCreated });
+    expect(await t.db.prisma.session.findUniqueOrThrow({ where: { id: imported.id } })).toMatchObject({ status: 'REVOKED', revokedAt });
     expect(second.signedRevocation).toBe(false);
     expect(second.backendTemplate).toBe(false);
     expect(await t.db.prisma.jwtTemplate.count({ where: { name: 'backend' } })).toBe(1);
