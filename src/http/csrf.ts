@@ -5,16 +5,26 @@
 // attaches the session cookie by itself, though, so a GET that would authenticate by the cookie
 // must carry the header too.
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import type { Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { requestCredentials } from '../auth/caller.js';
 
+const csrfHeaders = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+
 export function csrfPreventionPlugin(sessionCookie: string): Plugin {
-  const csrf = useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] });
+  const csrf = useCSRFPrevention({ requestHeaders: csrfHeaders });
   return {
     onRequestParse(payload) {
       const { headers, method } = payload.request;
       if (method === 'GET' && !requestCredentials(headers, sessionCookie).fromCookie) return;
-      return csrf.onRequestParse?.(payload);
+      try {
+        return csrf.onRequestParse?.(payload);
+      } catch (error) {
+        // The plugin's refusal carries no code, and names no way out: ours does both.
+        throw createGraphQLError(
+          `Required CSRF header not present: send a JSON body (content-type: application/json), or the header ${csrfHeaders.join(' or ')} with any value`,
+          { originalError: error as Error, extensions: { code: 'CSRF_HEADER_REQUIRED', http: { status: 403 } } },
+        );
+      }
     },
   };
 }

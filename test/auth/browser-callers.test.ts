@@ -29,6 +29,10 @@ describe.each(databaseTargets)('cookie and secretKey callers on $name', (target)
     // A form post carrying the cookie is refused before anything runs.
     const form = await t.app.fetch('http://sessiongraph.test/graphql', { method: 'POST', headers: { 'content-type': 'text/plain', cookie }, body: '{"query":"{ __typename }"}' });
     expect(form.status).toBe(403);
+    expect(((await form.json()) as { errors: { message: string; extensions: { code: string } }[] }).errors[0]).toMatchObject({
+      message: expect.stringContaining('x-graphql-yoga-csrf'),
+      extensions: { code: 'CSRF_HEADER_REQUIRED' },
+    });
     // Another cookie name is no credential; a bad cookie token is refused like a bad Bearer.
     expect((await t.graphql('{ viewer { session { id } } }', {}, { authorization: '', cookie: `ory_kratos_session=${session.token}` })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await t.graphql('{ __typename }', {}, { authorization: '', cookie: 'sg_session=sgs_wrong' })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
