@@ -7,7 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, visit, type DocumentNode, type ValidationContext } from 'graphql';
+import { pageBounds } from './domain/pagination.js';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { ConfigError, defaultVendorRoutes, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
@@ -106,6 +107,19 @@ export interface ServerContext {
 
 export type App = YogaServerInstance<ServerContext, Context>;
 
+/** Throws pageBounds' own error for a page literal (`first: 100000`) over the maximum. */
+function refuseLiteralPageSizes(document: DocumentNode, maxPageSize: number): void {
+  visit(document, {
+    Field(field) {
+      const literal = (name: string) => {
+        const argument = field.arguments?.find((a) => a.name.value === name);
+        return argument?.value.kind === Kind.INT ? Number(argument.value.value) : undefined;
+      };
+      pageBounds({ first: literal('first'), last: literal('last') }, maxPageSize);
+    },
+  });
+}
+
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given, tracing }: AppDependencies): App {
   const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
   const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now, read: db.read });
@@ -129,12 +143,23 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       },
     ],
   });
+  const costRefusal = refuse('cost', 'MAX_COST');
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...refuse('depth', 'MAX_DEPTH') },
     maxAliases: { n: limits.maxAliases, ...refuse('aliases', 'MAX_ALIASES') },
     maxTokens: { n: limits.maxTokens, ...refuse('token', 'MAX_TOKENS') },
     maxDirectives: { n: limits.maxDirectives, ...refuse('directives', 'MAX_DIRECTIVES') },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...refuse('cost', 'MAX_COST') },
+    costLimit: {
+      maxCost: limits.maxCost,
+      ignoreIntrospection: true,
+      ...costRefusal,
+      // The cost counts a page by its `first` / `last`: an over-large page is refused as the page
+      // argument it is (naming the argument and the maximum), not as a cost.
+      onReject: [(context: ValidationContext | null, error: GraphQLError) => {
+        if (context) refuseLiteralPageSizes(context.getDocument(), limits.maxPageSize);
+        costRefusal.onReject[0]!(context, error);
+      }],
+    },
     blockFieldSuggestion: { enabled: production },
   }).protect();
 

@@ -75,6 +75,12 @@ describe('query limits', () => {
     } finally {
       await small.dispose();
     }
+    // A page so large its cost is over the limit too is refused as the page argument it is, even
+    // past GraphQL's 32-bit Int.
+    for (const [query, value] of [['{ identities(first: 100000) { totalCount } }', '100000'], ['{ sessions(last: 99999999999) { totalCount } }', '99999999999']] as const) {
+      const huge = await post(t, { query });
+      expect(huge.body.errors[0]).toMatchObject({ message: expect.stringContaining(`may be at most 100 (got ${value})`), extensions: { code: 'BAD_USER_INPUT' } });
+    }
   });
 
   it('run a signed mutation once per request, aliased or not', async () => {
