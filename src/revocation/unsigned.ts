@@ -7,12 +7,17 @@ import { encodeGlobalId } from '../domain/global-id.js';
 import { badUserInput, codedError } from '../errors.js';
 import { eventOrigin } from '../events/origin.js';
 import { withEvents, type EventInput } from '../events/record.js';
+import type { Session } from '../generated/prisma/client.js';
 
-/** The calling session, if it may sign others out unsigned; otherwise why not. */
-async function keylessSession(ctx: Context): Promise<{ sessionId: string; identityId: string }> {
+/** The calling session: only a session signs its own identity's sessions out here. */
+function sessionCaller(ctx: Context): { sessionId: string; identityId: string } {
   const caller = requireCaller(ctx);
   if (caller.kind !== 'session') throw forbidden('Signing out one\'s own sessions needs a session, not an API token');
-  const own = await ctx.loaders.session.load(caller.sessionId);
+  return caller;
+}
+
+/** Refuses the unsigned sign-out to a session that holds a signing key: it must sign. */
+function requireKeyless(own: Pick<Session, 'signingPublicKey'> | null): void {
   if (own?.signingPublicKey) {
     throw codedError(
       'SIGNED_FLOW_REQUIRED',
@@ -20,19 +25,27 @@ async function keylessSession(ctx: Context): Promise<{ sessionId: string; identi
       { http: { status: 403 } },
     );
   }
-  return caller;
 }
 
-/** Revokes one other session of the caller's identity (NOT_FOUND for one it may not see; the caller itself is refused). */
+/**
+ * Revokes one other session of the caller's identity. An id the caller may not see reads exactly
+ * like one that does not exist: NOT_FOUND, before any refusal that only a visible session can earn
+ * (the signed flow's 403, the current session's BAD_USER_INPUT).
+ */
 export async function revokeOwnSession(ctx: Context, targetId: string): Promise<void> {
-  const caller = await keylessSession(ctx);
+  const caller = sessionCaller(ctx);
+  // One batched read for both: the caller's own session (its key) and the target.
+  const [own, target] = await Promise.all([ctx.loaders.session.load(caller.sessionId), ctx.loaders.session.load(targetId)]);
+  if (!target || target.identityId !== caller.identityId) throw codedError('NOT_FOUND', `No Session ${encodeGlobalId('Session', targetId)}`);
+  requireKeyless(own);
   if (targetId === caller.sessionId) throw badUserInput('The current session cannot be revoked here: sign out instead', { field: 'id' });
   const now = ctx.now();
   const revoked = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
-    const target = await tx.session.findUnique({ where: { id: targetId }, select: { identityId: true } });
-    if (!target || target.identityId !== caller.identityId) throw codedError('NOT_FOUND', `No Session ${encodeGlobalId('Session', targetId)}`);
     // Revoking what is already inactive changes nothing and says so with no event, as Kratos does.
-    const { count } = await tx.session.updateMany({ where: { id: targetId, status: 'ACTIVE' }, data: { status: 'REVOKED', revokedAt: now } });
+    const { count } = await tx.session.updateMany({
+      where: { id: targetId, identityId: caller.identityId, status: 'ACTIVE' },
+      data: { status: 'REVOKED', revokedAt: now },
+    });
     if (count > 0) events.push({ type: 'SESSION_REVOKED', identityId: caller.identityId, sessionId: targetId, ...eventOrigin(ctx), occurredAt: now });
     return count;
   });
@@ -41,7 +54,8 @@ export async function revokeOwnSession(ctx: Context, targetId: string): Promise<
 
 /** Revokes every other active session of the caller's identity; how many. */
 export async function revokeOwnOtherSessions(ctx: Context): Promise<number> {
-  const caller = await keylessSession(ctx);
+  const caller = sessionCaller(ctx);
+  requireKeyless(await ctx.loaders.session.load(caller.sessionId));
   const now = ctx.now();
   const revoked = await withEvents(ctx.prisma, ctx.events, async (tx, events) => {
     const others = { identityId: caller.identityId, id: { not: caller.sessionId }, status: 'ACTIVE' as const };

@@ -116,6 +116,18 @@ describe.each(databaseTargets)('Clerk routes through @clerk/backend on $name', (
     expect(unknown.status).toBe(404);
     expect(unknown.errors[0]!.code).toBe('resource_not_found');
     expect((await refusal(clerk('admin.not-the-secret').sessions.getSession(clerkActive))).status).toBe(401);
+    // A Bearer that is no secret key at all is named for what the Backend API expects: a secret key.
+    for (const secretKey of ['sk_test_garbage', 'admin.not-the-secret']) {
+      const refused = await refusal(clerk(secretKey).sessions.getSessionList({ userId: clerkUser }));
+      expect(refused.status).toBe(401);
+      expect(refused.errors[0]).toMatchObject({ code: 'authentication_invalid', message: 'The secret key is invalid or revoked' });
+      expect(refused.errors[0]!.longMessage).not.toMatch(/session token/);
+    }
+    const raw = await fetch(`${apiUrl}/v1/sessions`, { headers: { authorization: 'Bearer sk_test_garbage' } });
+    expect(raw.status).toBe(401);
+    expect(await raw.json()).toEqual({
+      errors: [{ message: 'The secret key is invalid or revoked', long_message: expect.stringMatching(/^The secret key is invalid or revoked\./), code: 'authentication_invalid' }],
+    });
     const read = clerk(await secretKeyFor(t, 'READ'));
     expect((await read.sessions.getSession(clerkActive)).id).toBe(clerkActive);
     expect((await refusal(read.sessions.revokeSession(clerkActive))).status).toBe(403);

@@ -134,6 +134,23 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     expect((await frontend.toSession({ xSessionToken: other.token })).data.active).toBe(true);
   });
 
+  it('answers a keyed session 404 for an id it may not see, before the signed flow\'s 403', async () => {
+    const identityId = await createIdentity(t, {});
+    const keyed = await createBrowserSession(t, identityId);
+    const stranger = await newSession(t, await createIdentity(t, {}));
+    for (const id of ['00000000-0000-0000-0000-000000000000', 'Session:00000000-0000-4000-8000-000000000000', 'not-an-id', stranger.id]) {
+      const { status, error } = await refusal(frontend.disableMySession({ id, xSessionToken: keyed.token }));
+      expect(status).toBe(404);
+      expect(error).toMatchObject({ code: 404, status: 'Not Found', message: 'The requested resource could not be found' });
+      expect(error).not.toHaveProperty('id');
+      expect(error.reason).not.toMatch(/signing key|signed flow/);
+    }
+    expect((await frontend.toSession({ xSessionToken: stranger.token })).data.active).toBe(true);
+    // A visible session still needs the signed flow.
+    const other = await newSession(t, identityId);
+    expect(await refusal(frontend.disableMySession({ id: other.id, xSessionToken: keyed.token }))).toMatchObject({ status: 403, error: { id: 'signed_flow_required' } });
+  });
+
   it('serves the admin routes by the vendor\'s ids and ours, with admin metadata', async () => {
     const { data: sessions } = await admin.listIdentitySessions({ id: kratosIdentity });
     expect(sessions.map((s) => s.id).sort()).toEqual([kratosActive, '5b2d3f40-6c7e-4f80-9bac-1d2e3f405b6c']);

@@ -9,7 +9,7 @@ import type { SessionStatus } from '../../generated/prisma/enums.js';
 import { adminRevokeSession } from '../../sessions/admin.js';
 import { identityIdFromPath, sessionIdFromPath, sessionsByOffset, visibleSession } from '../../sessions/reads.js';
 import { issueSessionToken, tokensOf, verifyPresentedToken } from '../../tokens/issue.js';
-import { codeOf, integerParam, json, RouteError, type Route, type RouteRequest, type VendorApi } from '../router.js';
+import { codeOf, integerParam, json, RouteError, routeErrorOf, type Route, type RouteRequest, type VendorApi } from '../router.js';
 import { clerkSessionJson } from './session-json.js';
 
 const statuses: SessionStatus[] = ['ACTIVE', 'REVOKED', 'ENDED', 'EXPIRED', 'REMOVED', 'ABANDONED', 'REPLACED', 'PENDING'];
@@ -44,9 +44,21 @@ function errorResponse(error: RouteError): Response {
   return json({ errors: [{ message, long_message: error.message, code }] }, status, error.headers);
 }
 
+const invalidSecretKey =
+  'The secret key is invalid or revoked. Send Authorization: Bearer <secretKey> with the secretKey of an active API token (<token id>.<secret>)';
+
 /** Clerk's Backend API takes the secret key only: an API token here, never a session. */
 async function apiCaller(request: RouteRequest): Promise<Context> {
-  const ctx = await request.context();
+  let ctx: Context;
+  try {
+    ctx = await request.context();
+  } catch (error) {
+    // The Bearer here is a secret key, so a refused one is named as such (GraphQL and Kratos, which
+    // take session tokens, keep their own words). Same status, code and headers.
+    const refused = routeErrorOf(error);
+    if (refused?.code !== 'UNAUTHENTICATED') throw error;
+    throw new RouteError(401, 'UNAUTHENTICATED', invalidSecretKey, refused.headers);
+  }
   if (!ctx.caller) throw new RouteError(401, 'UNAUTHENTICATED', 'The request has no secret key: send Authorization: Bearer <secretKey>');
   if (requireCaller(ctx).kind !== 'apiClient') throw new RouteError(403, 'FORBIDDEN', 'The Backend API needs a secret key (an API token), not a session token');
   return ctx;
