@@ -7,6 +7,7 @@
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { seal, unseal } from '../crypto/sealing.js';
+import { codedError } from '../errors.js';
 import type { PrismaClient, SigningKey } from '../generated/prisma/client.js';
 
 export const signingAlgorithms = ['RS256', 'ES256'] as const;
@@ -40,8 +41,6 @@ export interface ActiveKey {
 // The HKDF info the signing keys have always been sealed under.
 const sealingPurpose = 'session token signing keys v1';
 
-/** A key that cannot be unsealed: TOKEN_KEY_SECRET is not the one it was sealed with. */
-export class SealedKeyError extends Error {}
 
 /** A rotation asked for before the next key has been published long enough for verifiers to know it. */
 export class NextKeyTooNew extends Error {}
@@ -221,7 +220,11 @@ export class KeyStore {
     try {
       pkcs8 = unseal(this.secret, sealingPurpose, row.sealedPrivateKey, row.id);
     } catch {
-      throw new SealedKeyError(`signing key ${row.id} cannot be unsealed: TOKEN_KEY_SECRET differs from the one it was sealed with`);
+      // The caller is told tokens are unavailable (not an internal error), the operator what to fix.
+      throw codedError(
+        'TOKENS_NOT_CONFIGURED',
+        `Session tokens are unavailable: signing key ${row.id} cannot be unsealed, as this server's TOKEN_KEY_SECRET is not the one it was sealed with; give every instance the same secret`,
+      );
     }
     const algorithm = row.algorithm as SigningAlgorithm;
     const header = Buffer.from(JSON.stringify({ alg: algorithm, kid: row.id, typ: 'JWT' })).toString('base64url');

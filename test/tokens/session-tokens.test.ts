@@ -101,6 +101,23 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     }
   });
 
+  it('answers TOKENS_NOT_CONFIGURED, not an internal error, on a server whose TOKEN_KEY_SECRET did not seal the keys', async () => {
+    await tokenFor(me); // the keys exist, sealed with this server's secret
+    const rateLimits = memoryStore();
+    const other = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ TOKEN_KEY_SECRET: 'another-token-key-secret-7Hq2Lx9Wm4Pz' }), rateLimits, now: () => new Date(clock) });
+    try {
+      const response = await other.fetch('http://other.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: me.authorization },
+        body: JSON.stringify({ query: mint, variables: { input: { sessionId: me.id } } }),
+      });
+      const body = (await response.json()) as { errors?: { message: string; extensions: { code: string } }[] };
+      expect(body.errors?.[0]).toMatchObject({ message: expect.stringContaining('TOKEN_KEY_SECRET'), extensions: { code: 'TOKENS_NOT_CONFIGURED' } });
+    } finally {
+      await rateLimits.close();
+    }
+  });
+
   it('publishes each algorithm\'s signing key and its next key before the first token, so a key set fetched before a rotation verifies the tokens after it', async () => {
     // Both algorithms' keys, signing and next, though only RS256 has signed yet.
     const early = await jwks();
