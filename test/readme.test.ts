@@ -51,12 +51,14 @@ describe('the README', () => {
   const examples = readmeExamples();
   let t: TestApp;
   let session: BrowserSession;
+  let signerId: string;
   beforeAll(async () => {
     t = await createTestApp(pgliteTarget);
     await loadDemo(t.db, testConfig());
     // A session of the demo's signed-revocation account calls the examples that read `viewer`.
     const signer = await t.db.prisma.identity.findFirstOrThrow({ where: { traits: { path: ['email'], equals: demoSignerEmail } } });
-    session = await createBrowserSession(t, `Identity:${signer.id}`);
+    signerId = `Identity:${signer.id}`;
+    session = await createBrowserSession(t, signerId);
   });
   afterAll(async () => {
     await t?.dispose();
@@ -65,14 +67,14 @@ describe('the README', () => {
   it('shows the examples this test runs (so a change to their form cannot skip them all)', () => {
     const texts = examples.map((e) => e.text);
     expect(examples.length).toBeGreaterThanOrEqual(8);
-    for (const expected of ['identities(first: 10', 'viewer {\n    session { id }', 'createApiToken(', '{ apiTokens {', 'createSessionToken(', 'sessionToken(template: "backend")', 'subscription { sessionEvents', 'events(first: 20)']) {
+    for (const expected of ['identities(first: 10', 'createSession(input: { identityId:', 'viewer {\n    session { id }', 'createApiToken(', '{ apiTokens {', 'createSessionToken(', 'sessionToken(template: "backend")', 'subscription { sessionEvents', 'events(first: 20)']) {
       expect(texts.some((text) => text.includes(expected)), expected).toBe(true);
     }
   });
 
   it.each(readmeExamples().map((e) => [e.line, e.text] as const))('line %i runs without an error: %s', async (_line, written) => {
-    // The one placeholder the README uses for an id; any other "…" is not runnable as written.
-    const text = written.replaceAll('"Session:…"', JSON.stringify(session.id));
+    // The placeholders the README uses for ids; any other "…" is not runnable as written.
+    const text = written.replaceAll('"Session:…"', JSON.stringify(session.id)).replaceAll('"Identity:…"', JSON.stringify(signerId));
     expect(text, 'an example with a placeholder this test cannot fill').not.toContain('…');
     const operation = parse(text).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
     // What `viewer` reads is the caller's own: those examples are a session's, the rest an admin's.
