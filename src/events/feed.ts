@@ -9,6 +9,7 @@
 // continue live: no gap, no duplicate.
 import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
+import { CoalescedTask } from '../coalesced-task.js';
 import { codedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommitListener } from './record.js';
@@ -241,8 +242,10 @@ export class EventFeed implements CommitListener {
   private refinedAt = 0;
   private readonly subscriptions = new Set<Subscription>();
   private readonly perCaller = new Map<string, number>();
-  private reading: Promise<void> | undefined;
-  private readAgain = false;
+  private readonly reads = new CoalescedTask(
+    () => (this.closed ? Promise.resolve() : this.readNew()),
+    (error) => this.options.logger.warn('could not read new events; will try again', { error: (error as Error).message }),
+  );
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
   private closed = false;
@@ -272,19 +275,7 @@ export class EventFeed implements CommitListener {
   /** Reads new events now (coalesced: one read at a time, another if asked meanwhile). */
   poke(): void {
     if (this.cursor === undefined || this.closed) return;
-    if (this.reading) {
-      this.readAgain = true;
-      return;
-    }
-    this.reading = this.readNew()
-      .catch((error: unknown) => this.options.logger.warn('could not read new events; will try again', { error: (error as Error).message }))
-      .finally(() => {
-        this.reading = undefined;
-        if (this.readAgain) {
-          this.readAgain = false;
-          this.poke();
-        }
-      });
+    this.reads.run();
   }
 
   private async horizon(): Promise<Horizon> {
@@ -423,7 +414,7 @@ export class EventFeed implements CommitListener {
     clearInterval(this.timer);
     clearTimeout(this.heldTimer);
     for (const subscription of [...this.subscriptions]) subscription.end();
-    await this.reading;
+    await this.reads.settled();
     await this.signals?.close();
   }
 }

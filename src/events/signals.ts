@@ -3,6 +3,7 @@
 // pooler cannot hold a LISTEN, e.g. PgBouncer in transaction mode). Either way a lost notification
 // only delays an event until the feed's next poll.
 import pg from 'pg';
+import { CoalescedTask } from '../coalesced-task.js';
 import type { Logger } from '../logger.js';
 import type { EventSignals } from './feed.js';
 import { eventChannel, notifySql } from './record.js';
@@ -17,25 +18,15 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
   let onSignal = () => {};
   // One NOTIFY in flight at a time, one more if commits came meanwhile: each NOTIFY commit takes
   // PostgreSQL's notification lock, so a busy instance sends a few per round trip, not one per write.
-  let notifying = false;
-  let notifyAgain = false;
+  // Reconnecting, there is no client: the others read the events at their next poll.
+  const notifies = new CoalescedTask(
+    async () => {
+      await client?.query(notifySql);
+    },
+    () => {}, // a lost NOTIFY only delays the others until their next poll
+  );
   const notify = (): void => {
-    if (!client) return; // reconnecting: the others read the events at their next poll
-    if (notifying) {
-      notifyAgain = true;
-      return;
-    }
-    notifying = true;
-    client
-      .query(notifySql)
-      .catch(() => {})
-      .finally(() => {
-        notifying = false;
-        if (notifyAgain) {
-          notifyAgain = false;
-          notify();
-        }
-      });
+    if (client) notifies.run();
   };
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url });

@@ -6,6 +6,7 @@
 // that has not succeeded for WEBHOOK_DISABLE_AFTER is disabled (disabled_at, disabled_reason, a
 // warning in the log).
 import { randomUUID } from 'node:crypto';
+import { CoalescedTask } from '../coalesced-task.js';
 import type { WebhooksConfig } from '../config.js';
 import type { PrismaClient, WebhookEndpoint } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
@@ -58,8 +59,10 @@ export class WebhookWorker {
   /** Unsealed secrets by sealed value (AES-GCM and HKDF once per secret, not per attempt). */
   private readonly unsealed = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
-  private claiming: Promise<void> | undefined;
-  private claimAgain = false;
+  private readonly claims = new CoalescedTask(
+    () => (this.stopping ? Promise.resolve() : this.claimAndSend()),
+    (error) => this.options.logger.warn('could not claim webhook deliveries; will try again', { error: (error as Error).message }),
+  );
   private stopping = false;
   private readonly now: () => Date;
 
@@ -79,19 +82,7 @@ export class WebhookWorker {
   /** Looks for due deliveries now (coalesced like the event feed's reads). */
   poke(): void {
     if (this.stopping) return;
-    if (this.claiming) {
-      this.claimAgain = true;
-      return;
-    }
-    this.claiming = this.claimAndSend()
-      .catch((error: unknown) => this.options.logger.warn('could not claim webhook deliveries; will try again', { error: (error as Error).message }))
-      .finally(() => {
-        this.claiming = undefined;
-        if (this.claimAgain) {
-          this.claimAgain = false;
-          this.poke();
-        }
-      });
+    this.claims.run();
   }
 
   private get leaseMs(): number {
@@ -157,8 +148,8 @@ export class WebhookWorker {
         });
       this.inFlight.set(delivery.id, { endpointId: endpoint.id, abort, done });
     }
-    // A full batch: more may be due.
-    if (claimed.length >= free) this.claimAgain = true;
+    // A full batch: more may be due (asked from within the run, it runs once more after it).
+    if (claimed.length >= free) this.claims.run();
   }
 
   /** The secrets that sign now: the current one, and a rotated-out one during its overlap. */
@@ -267,7 +258,7 @@ export class WebhookWorker {
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    await this.claiming;
+    await this.claims.settled();
     const pending = [...this.inFlight.values()];
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all(pending.map((entry) => entry.done)), grace]);
