@@ -83,39 +83,33 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     expect((await asBearer(none)).errors?.[0]?.message).toMatch(/must be signed with one of RS256, ES256/);
   });
 
-  it('refuses a token made for another issuer, even one signed with our own keys', async () => {
-    // A second server on the same database and secret (so the same keys), with another TOKEN_ISSUER.
+  /** `me` mints on a second server on the same database, with these settings. */
+  async function mintOnAnotherServer(env: Record<string, string>): Promise<{ data?: Minted; errors?: { message: string; extensions: { code: string } }[] }> {
     const rateLimits = memoryStore();
-    const other = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ TOKEN_ISSUER: 'https://other.example.test' }), rateLimits, now: () => new Date(clock) });
+    const other = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig(env), rateLimits, now: () => new Date(clock) });
     try {
       const response = await other.fetch('http://other.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: me.authorization },
         body: JSON.stringify({ query: mint, variables: { input: { sessionId: me.id } } }),
       });
-      const jwt = ((await response.json()) as { data: Minted }).data.createSessionToken.token.jwt;
-      expect(decodeJwt(jwt).iss).toBe('https://other.example.test');
-      expect((await asBearer(jwt)).errors?.[0]?.message).toMatch(/iss claim is not this server's/);
+      return (await response.json()) as { data?: Minted; errors?: { message: string; extensions: { code: string } }[] };
     } finally {
       await rateLimits.close();
     }
+  }
+
+  it('refuses a token made for another issuer, even one signed with our own keys', async () => {
+    // Same database and secret (so the same keys), another TOKEN_ISSUER.
+    const jwt = (await mintOnAnotherServer({ TOKEN_ISSUER: 'https://other.example.test' })).data!.createSessionToken.token.jwt;
+    expect(decodeJwt(jwt).iss).toBe('https://other.example.test');
+    expect((await asBearer(jwt)).errors?.[0]?.message).toMatch(/iss claim is not this server's/);
   });
 
   it('answers TOKENS_NOT_CONFIGURED, not an internal error, on a server whose TOKEN_KEY_SECRET did not seal the keys', async () => {
     await tokenFor(me); // the keys exist, sealed with this server's secret
-    const rateLimits = memoryStore();
-    const other = createApp({ db: t.db, logger: createLogger('error', () => {}), config: testConfig({ TOKEN_KEY_SECRET: 'another-token-key-secret-7Hq2Lx9Wm4Pz' }), rateLimits, now: () => new Date(clock) });
-    try {
-      const response = await other.fetch('http://other.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: me.authorization },
-        body: JSON.stringify({ query: mint, variables: { input: { sessionId: me.id } } }),
-      });
-      const body = (await response.json()) as { errors?: { message: string; extensions: { code: string } }[] };
-      expect(body.errors?.[0]).toMatchObject({ message: expect.stringContaining('TOKEN_KEY_SECRET'), extensions: { code: 'TOKENS_NOT_CONFIGURED' } });
-    } finally {
-      await rateLimits.close();
-    }
+    const body = await mintOnAnotherServer({ TOKEN_KEY_SECRET: 'another-token-key-secret-7Hq2Lx9Wm4Pz' });
+    expect(body.errors?.[0]).toMatchObject({ message: expect.stringContaining('TOKEN_KEY_SECRET'), extensions: { code: 'TOKENS_NOT_CONFIGURED' } });
   });
 
   it('publishes each algorithm\'s signing key and its next key before the first token, so a key set fetched before a rotation verifies the tokens after it', async () => {
