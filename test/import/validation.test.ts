@@ -62,6 +62,22 @@ describe('vendor values PostgreSQL would refuse', () => {
       expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/Invalid DateTime/) });
     }
   });
+
+  it('names the field of an impossible date written inline, with its position', async () => {
+    const refused = await t.graphql(
+      `mutation {
+        extendSession(input: { sessionId: "Session:00000000-0000-7000-8000-000000000000", until: "2026-02-30T00:00:00Z" }) { session { id } }
+      }`,
+    );
+    expect(refused.errors).toEqual([
+      {
+        message: expect.stringMatching(/^input\.until: Invalid DateTime "2026-02-30T00:00:00Z"/),
+        locations: [{ line: 2, column: 98 }],
+        extensions: { code: 'BAD_USER_INPUT', field: 'input.until' },
+      },
+    ]);
+    expect(refused.data).toBeUndefined();
+  });
 });
 
 describe.each(databaseTargets)('identical imports at once on $name', (target) => {
