@@ -39,6 +39,8 @@ export interface Context {
   readQuery(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Statements straight to the driver in one transaction on one connection (planned writes that lock first). */
   transaction: Database['transaction'];
+  /** The database has one connection (the embedded one): an open transaction has it to itself. */
+  oneConnection: boolean;
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;

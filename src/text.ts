@@ -13,22 +13,32 @@ export function jsonProblem(root: unknown, maxDepth: number): string | undefined
   // Most values checked are one string (an id, a name): no stack for those.
   if (typeof root === 'string') return stringProblem(root);
   if (root === null || typeof root !== 'object') return undefined;
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value === 'string') {
-      const problem = stringProblem(value);
-      if (problem) return problem;
-    } else if (value !== null && typeof value === 'object') {
-      if (depth > maxDepth) return `nests deeper than ${maxDepth} levels`;
-      if (Array.isArray(value)) {
-        for (const item of value) stack.push([item, depth + 1]);
-      } else {
-        for (const [key, item] of Object.entries(value)) {
-          const problem = stringProblem(key);
-          if (problem) return `${problem} (in a key)`;
-          stack.push([item, depth + 1]);
-        }
+  // Objects and arrays wait on the stack with their depths beside them; strings are checked where
+  // they are found. No entry is allocated per value: an import's document has hundreds of
+  // thousands of them, checked on the server's only thread.
+  const objects: object[] = [root];
+  const depths: number[] = [1];
+  let problem: string | undefined;
+  const visit = (item: unknown, depth: number): boolean => {
+    if (typeof item === 'string') return (problem = stringProblem(item)) !== undefined;
+    if (item !== null && typeof item === 'object') {
+      objects.push(item);
+      depths.push(depth);
+    }
+    return false;
+  };
+  while (objects.length > 0) {
+    const value = objects.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return `nests deeper than ${maxDepth} levels`;
+    if (Array.isArray(value)) {
+      for (const item of value) if (visit(item, depth + 1)) return problem;
+    } else {
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const keyProblem = stringProblem(key);
+        if (keyProblem) return `${keyProblem} (in a key)`;
+        if (visit(record[key], depth + 1)) return problem;
       }
     }
   }

@@ -48,7 +48,7 @@ async function run(argv: string[]): Promise<string> {
   const db = await openDatabase(config.database);
   try {
     await applyMigrations(db.adapterFactory);
-    const summary = await importDocument(db.prisma, source, document);
+    const summary = await importDocument(db, source, document);
     return (
       `${file}: ${summary.sessionIds.length} sessions (${summary.sessionsCreated} new, ${summary.sessionsUpdated} updated), ` +
       `identities ${summary.identitiesCreated} new, ${summary.identitiesUpdated} updated, into ${db.description}`

@@ -20,6 +20,8 @@ export interface Database {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /** Where the data lives, for logs (no password). */
   readonly description: string;
+  /** One connection (the embedded database): while a transaction is open, nothing else runs. */
+  readonly oneConnection: boolean;
   /** Resolves when the database answers a query. */
   ping(): Promise<void>;
   /**
@@ -184,6 +186,7 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
     prisma,
     adapterFactory,
     description: inMemory ? 'embedded PGlite (in memory)' : `embedded PGlite in ${dataDir}`,
+    oneConnection: true,
     async ping() {
       await pglite.query('SELECT 1');
     },
@@ -262,6 +265,7 @@ async function openPostgres(
     prisma,
     adapterFactory,
     description: `PostgreSQL at ${redactUrl(config.url)}`,
+    oneConnection: false,
     async ping() {
       await pool.query('SELECT 1');
     },

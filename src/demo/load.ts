@@ -105,7 +105,7 @@ async function signedRevocation(graphql: DemoGraphql): Promise<void> {
 export async function loadDemo(db: Database, config: Config): Promise<DemoSummary> {
   const documents = demoDocuments();
   const imported = {} as Record<Vendor, ImportSummary>;
-  for (const vendor of ['GRID', 'KRATOS', 'CLERK'] as const) imported[vendor] = await importDocument(db.prisma, vendor, documents[vendor], { keepStored: true });
+  for (const vendor of ['GRID', 'KRATOS', 'CLERK'] as const) imported[vendor] = await importDocument(db, vendor, documents[vendor], { keepStored: true });
   const signer = await db.prisma.identity.findFirst({ where: { traits: { path: ['email'], equals: demoSignerEmail } }, select: { id: true } });
   const template = await db.prisma.jwtTemplate.findUnique({ where: { name: demoTemplateName }, select: { id: true } });
   if (!signer || !template) {

@@ -1,6 +1,7 @@
 // Every change to a session, identity or credential writes its event in the same transaction as
 // the change: an event is never lost (the change committed) nor invented (the change rolled back).
 import { uuidv7 } from 'uuidv7';
+import type { Database, Query } from '../db/database.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 
@@ -43,8 +44,10 @@ type Tx = Prisma.TransactionClient;
  */
 export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.$executeRawUnsafe(insertEventsSql, JSON.stringify(events.map(eventRow)));
+  await tx.$executeRawUnsafe(insertEventsSql, eventsJson(events));
 }
+
+const eventsJson = (events: readonly EventInput[]) => JSON.stringify(events.map(eventRow));
 
 // All the events in one statement, however many: an import writes tens of thousands, and row by
 // row through Prisma's createMany they cost the embedded database about a millisecond each.
@@ -56,18 +59,20 @@ FROM json_to_recordset($1::json) AS r(id uuid, type text, identity_id uuid, sess
   actor_session_id uuid, actor_api_client_id text, reason text, ip_address text, details jsonb, occurred_at timestamptz, place bigint)
 ORDER BY r.place`;
 
+// Absent values are left out of the JSON (json_to_recordset reads a missing key as NULL): an
+// import's tens of thousands of events are most of its transaction's text.
 const eventRow = (event: EventInput, place: number) => ({
   place,
   id: uuidv7(),
   type: event.type,
   identity_id: event.identityId,
-  session_id: event.sessionId ?? null,
-  credential_id: event.credentialId ?? null,
-  actor_session_id: event.actorSessionId ?? null,
-  actor_api_client_id: event.actorApiClientId ?? null,
-  reason: event.reason ?? null,
-  ip_address: event.ipAddress ?? null,
-  details: event.details ?? null,
+  session_id: event.sessionId ?? undefined,
+  credential_id: event.credentialId ?? undefined,
+  actor_session_id: event.actorSessionId ?? undefined,
+  actor_api_client_id: event.actorApiClientId ?? undefined,
+  reason: event.reason ?? undefined,
+  ip_address: event.ipAddress ?? undefined,
+  details: event.details ?? undefined,
   occurred_at: event.occurredAt,
 });
 
@@ -95,12 +100,37 @@ export async function withEvents<T>(
     recorded = events.length > 0;
     return value;
   }, options);
-  if (recorded) {
-    if (listener) listener.committed();
-    // Best effort: an instance that misses it reads the events at its next poll.
-    else await prisma.$executeRawUnsafe(notifySql).catch(() => {});
-  }
+  if (recorded) await announce(listener, () => prisma.$executeRawUnsafe(notifySql));
   return result;
+}
+
+/**
+ * withEvents() for statements sent straight to the driver (Database.transaction): no Prisma between
+ * the caller and the database, for a transaction whose statements carry megabytes (an import), which
+ * Prisma would encode as JSON and decode again on the way.
+ */
+export async function withEventsOnDriver<T>(
+  db: Pick<Database, 'transaction' | 'read'>,
+  listener: CommitListener | undefined,
+  work: (query: Query, events: EventInput[]) => Promise<T>,
+): Promise<T> {
+  let recorded = false;
+  const result = await db.transaction(async (query) => {
+    const events: EventInput[] = [];
+    const value = await work(query, events);
+    if (events.length > 0) await query(insertEventsSql, [eventsJson(events)]);
+    recorded = events.length > 0;
+    return value;
+  });
+  if (recorded) await announce(listener, () => db.read(notifySql, []));
+  return result;
+}
+
+/** After a commit that wrote events: tells the listener, or (without one) the other instances. */
+async function announce(listener: CommitListener | undefined, notify: () => Promise<unknown>): Promise<void> {
+  if (listener) listener.committed();
+  // Best effort: an instance that misses it reads the events at its next poll.
+  else await notify().catch(() => {});
 }
 
 /**

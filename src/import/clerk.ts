@@ -2,6 +2,7 @@
 // Times are Unix milliseconds; statuses are lowercase.
 import type { ImportBatch, ImportedDevice, ImportedIdentity, ImportedSession } from './model.js';
 import { ImportError, RecordReader, maxIdLength } from './record-reader.js';
+import { mapInSlices } from './slices.js';
 
 const clerkStatuses = {
   active: 'ACTIVE',
@@ -40,10 +41,10 @@ function latestActivity(r: RecordReader): ImportedDevice[] {
   ];
 }
 
-export function parseClerk(document: unknown): ImportBatch {
+export async function parseClerk(document: unknown): Promise<ImportBatch> {
   const { items, path } = sessionsOf(document);
   const identities = new Map<string, ImportedIdentity>();
-  const sessions = items.map((item, i): ImportedSession => {
+  const sessions = await mapInSlices(items, (item, i): ImportedSession => {
     const r = RecordReader.of(item, path ? `${path}[${i}]` : `[${i}]`);
     r.string('object', { required: true, pattern: /^session$/, expected: '"session"' });
     const externalId = r.string('id', { required: true, ...clerkId('sess') });

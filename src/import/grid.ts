@@ -1,10 +1,11 @@
 // Grid's `GET /auth/sessions` response: { data: [session, …] } (a bare list is accepted too).
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 import { ImportError, RecordReader } from './record-reader.js';
+import { mapInSlices } from './slices.js';
 
 const gridTypes = { OAUTH: 'OAUTH', EMAIL_OTP: 'EMAIL_OTP', PASSKEY: 'PASSKEY' } as const;
 
-export function parseGrid(document: unknown): ImportBatch {
+export async function parseGrid(document: unknown): Promise<ImportBatch> {
   let items: unknown[];
   let path: string;
   if (Array.isArray(document)) {
@@ -16,7 +17,7 @@ export function parseGrid(document: unknown): ImportBatch {
     [items, path] = [data, 'data'];
   }
   const identities = new Map<string, ImportedIdentity>();
-  const sessions: ImportedSession[] = items.map((item, i) => {
+  const sessions = await mapInSlices(items, (item, i): ImportedSession => {
     const r = RecordReader.of(item, `${path}[${i}]`);
     const externalId = r.uuid('id', { required: true, prefix: 'Session:' })!;
     const accountId = r.uuid('accountId', { required: true, prefix: 'InternalAccount:' })!;

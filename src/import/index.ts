@@ -6,13 +6,13 @@ import { parseGrid } from './grid.js';
 import { parseKratos } from './kratos.js';
 import type { ImportBatch } from './model.js';
 import { ImportError } from './record-reader.js';
-import { storeBatch, type ImportEvents, type ImportSummary } from './store.js';
+import { storeBatch, type ImportDatabase, type ImportEvents, type ImportSummary } from './store.js';
 
 export { ImportError };
 export type { ImportSummary } from './store.js';
-export { ImportConflictError } from './store.js';
+export { ImportConflictError, type ImportDatabase } from './store.js';
 
-const parsers: Record<Vendor, (document: unknown) => ImportBatch> = {
+const parsers: Record<Vendor, (document: unknown) => Promise<ImportBatch>> = {
   GRID: parseGrid,
   KRATOS: parseKratos,
   CLERK: parseClerk,
@@ -53,11 +53,14 @@ export interface ImportOptions extends ImportEvents {
   keepStored?: boolean;
 }
 
+/** The database an import reads its known records from (Prisma) and writes through (the driver). */
+export type ImportTarget = ImportDatabase & { prisma: PrismaClient };
+
 /** Checks the whole document first (throwing ImportError at the first bad field), then writes it. */
-export async function importDocument(prisma: PrismaClient, source: Vendor, document: unknown, options: ImportOptions = {}): Promise<ImportSummary> {
+export async function importDocument(db: ImportTarget, source: Vendor, document: unknown, options: ImportOptions = {}): Promise<ImportSummary> {
   const { keepStored, ...recording } = options;
-  const batch = parsers[source](document);
+  const batch = await parsers[source](document);
   refuseRepeatedSessions(batch);
-  const written = keepStored ? await withoutStored(prisma, batch) : batch;
-  return { ...(await storeBatch(prisma, written, recording)), sessionsKept: batch.sessions.length - written.sessions.length };
+  const written = keepStored ? await withoutStored(db.prisma, batch) : batch;
+  return { ...(await storeBatch(db, written, recording)), sessionsKept: batch.sessions.length - written.sessions.length };
 }

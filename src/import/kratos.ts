@@ -3,6 +3,7 @@
 import { kratosMethodTypes, type StoredAuthenticationMethod } from '../domain/authentication-method.js';
 import type { ImportBatch, ImportedIdentity, ImportedSession } from './model.js';
 import { RecordReader } from './record-reader.js';
+import { mapInSlices } from './slices.js';
 
 const aals = { aal0: 'AAL0', aal1: 'AAL1', aal2: 'AAL2', aal3: 'AAL3' } as const;
 const states = { active: 'ACTIVE', inactive: 'INACTIVE' } as const;
@@ -57,10 +58,10 @@ function parseIdentity(r: RecordReader): ImportedIdentity {
   return { externalId, details };
 }
 
-export function parseKratos(document: unknown): ImportBatch {
+export async function parseKratos(document: unknown): Promise<ImportBatch> {
   const items = Array.isArray(document) ? document : [document];
   const identities = new Map<string, ImportedIdentity>();
-  const sessions = items.map((item, i): ImportedSession => {
+  const sessions = await mapInSlices(items, (item, i): ImportedSession => {
     const r = RecordReader.of(item, `[${i}]`);
     const externalId = r.uuid('id', { required: true })!;
     const active = r.boolean('active', { required: true })!;

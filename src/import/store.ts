@@ -3,18 +3,21 @@
 //
 // The embedded database has one connection, so every read waits while an import's transaction is
 // open: the transaction must be short. Everything that needs no database — the rows of every table
-// as JSON, new ids — is made before it opens; inside, each table takes one statement per 500 rows
-// (json_to_recordset), which updates the rows the vendor's ids already name and inserts the rest.
+// as JSON, new ids — is made before it opens, a slice of records at a time (slices.ts); inside, each
+// table takes one statement per 500 rows (json_to_recordset), which updates the rows the vendor's
+// ids already name and inserts the rest.
 // Rows refer to each other by the vendor's ids, resolved in SQL, so no statement waits for another's
 // answer to be built. Then the events, from what the statements returned.
 import { uuidv7 } from 'uuidv7';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Database } from '../db/database.js';
 import type { Vendor } from '../generated/prisma/enums.js';
 import { vendorUuid } from '../domain/vendor-ids.js';
-import { withEvents, type CommitListener, type EventOrigin } from '../events/record.js';
+import { withEventsOnDriver, type CommitListener, type EventOrigin } from '../events/record.js';
 import type { ImportBatch, ImportedIdentity } from './model.js';
+import { nextTurn, recordsPerSlice } from './slices.js';
 
-type Tx = Prisma.TransactionClient;
+/** What an import writes through: statements straight to the driver, in one transaction. */
+export type ImportDatabase = Pick<Database, 'transaction' | 'read' | 'oneConnection'>;
 
 /** Who imports, and the events the import writes (one per record it creates or changes). */
 export interface ImportEvents {
@@ -71,14 +74,18 @@ function candidates(source: Vendor): (externalId: string) => string | undefined 
 // embedded database), and between two of them health checks and schema requests are answered.
 const rowsPerStatement = 500;
 
-function chunks(rows: Rows): string[] {
+/** The rows as JSON texts of rowsPerStatement rows, the event loop turning between two. */
+async function chunks(rows: Rows): Promise<string[]> {
   const texts: string[] = [];
-  for (let start = 0; start < rows.length; start += rowsPerStatement) texts.push(JSON.stringify(rows.slice(start, start + rowsPerStatement)));
+  for (let start = 0; start < rows.length; start += rowsPerStatement) {
+    if (start > 0) await nextTurn();
+    texts.push(JSON.stringify(rows.slice(start, start + rowsPerStatement)));
+  }
   return texts;
 }
 
-/** The batch as the statements take it: built before the transaction opens. */
-function prepare(batch: ImportBatch): PreparedBatch {
+/** The batch as the statements take it: built before the transaction opens, a slice at a time. */
+async function prepare(batch: ImportBatch): Promise<PreparedBatch> {
   const identityCandidate = candidates(batch.source);
   const sessionCandidate = candidates(batch.source);
   const detailed: Rows = [];
@@ -91,7 +98,8 @@ function prepare(batch: ImportBatch): PreparedBatch {
     candidate: identityCandidate(identity.externalId),
     fallback: uuidv7(),
   });
-  for (const identity of batch.identities) {
+  for (const [index, identity] of batch.identities.entries()) {
+    if (index > 0 && index % recordsPerSlice === 0) await nextTurn();
     const details = identity.details;
     if (!details) {
       named.push(identityRow(identity));
@@ -145,7 +153,8 @@ function prepare(batch: ImportBatch): PreparedBatch {
   }
   const sessions: Rows = [];
   const devices: Rows = [];
-  for (const s of batch.sessions) {
+  for (const [index, s] of batch.sessions.entries()) {
+    if (index > 0 && index % recordsPerSlice === 0) await nextTurn();
     sessions.push({
       external_id: s.externalId,
       identity: s.identityExternalId,
@@ -177,13 +186,13 @@ function prepare(batch: ImportBatch): PreparedBatch {
   }
   return {
     source: batch.source,
-    detailed: chunks(detailed),
-    named: chunks(named),
-    credentials: chunks(credentials),
-    verifiableAddresses: chunks(verifiableAddresses),
-    recoveryAddresses: chunks(recoveryAddresses),
-    sessions: chunks(sessions),
-    devices: chunks(devices),
+    detailed: await chunks(detailed),
+    named: await chunks(named),
+    credentials: await chunks(credentials),
+    verifiableAddresses: await chunks(verifiableAddresses),
+    recoveryAddresses: await chunks(recoveryAddresses),
+    sessions: await chunks(sessions),
+    devices: await chunks(devices),
     identityOrder: batch.identities.map((i) => i.externalId),
     sessionOrder: batch.sessions.map((s) => s.externalId),
     hasDetails: detailed.length > 0,
@@ -387,6 +396,9 @@ interface SessionWritten {
   inserted: boolean;
 }
 
+// Until the transaction ends. Replica mode skips the foreign keys' triggers (there are no others).
+export const skipForeignKeyChecksSql = 'SET LOCAL session_replication_role = replica';
+
 /** Another import wrote the same records at the same moment, and trying again did not settle it. */
 export class ImportConflictError extends Error {
   constructor() {
@@ -395,22 +407,21 @@ export class ImportConflictError extends Error {
   }
 }
 
-// PostgreSQL: a unique key taken by a concurrent import (23505; P2002 from Prisma's own queries),
-// or a transaction that lost a race (40001, 40P01; P2034).
-const conflictCodes = new Set(['P2002', 'P2034', '23505', '40001', '40P01']);
+// PostgreSQL: a unique key taken by a concurrent import (23505), or a transaction that lost a race
+// (40001, 40P01). The driver's error carries the code.
+const conflictCodes = new Set(['23505', '40001', '40P01']);
 function isConflict(error: unknown): boolean {
-  const e = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } };
-  const cause = e.meta?.driverAdapterError?.cause;
-  return [e.code, e.meta?.code, cause?.originalCode].some((code) => code !== undefined && conflictCodes.has(code)) || cause?.kind === 'UniqueConstraintViolation';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && conflictCodes.has(code);
 }
 
-export async function storeBatch(prisma: PrismaClient, batch: ImportBatch, recording: ImportEvents = {}): Promise<ImportSummary> {
-  const prepared = prepare(batch);
+export async function storeBatch(db: ImportDatabase, batch: ImportBatch, recording: ImportEvents = {}): Promise<ImportSummary> {
+  const prepared = await prepare(batch);
   // Identical imports racing each other: the loser finds the winner's rows on its next try and
   // updates them, so all succeed.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await writeBatch(prisma, prepared, recording);
+      return await writeBatch(db, prepared, recording);
     } catch (error) {
       if (!isConflict(error)) throw error;
       if (attempt === 3) throw new ImportConflictError();
@@ -418,18 +429,24 @@ export async function storeBatch(prisma: PrismaClient, batch: ImportBatch, recor
   }
 }
 
-function writeBatch(prisma: PrismaClient, batch: PreparedBatch, recording: ImportEvents): Promise<ImportSummary> {
+function writeBatch(db: ImportDatabase, batch: PreparedBatch, recording: ImportEvents): Promise<ImportSummary> {
   const origin = { ...recording.origin, occurredAt: recording.now ?? new Date() };
   const { source } = batch;
-  return withEvents(
-    prisma,
+  return withEventsOnDriver(
+    db,
     recording.listener,
-    async (tx: Tx, events) => {
+    async (query, events) => {
+      // Every row the import refers to is one its own statements just wrote or found, and on one
+      // connection no other transaction can delete it before the commit: the foreign keys' checks
+      // (a lookup and a row lock for each of tens of thousands of rows, a quarter of the
+      // transaction) cannot fail, and are skipped for this transaction alone. Where transactions
+      // run side by side (PostgreSQL) they are what keeps a concurrent delete out.
+      if (db.oneConnection) await query(skipForeignKeyChecksSql, []);
       const run = async <T>(sql: string, texts: string[]): Promise<T[]> => {
         const written: T[] = [];
         for (const rows of texts) {
-          written.push(...(await tx.$queryRawUnsafe<T[]>(sql, source, rows)));
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          written.push(...((await query(sql, [source, rows])) as T[]));
+          await nextTurn();
         }
         return written;
       };
@@ -477,7 +494,5 @@ function writeBatch(prisma: PrismaClient, batch: PreparedBatch, recording: Impor
       }
       return summary;
     },
-    // A very large export can still take a while; the default 5 s would abort it (and roll back).
-    { timeout: 10 * 60_000, maxWait: 60_000 },
   );
 }

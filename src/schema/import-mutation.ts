@@ -26,7 +26,7 @@ builder.relayMutationField(
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx);
       try {
-        return await importDocument(ctx.prisma, input.from, input.document, { origin: eventOrigin(ctx), listener: ctx.events, now: ctx.now() });
+        return await importDocument({ prisma: ctx.prisma, transaction: ctx.transaction, read: ctx.readQuery, oneConnection: ctx.oneConnection }, input.from, input.document, { origin: eventOrigin(ctx), listener: ctx.events, now: ctx.now() });
       } catch (error) {
         if (error instanceof ImportConflictError) throw codedError('IMPORT_CONFLICT', error.message);
         if (error instanceof ImportError) {

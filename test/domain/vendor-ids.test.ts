@@ -14,9 +14,9 @@ describe.each(databaseTargets)('vendor ids on $name', (target) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(target);
-    await importDocument(t.db.prisma, 'GRID', fixture('grid-seed.json'));
-    await importDocument(t.db.prisma, 'KRATOS', fixture('kratos-sessions.json'));
-    await importDocument(t.db.prisma, 'CLERK', fixture('clerk-sessions.json'));
+    await importDocument(t.db, 'GRID', fixture('grid-seed.json'));
+    await importDocument(t.db, 'KRATOS', fixture('kratos-sessions.json'));
+    await importDocument(t.db, 'CLERK', fixture('clerk-sessions.json'));
   });
   afterAll(async () => {
     await t.dispose();

@@ -208,12 +208,12 @@ describe.each(databaseTargets)('the audit trail on $name', (target) => {
 
   it('records imports, and purges events past their retention in batches', async () => {
     const document = JSON.parse(readFileSync(new URL('../fixtures/kratos-sessions.json', import.meta.url), 'utf8')) as unknown;
-    const summary = await importDocument(t.db.prisma, 'KRATOS', document, { origin: { actorApiClientId: 'admin' } });
+    const summary = await importDocument(t.db, 'KRATOS', document, { origin: { actorApiClientId: 'admin' } });
     const importedEvents = (type: 'SESSION_IMPORTED' | 'IDENTITY_IMPORTED') => t.db.prisma.sessionEvent.count({ where: { type, actorApiClientId: 'admin' } });
     expect(await importedEvents('SESSION_IMPORTED')).toBe(summary.sessionIds.length);
     expect(await importedEvents('IDENTITY_IMPORTED')).toBe(summary.identitiesCreated);
     // Imported again: each session is recorded as updated, no identity as new.
-    await importDocument(t.db.prisma, 'KRATOS', document, { origin: { actorApiClientId: 'admin' } });
+    await importDocument(t.db, 'KRATOS', document, { origin: { actorApiClientId: 'admin' } });
     expect(await importedEvents('SESSION_IMPORTED')).toBe(2 * summary.sessionIds.length);
     expect(await importedEvents('IDENTITY_IMPORTED')).toBe(summary.identitiesCreated);
     const total = await t.db.prisma.sessionEvent.count();

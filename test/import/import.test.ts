@@ -36,7 +36,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
   }
 
   it("imports Grid's seed example as it stands; its session expired on 2026-04-09 and reads EXPIRED", async () => {
-    const summary = await importDocument(t.db.prisma, 'GRID', fixture('grid-seed.json'));
+    const summary = await importDocument(t.db, 'GRID', fixture('grid-seed.json'));
     expect(summary).toMatchObject({ sessionsCreated: 1, identitiesCreated: 1 });
     const [session] = await sessionsOf('GRID');
     expect(session).toMatchObject({
@@ -59,7 +59,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
   });
 
   it('imports a Kratos export losslessly: identity, credentials by type, addresses, devices, methods, unknown fields', async () => {
-    const summary = await importDocument(t.db.prisma, 'KRATOS', fixture('kratos-sessions.json'));
+    const summary = await importDocument(t.db, 'KRATOS', fixture('kratos-sessions.json'));
     expect(summary).toMatchObject({ sessionsCreated: 2, identitiesCreated: 1 });
     const sessions = await sessionsOf('KRATOS');
     const active = sessions.find((s) => s.externalId === '4a1c2e3f-5b6d-4e7f-8a9b-0c1d2e3f4a5b')!;
@@ -101,7 +101,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
   });
 
   it('imports a Clerk list with Unix millisecond times, actors, statuses and the latest activity as a device', async () => {
-    const summary = await importDocument(t.db.prisma, 'CLERK', fixture('clerk-sessions.json'));
+    const summary = await importDocument(t.db, 'CLERK', fixture('clerk-sessions.json'));
     expect(summary).toMatchObject({ sessionsCreated: 3, identitiesCreated: 2 });
     const sessions = await sessionsOf('CLERK');
     const active = sessions.find((s) => s.externalId === 'sess_2pQmW8xYzA1bC3dE4fG5hI6jK7')!;
@@ -136,7 +136,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
       addresses: await t.db.prisma.verifiableAddress.count(),
     };
     for (const [source, file] of [['GRID', 'grid-seed.json'], ['KRATOS', 'kratos-sessions.json'], ['CLERK', 'clerk-sessions.json']] as const) {
-      const summary = await importDocument(t.db.prisma, source, fixture(file));
+      const summary = await importDocument(t.db, source, fixture(file));
       expect(summary.sessionsCreated).toBe(0);
       expect(summary.identitiesCreated).toBe(0);
     }
@@ -153,7 +153,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
     ['KRATOS', 'kratos-seed.json', /^\[0\]\.id: "<uuid>" is a documentation placeholder/],
     ['CLERK', 'clerk-seed.json', /^\[0\]\.id: expected a Clerk id "sess_…", got "string"/],
   ] as const)('refuses the %s seed example (placeholders), naming the first bad field', async (source, file, message) => {
-    const error = await importDocument(t.db.prisma, source, fixture(file)).catch((e: unknown) => e);
+    const error = await importDocument(t.db, source, fixture(file)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImportError);
     expect((error as Error).message).toMatch(message);
   });
@@ -164,9 +164,9 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
       id: 'Session:019542f5-b3e7-1d02-0000-0000000000aa',
       expiresAt: '2099-01-01T00:00:00Z',
     }));
-    expect(await importDocument(t.db.prisma, 'GRID', grid)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
+    expect(await importDocument(t.db, 'GRID', grid)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
     const clerk = { ...(fixture('clerk-sessions.json') as { data: Record<string, unknown>[] }).data[0], id: 'sess_singleobject1' };
-    expect(await importDocument(t.db.prisma, 'CLERK', clerk)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
+    expect(await importDocument(t.db, 'CLERK', clerk)).toMatchObject({ sessionsCreated: 1, identitiesCreated: 0 });
     const [session] = await t.db.prisma.session.findMany({ where: { externalId: 'Session:019542f5-b3e7-1d02-0000-0000000000aa' } });
     expect(session?.status).toBe('ACTIVE');
   });
@@ -177,7 +177,7 @@ describe.each(databaseTargets)('importing vendor exports on $name', (target) => 
     );
     sessions[2] = { ...sessions[2], expire_at: 0 };
     const before = await t.db.prisma.session.count();
-    await expect(importDocument(t.db.prisma, 'CLERK', sessions)).rejects.toThrow(/^\[2\]\.expire_at: 0 is not a plausible Unix time/);
+    await expect(importDocument(t.db, 'CLERK', sessions)).rejects.toThrow(/^\[2\]\.expire_at: 0 is not a plausible Unix time/);
     expect(await t.db.prisma.session.count()).toBe(before);
   });
 

@@ -22,7 +22,7 @@ describe('vendor values PostgreSQL would refuse', () => {
   });
 
   const refusal = async (source: 'CLERK' | 'KRATOS', document: unknown) => {
-    const error = await importDocument(t.db.prisma, source, document).then(() => undefined, (e: unknown) => e);
+    const error = await importDocument(t.db, source, document).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ImportError);
     return (error as ImportError).message;
   };

@@ -66,7 +66,7 @@ describe.each(databaseTargets)('planned reads on $name', (target) => {
     const logger = createLogger('error', () => {});
     resolving = createApp({ db: t.db, logger, config: testConfig({ PLANNED_READS: 'false' }), rateLimits: memoryStore(), now: () => clock });
     for (const [vendor, file] of [['KRATOS', 'kratos-sessions.json'], ['CLERK', 'clerk-sessions.json'], ['GRID', 'grid-seed.json']] as const) {
-      await importDocument(t.db.prisma, vendor, fixture(file));
+      await importDocument(t.db, vendor, fixture(file));
     }
     const identityId = await createIdentity(t, { email: 'many@example.com' });
     ownerIdentity = identityId;
