@@ -122,9 +122,13 @@ interface Candidate {
 function findSigner(ctx: Context, challenge: Challenge, signature: string, candidates: Candidate[]): Candidate {
   const presented = parseSignature(signature);
   if (!presented) throw invalidSignature();
-  // The calling session's own key first: it is almost always the signer.
+  // Each key tried costs a verification, so the likely signers go first: the calling session (a
+  // device signing another out), then a revoked session itself (a device signing itself out, as
+  // one whose caller is a backend's admin token does); the rest in the order they were read.
   const callerSession = ctx.caller?.kind === 'session' ? ctx.caller.sessionId : undefined;
-  candidates.sort((a, b) => Number(b.id === callerSession) - Number(a.id === callerSession));
+  const target = challenge.operation === 'REVOKE_SESSION' ? challenge.targetId : undefined;
+  const rank = (id: string) => (id === callerSession ? 0 : id === target ? 1 : 2);
+  candidates.sort((a, b) => rank(a.id) - rank(b.id));
   const message = Buffer.from(challenge.payloadToSign, 'base64');
   const signer = candidates.find((session) => {
     const key = session.signingPublicKey;
