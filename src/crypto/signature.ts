@@ -43,8 +43,8 @@ function nativeKey(publicKey: Uint8Array): KeyObject | undefined {
   let key: KeyObject | undefined;
   const prefix = spkiPrefix.get(publicKey.length);
   try {
-    // noble checks the point is on the curve (OpenSSL would too, with less to say about it).
-    if (prefix) p256.Point.fromBytes(publicKey);
+    // OpenSSL refuses a point off the curve (and a compressed x with no root): no check of our own,
+    // whose pure-JS square root cost as much as the import (a confirmation imports every new signer's key).
     key = prefix ? createPublicKey({ key: Buffer.concat([prefix, publicKey]), format: 'der', type: 'spki' }) : undefined;
   } catch {
     key = undefined;

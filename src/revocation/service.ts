@@ -45,44 +45,49 @@ export async function createChallenge(ctx: Context, request: ChallengeRequest): 
     audience: ctx.auth.audience,
     credential: request.newCredential && { type: request.credentialType!, ...request.newCredential },
   });
-  const created = await ctx.transaction(async (query) => {
-    // Counted under the identity's lock, so concurrent requests cannot overshoot the cap together:
-    // the count is a statement after the lock, which sees every challenge committed before it.
-    await query(lockIdentitySql, [request.identityId]);
-    const params: unknown[] = [];
-    const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
-    const identity = p(request.identityId, 'uuid');
-    const [row] = await query(
-      `${plannedWriteMark} WITH open AS (SELECT count(*)::int AS n FROM "public"."challenges" c
-  WHERE c.identity_id = ${identity} AND c.consumed_at IS NULL AND c.expires_at > ${p(issuedAt, 'timestamptz')}),
+  const cap = ctx.auth.maxOpenChallenges;
+  const tooMany = (open: number) =>
+    codedError('TOO_MANY_CHALLENGES', `This account has ${open} open challenges (MAX_OPEN_CHALLENGES); confirm one or wait until they expire`);
+  // Two statements, no transaction and no lock. The first inserts the challenge unless the account
+  // already has `cap` open ones; it cannot see a challenge that a concurrent request has not
+  // committed yet, so the second counts again, this one included, and takes it back when the
+  // account now has more than `cap`. The last of any set of concurrent challenges to count sees all
+  // the others that stayed, so they never exceed the cap (at the cap, two may both be refused).
+  const params: unknown[] = [];
+  const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+  const identity = p(request.identityId, 'uuid');
+  const at = p(issuedAt, 'timestamptz');
+  const [row] = await ctx.readQuery(
+    `${plannedWriteMark} WITH ${openChallengesSql(identity, at)},
 inserted AS (INSERT INTO "public"."challenges" (id, request_id, identity_id, operation, target_id, credential_type, operation_data, payload_to_sign, created_at, expires_at)
   SELECT ${p(uuidv7(), 'uuid')}, ${p(requestId, 'text')}, ${identity}, ${p(request.operation, '"ChallengeOperation"')}, ${p(request.targetId, 'uuid')},
     ${p(request.credentialType, '"CredentialType"')}, ${p(request.newCredential ? JSON.stringify(request.newCredential) : null, 'jsonb')}, ${p(payloadToSign, 'text')},
-    ${p(issuedAt, 'timestamptz')}, ${p(expiresAt, 'timestamptz')}
-  FROM open WHERE open.n < ${p(ctx.auth.maxOpenChallenges, 'int')} RETURNING ${challengeColumns})
+    ${at}, ${p(expiresAt, 'timestamptz')}
+  FROM open WHERE open.n < ${p(cap, 'int')} RETURNING ${challengeColumns})
 SELECT open.n AS "sg_open", inserted.* FROM open LEFT JOIN inserted ON true`,
-      params,
-    );
-    const { sg_open: open, ...challenge } = row!;
-    if (!challenge.id) {
-      throw codedError(
-        'TOO_MANY_CHALLENGES',
-        `This account has ${open} open challenges (MAX_OPEN_CHALLENGES); confirm one or wait until they expire`,
-      );
-    }
-    return challenge as unknown as Challenge;
-  });
+    params,
+  );
+  const { sg_open: open, ...created } = row!;
+  if (!created.id) throw tooMany(Number(open));
+  const [recount] = await ctx.readQuery(
+    `${plannedWriteMark} WITH ${openChallengesSql('$1::uuid', '$2::timestamptz')},
+dropped AS (DELETE FROM "public"."challenges" c WHERE c.id = $3::uuid AND (SELECT n FROM open) > $4::int RETURNING c.id)
+SELECT open.n AS "sg_open", EXISTS (SELECT 1 FROM dropped) AS "sg_dropped" FROM open`,
+    [request.identityId, issuedAt, created.id, cap],
+  );
+  if (recount!.sg_dropped) throw tooMany(Number(recount!.sg_open) - 1);
   ctx.metrics.challenges.inc({ operation: request.operation, outcome: 'issued' });
-  return created;
+  return created as unknown as Challenge;
 }
+
+/** The CTE `open`: how many open (unconsumed, unexpired) challenges the identity has at `at`. */
+const openChallengesSql = (identity: string, at: string) => `open AS (SELECT count(*)::int AS n FROM "public"."challenges" c
+  WHERE c.identity_id = ${identity} AND c.consumed_at IS NULL AND c.expires_at > ${at})`;
 
 /** A challenge row's columns, named as Prisma names them. */
 const challengeColumns = `id, request_id AS "requestId", identity_id AS "identityId", operation, target_id AS "targetId", credential_type AS "credentialType",
   operation_data AS "operationData", payload_to_sign AS "payloadToSign", created_at AS "createdAt", expires_at AS "expiresAt", consumed_at AS "consumedAt",
   signer_session_id AS "signerSessionId"`;
-
-// NO KEY UPDATE: serializes signed operations of one identity, yet lets event inserts check their foreign key.
-const lockIdentitySql = `${plannedWriteMark} SELECT 1 FROM "public"."identities" WHERE id = $1::uuid FOR NO KEY UPDATE`;
 
 /** Serializes signed operations of one identity until the transaction ends (see confirmChallenge). */
 async function lockIdentity(tx: Prisma.TransactionClient, identityId: string): Promise<void> {
@@ -122,9 +127,13 @@ interface Candidate {
 function findSigner(ctx: Context, challenge: Challenge, signature: string, candidates: Candidate[]): Candidate {
   const presented = parseSignature(signature);
   if (!presented) throw invalidSignature();
-  // The calling session's own key first: it is almost always the signer.
+  // Each key tried costs a verification, so the likely signers go first: the calling session (a
+  // device signing another out), then a revoked session itself (a device signing itself out, as
+  // one whose caller is a backend's admin token does); the rest in the order they were read.
   const callerSession = ctx.caller?.kind === 'session' ? ctx.caller.sessionId : undefined;
-  candidates.sort((a, b) => Number(b.id === callerSession) - Number(a.id === callerSession));
+  const target = challenge.operation === 'REVOKE_SESSION' ? challenge.targetId : undefined;
+  const rank = (id: string) => (id === callerSession ? 0 : id === target ? 1 : 2);
+  candidates.sort((a, b) => rank(a.id) - rank(b.id));
   const message = Buffer.from(challenge.payloadToSign, 'base64');
   const signer = candidates.find((session) => {
     const key = session.signingPublicKey;

@@ -1,6 +1,6 @@
 // "Sign out other devices" from two devices of one account at the same moment: whichever commits
 // first wins, and the other finds its signer signed out. The account always keeps a session. And
-// challenges do not pile up: capped while open, purged after use.
+// challenges do not pile up: capped while open, however many are asked for at once, and purged after use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeChallenges } from '../../src/revocation/service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -103,5 +103,33 @@ describe('challenges', () => {
     expect(await purgeChallenges(t.db.prisma, new Date(clock + 25 * 3_600_000), 24 * 3_600_000, 2)).toBe(2);
     expect(await purgeChallenges(t.db.prisma, new Date(clock + 25 * 3_600_000), 24 * 3_600_000)).toBe(2);
     expect(await t.db.prisma.challenge.count()).toBe(0);
+  });
+});
+
+describe.each(databaseTargets)('challenges asked for at once on $name', (target) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(target, { env: { MAX_OPEN_CHALLENGES: '3' } });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('are never more than the cap when many are asked for at once', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const identityId = await createIdentity(t);
+      const [laptop, phone] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+      const asked = await Promise.all(
+        Array.from({ length: 12 }, () => t.graphql('mutation ($id: ID!) { revokeSession(input: { sessionId: $id }) { challenge { requestId } } }', { id: phone.id }, { authorization: laptop.authorization })),
+      );
+      const issued = asked.filter((result) => !result.errors);
+      expect(asked.filter((result) => result.errors).every((result) => result.errors![0]!.extensions?.code === 'TOO_MANY_CHALLENGES')).toBe(true);
+      expect(issued.length).toBeLessThanOrEqual(3);
+      const stored = () => t.db.prisma.challenge.count({ where: { identityId: identityId.slice('Identity:'.length) } });
+      expect(await stored()).toBe(issued.length);
+      // Those that raced at the cap may all have been refused; asked one at a time, the account fills up to it.
+      for (let more = issued.length; more < 3; more++) await requestRevocation(t, phone.id, laptop.authorization);
+      expect(await stored()).toBe(3);
+    }
   });
 });
