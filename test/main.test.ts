@@ -32,7 +32,9 @@ describe('npm start with bad configuration', () => {
   it.each([
     [{ PORT: 'abc' }, /^sessiongraph: PORT: expected a whole number from 0 to 65535, got "abc"$/],
     [
-      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sessiongraph', DATABASE_CONNECT_TIMEOUT_MS: '2000' },
+      // The refusal comes at once; a short timeout would fire first when a loaded machine keeps the
+      // event loop busy (building the schema) past it.
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sessiongraph', DATABASE_CONNECT_TIMEOUT_MS: '60000' },
       /^sessiongraph: DATABASE_URL: cannot connect to postgres:\/\/postgres@127\.0\.0\.1:1\/sessiongraph: connection refused/,
     ],
     [{ DATA_DIR: '/dev/null/sessiongraph' }, /^sessiongraph: DATA_DIR: data directory \/dev\/null\/sessiongraph cannot be created or written/],
