@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { zstdCompressSync } from 'node:zlib';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packDirectory, unpackDirectory } from '../../src/db/directory-archive.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -28,12 +28,23 @@ describe('embedded database template', () => {
     }
   });
 
+  it('removes the templates of other migration histories when it builds or finds the current one', async () => {
+    const current = await buildTemplate();
+    const stale = join(dirname(current), 'pglite-template-0000000000000000.dir.zst');
+    writeFileSync(stale, 'an earlier history');
+    expect(await buildTemplate()).toBe(current);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(current)).toBe(true);
+  });
+
   it('starts a new data directory on disk from the packed template, migrated and writable, and keeps it', async () => {
     await buildTemplate();
     const dataDir = await tempDir();
     const db = await openDatabase({ kind: 'pglite', dataDir });
     try {
       expect(await applyMigrations(db.adapterFactory)).toEqual([]);
+      // The template databases (for CREATE DATABASE alone) are left out: half the files to write.
+      expect(await db.read('SELECT datname FROM pg_database ORDER BY datname', [])).toEqual([{ datname: 'postgres' }]);
       await db.prisma.identity.create({ data: { traits: { kept: true } } });
     } finally {
       await db.close();
