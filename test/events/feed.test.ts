@@ -36,7 +36,7 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
   });
 
   const feedWith = (options: Partial<ConstructorParameters<typeof EventFeed>[1]> = {}) =>
-    new EventFeed(t.db.prisma, { pollMs: 50, maxSubscriptionsPerCaller: 100, maxQueuedEvents: 10_000, logger, ...options });
+    new EventFeed(t.db, { pollMs: 50, maxSubscriptionsPerCaller: 100, maxQueuedEvents: 10_000, logger, ...options });
 
   /** One committed transaction with one activity event. */
   const write = (feed?: EventFeed, type: 'SESSION_ACTIVITY_RECORDED' | 'SESSION_REVOKED' = 'SESSION_ACTIVITY_RECORDED', session = sessionId) =>
