@@ -3,7 +3,8 @@
 // oldest transaction of this database still in flight, times 2^20. An event's sequence starts with its transaction's
 // id (record.ts), so nothing can still commit below the horizon: the tail never skips an event that
 // commits late, and no writer waits for another (docs/events.md). A notification (LISTEN/NOTIFY,
-// Redis or a local commit) makes it read at once; committed events still above the horizon make it
+// Redis or a local commit) makes it read at once (reads start at least feedIntervalMs apart, so a
+// burst of commits shares one); committed events still above the horizon make it
 // read again shortly; a slow poll catches anything a lost notification would have left behind.
 // Subscriptions that resume from an earlier event read what they missed from the table first, then
 // continue live: no gap, no duplicate.
@@ -54,6 +55,12 @@ export interface EventSignals {
 }
 
 const pageSize = 500;
+
+/**
+ * The least time between two starts of the tail's reads, and of the NOTIFYs an instance sends: a
+ * burst of commits shares one of each, and an event waits at most this much longer (docs/events.md).
+ */
+export const feedIntervalMs = 20;
 
 /** The callerKey prefix of the server's own subscriptions (the revocation set, the webhook dispatcher). */
 export const internalCallerPrefix = 'internal:';
@@ -290,6 +297,7 @@ export class EventFeed implements CommitListener {
   private readonly reads = new CoalescedTask(
     () => (this.closed ? Promise.resolve() : this.readNew()),
     (error) => this.options.logger.warn('could not read new events; will try again', { error: (error as Error).message }),
+    feedIntervalMs,
   );
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
