@@ -156,8 +156,9 @@ function committedBefore(snapshot: Horizon): (sequence: bigint) => boolean {
   };
 }
 
-// Held events are read again after 5 ms, then 10, 20, … up to 200 ms (or EVENT_POLL_MS if lower).
-const heldFirstRetryMs = 5;
+// Held events are read again after 20 ms (no read starts sooner anyway), then 40, 80, … up to
+// 200 ms (or EVENT_POLL_MS if lower).
+const heldFirstRetryMs = feedIntervalMs;
 const heldLastRetryMs = 200;
 // Held back this long by one transaction: say so, since it may belong to another application.
 const heldWarningMs = 10_000;
