@@ -121,7 +121,7 @@ function refuseLiteralPageSizes(document: DocumentNode, maxPageSize: number): vo
 }
 
 export function createApp({ db, logger, config, rateLimits, now = () => new Date(), metrics = createMetrics(), events, tokens: given, tracing }: AppDependencies): App {
-  const feed = events ?? new EventFeed(db.prisma, { ...config.events, logger });
+  const feed = events ?? new EventFeed(db, { ...config.events, logger });
   const tokens = given ?? createSessionTokens(db.prisma, config.auth.tokens, { feed, logger, now, read: db.read });
   const log = requestLog(logger);
   const limiter = createLimiter(rateLimits, config.limits, metrics, logger);

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     // Settled once here (generated on the embedded database if need be), then read like any setting.
     config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
     rateLimits = await openRateLimitStore(config.redisUrl, logger);
-    events = new EventFeed(db.prisma, { ...config.events, logger }, eventSignals(config, logger));
+    events = new EventFeed(db, { ...config.events, logger }, eventSignals(config, logger));
     // The feed's first read runs beside the first requests too: a subscription waits for it (and
     // committed events are read from where it starts), nothing else does.
     const feedStarting = events.start();

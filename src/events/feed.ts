@@ -3,11 +3,13 @@
 // oldest transaction of this database still in flight, times 2^20. An event's sequence starts with its transaction's
 // id (record.ts), so nothing can still commit below the horizon: the tail never skips an event that
 // commits late, and no writer waits for another (docs/events.md). A notification (LISTEN/NOTIFY,
-// Redis or a local commit) makes it read at once; committed events still above the horizon make it
+// Redis or a local commit) makes it read at once (reads start at least feedIntervalMs apart, so a
+// burst of commits shares one); committed events still above the horizon make it
 // read again shortly; a slow poll catches anything a lost notification would have left behind.
 // Subscriptions that resume from an earlier event read what they missed from the table first, then
 // continue live: no gap, no duplicate.
-import type { PrismaClient, SessionEvent } from '../generated/prisma/client.js';
+import type { Database } from '../db/database.js';
+import type { SessionEvent } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 import { CoalescedTask } from '../coalesced-task.js';
 import { codedError } from '../errors.js';
@@ -54,32 +56,78 @@ export interface EventSignals {
 
 const pageSize = 500;
 
+/**
+ * The least time between two starts of the tail's reads, and of the NOTIFYs an instance sends: a
+ * burst of commits shares one of each, and an event waits at most this much longer (docs/events.md).
+ */
+export const feedIntervalMs = 20;
+
 /** The callerKey prefix of the server's own subscriptions (the revocation set, the webhook dispatcher). */
 export const internalCallerPrefix = 'internal:';
 
 /**
- * Sequence numbers below the horizon are final: a sequence is its transaction's id × 2^20 plus a
- * place, and every transaction of this database whose id is below the oldest one still in flight
- * has ended. `plain` is the snapshot's xmin (the oldest in flight on the whole server); when it
- * holds events back and $1 allows, `horizon` leaves out the transactions pg_stat_activity shows in
- * another database (they cannot write here; one it cannot place counts as ours). `newest`: the
- * newest committed event, read backwards from the index, whatever the planner guesses of the horizon.
+ * The feed's one statement: the horizon and the events below it, in one snapshot. Sequence numbers
+ * below the horizon are final: a sequence is its transaction's id × 2^20 plus a place, and every
+ * transaction of this database whose id is below the oldest one still in flight has ended (before
+ * this statement's snapshot, so its events are in the rows read). `plain` is the snapshot's xmin
+ * (the oldest in flight on the whole server); when it holds events back beyond the floor ($2, the
+ * highest horizon found before) and $1 allows, `refined` leaves out the transactions
+ * pg_stat_activity shows in another database (they cannot write here; one it cannot place counts
+ * as ours). `newest`: the newest committed event, read backwards from the index. Then the events
+ * after $3 below the horizon (of identity $4 when given), and what a companion asked to read in the
+ * same snapshot (see `alongside`). Straight to the driver: on PostgreSQL a prepared statement, and
+ * none of Prisma's work per row.
  */
-const horizonSql = `SELECT CASE WHEN $1 AND s.newest >= s.plain THEN coalesce(
-           (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snapshot) AS x
-             WHERE (x::text::bigint % 4294967296)::text NOT IN (
-               SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
-           pg_snapshot_xmax(s.snapshot)::text::bigint) << 20 END AS refined,
-         s.plain, s.newest, pg_snapshot_xmax(s.snapshot)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s.snapshot)::text) AS "inFlight"
-    FROM (SELECT c.snapshot, pg_snapshot_xmin(c.snapshot)::text::bigint << 20 AS plain, (SELECT max(sequence) FROM session_events) AS newest
-            FROM pg_current_snapshot() AS c(snapshot)) s`;
+function feedSql(events: 'none' | 'all' | 'identity', alongside: string[]): string {
+  const eventColumns = `e.id, e.sequence::text AS sequence, e.type::text AS type, e.identity_id, e.session_id, e.credential_id, e.actor_session_id,
+           e.actor_api_client_id, e.reason, e.ip_address, e.details, (extract(epoch FROM e.occurred_at) * 1000)::float8 AS occurred_ms`;
+  const below = `e.sequence > $3::bigint AND e.sequence < greatest(h.plain, h.refined, $2::bigint)${events === 'identity' ? ' AND e.identity_id = $4::uuid' : ''}`;
+  return `WITH s AS (
+    SELECT c.snapshot, pg_snapshot_xmin(c.snapshot)::text::bigint << 20 AS plain, (SELECT max(sequence) FROM session_events) AS newest
+      FROM pg_current_snapshot() AS c(snapshot)
+  ), h AS (
+    SELECT CASE WHEN $1::boolean AND s.newest >= greatest(s.plain, $2::bigint) THEN coalesce(
+             (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snapshot) AS x
+               WHERE (x::text::bigint % 4294967296)::text NOT IN (
+                 SELECT backend_xid::text FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+             pg_snapshot_xmax(s.snapshot)::text::bigint) << 20 END AS refined,
+           s.plain, s.newest, pg_snapshot_xmax(s.snapshot)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s.snapshot)::text) AS in_flight
+      FROM s
+  )
+  SELECT h.refined::text AS refined, h.plain::text AS plain, h.newest::text AS newest, h.xmax, h.in_flight${alongside.map((column) => `, ${column}`).join('')}${
+    events === 'none'
+      ? '\n    FROM h'
+      : `, e.*
+    FROM h LEFT JOIN LATERAL (SELECT ${eventColumns} FROM session_events e WHERE ${below} ORDER BY e.sequence LIMIT ${pageSize}) e ON true
+    ORDER BY e.sequence`
+  }`;
+}
 
-interface HorizonRow {
-  refined: bigint | null;
-  plain: bigint;
-  newest: bigint | null;
-  xmax: string;
-  inFlight: string[];
+/** A row of the feed's statement as the event subscribers get (the shape Prisma gives). */
+function eventOf(row: Record<string, unknown>): SessionEvent {
+  return {
+    id: row.id as string,
+    sequence: BigInt(row.sequence as string),
+    type: row.type as SessionEventType,
+    identityId: row.identity_id as string,
+    sessionId: row.session_id as string | null,
+    credentialId: row.credential_id as string | null,
+    actorSessionId: row.actor_session_id as string | null,
+    actorApiClientId: row.actor_api_client_id as string | null,
+    reason: row.reason as string | null,
+    ipAddress: row.ip_address as string | null,
+    details: (row.details ?? null) as SessionEvent['details'],
+    occurredAt: new Date(Number(row.occurred_ms)),
+  };
+}
+
+/** Where the feed reads: statements straight to the driver. */
+export type FeedDatabase = Pick<Database, 'read'>;
+
+/** A value read alongside the events, and the horizon of that read (readAlongside). */
+export interface AlongsideValue {
+  value: unknown;
+  below: bigint;
 }
 
 interface Horizon {
@@ -108,8 +156,9 @@ function committedBefore(snapshot: Horizon): (sequence: bigint) => boolean {
   };
 }
 
-// Held events are read again after 5 ms, then 10, 20, … up to 200 ms (or EVENT_POLL_MS if lower).
-const heldFirstRetryMs = 5;
+// Held events are read again after 20 ms (no read starts sooner anyway), then 40, 80, … up to
+// 200 ms (or EVENT_POLL_MS if lower).
+const heldFirstRetryMs = feedIntervalMs;
 const heldLastRetryMs = 200;
 // Held back this long by one transaction: say so, since it may belong to another application.
 const heldWarningMs = 10_000;
@@ -240,18 +289,23 @@ export class EventFeed implements CommitListener {
   /** The highest horizon found so far: what lies below it is final for good. */
   private floor = 0n;
   private refinedAt = 0;
+  /** Values read alongside the events (readAlongside), by their SQL. */
+  private readonly alongside = new Map<string, AlongsideValue | undefined>();
+  /** The feed's statement texts (they change when a value is to be read alongside). */
+  private readonly statements = new Map<string, string>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly perCaller = new Map<string, number>();
   private readonly reads = new CoalescedTask(
     () => (this.closed ? Promise.resolve() : this.readNew()),
     (error) => this.options.logger.warn('could not read new events; will try again', { error: (error as Error).message }),
+    feedIntervalMs,
   );
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: FeedDatabase,
     private readonly options: FeedOptions,
     private readonly signals?: EventSignals,
   ) {}
@@ -259,7 +313,7 @@ export class EventFeed implements CommitListener {
   /** Starts tailing (once; subscribing starts it too). */
   start(): Promise<void> {
     return (this.started ??= (async () => {
-      this.cursor = (await this.horizon()).horizon - 1n;
+      this.cursor = (await this.read('none')).horizon - 1n;
       await this.signals?.listen(() => this.poke());
       this.timer = setInterval(() => this.poke(), this.options.pollMs);
       this.timer.unref();
@@ -278,27 +332,77 @@ export class EventFeed implements CommitListener {
     this.reads.run();
   }
 
-  private async horizon(): Promise<Horizon> {
-    const [row] = await this.prisma.$queryRawUnsafe<HorizonRow[]>(horizonSql, Date.now() - this.refinedAt >= refineEveryMs);
-    const { refined, plain, newest, xmax, inFlight } = row!;
+  /**
+   * Reads `expression` (SQL, one value) in every statement of the feed from now on, in the same
+   * snapshot as the events: the function returned gives its latest value with the horizon of the
+   * read that found it. Every event below that horizon committed before the value was read, so for
+   * such events the value is at least as fresh as a read made after them (the webhook dispatcher's
+   * endpoint types). Undefined until the next read.
+   */
+  readAlongside(expression: string): () => AlongsideValue | undefined {
+    if (!this.alongside.has(expression)) {
+      this.alongside.set(expression, undefined);
+      this.statements.clear();
+    }
+    return () => this.alongside.get(expression);
+  }
+
+  private statement(events: 'none' | 'all' | 'identity'): string {
+    let text = this.statements.get(events);
+    if (!text) {
+      const columns = [...this.alongside.keys()].map((expression, i) => `(${expression}) AS alongside_${i}`);
+      this.statements.set(events, (text = feedSql(events, columns)));
+    }
+    return text;
+  }
+
+  /**
+   * One statement of the feed: the horizon it read below (never lower than one found before) and
+   * the events after `after` below it (none for `events: 'none'`).
+   */
+  private async read(events: 'none' | 'all' | 'identity', after = 0n, identityId?: string): Promise<Horizon & { events: SessionEvent[] }> {
+    const floor = this.floor;
+    // The columns of the statement sent (its text is made from the same keys, in the same order).
+    const expressions = [...this.alongside.keys()];
+    const params: unknown[] = [Date.now() - this.refinedAt >= refineEveryMs, floor.toString()];
+    if (events !== 'none') params.push(after.toString());
+    if (events === 'identity') params.push(identityId);
+    const rows = await this.db.read(this.statement(events), params);
+    const first = rows[0]!;
+    const refined = first.refined === null ? null : BigInt(first.refined as string);
+    const plain = BigInt(first.plain as string);
     if (refined !== null) this.refinedAt = Date.now();
-    for (const found of [plain, refined ?? 0n]) if (found > this.floor) this.floor = found;
-    return { horizon: this.floor, held: newest !== null && newest >= this.floor, xmax, inFlight };
+    // The horizon the statement read below: what it found, or the floor it was given.
+    let horizon = floor;
+    for (const found of [plain, refined ?? 0n]) if (found > horizon) horizon = found;
+    if (horizon > this.floor) this.floor = horizon;
+    // Kept from the read with the highest horizon: reads in flight together may end in any order.
+    expressions.forEach((expression, i) => {
+      const known = this.alongside.get(expression);
+      if (!known || horizon >= known.below) this.alongside.set(expression, { value: first[`alongside_${i}`], below: horizon });
+    });
+    return {
+      horizon,
+      held: first.newest !== null && BigInt(first.newest as string) >= horizon,
+      xmax: first.xmax as string,
+      inFlight: first.in_flight as string[],
+      events: events === 'none' ? [] : rows.filter((row) => row.id !== null).map(eventOf),
+    };
   }
 
   private async readNew(): Promise<void> {
-    const { horizon, held } = await this.horizon();
     for (;;) {
-      const rows = await this.prisma.sessionEvent.findMany({ where: { sequence: { gt: this.cursor, lt: horizon } }, orderBy: { sequence: 'asc' }, take: pageSize });
-      for (const row of rows) {
-        this.cursor = row.sequence;
-        for (const subscription of this.subscriptions) subscription.offer(row);
+      const { horizon, held, events } = await this.read('all', this.cursor!);
+      for (const event of events) {
+        this.cursor = event.sequence;
+        for (const subscription of this.subscriptions) subscription.offer(event);
       }
-      if (rows.length < pageSize) break;
+      if (events.length === pageSize) continue;
+      // Everything below the horizon is read: the next read starts there.
+      if (horizon - 1n > this.cursor!) this.cursor = horizon - 1n;
+      this.watchHeld(horizon, held);
+      return;
     }
-    // Everything below the horizon is read: the next read starts there.
-    if (horizon - 1n > this.cursor!) this.cursor = horizon - 1n;
-    this.watchHeld(horizon, held);
   }
 
   /** Committed events wait above the horizon: read again soon, sooner than the next poll. */
@@ -369,25 +473,19 @@ export class EventFeed implements CommitListener {
     }
     try {
       // Read after registering: whatever the tail reads from here on reaches the subscription too.
-      const snapshot = await this.horizon();
-      const { horizon } = snapshot;
       if (!resuming) {
+        const snapshot = await this.read('none');
         // From now: everything final is behind it; above the horizon, what commits from now on.
-        subscription.last = horizon - 1n;
+        subscription.last = snapshot.horizon - 1n;
         if (snapshot.held) subscription.before = committedBefore(snapshot);
       } else {
         // Missed events, page by page; live ones meanwhile wait in the subscription.
-        for (;;) {
-          const rows = await this.prisma.sessionEvent.findMany({
-            where: {
-              sequence: { gt: subscription.last, lt: horizon },
-              ...(options.filter.identityId ? { identityId: options.filter.identityId } : {}),
-            },
-            orderBy: { sequence: 'asc' },
-            take: pageSize,
-          });
-          for (const row of rows) subscription.deliver(row);
-          if (rows.length < pageSize) break;
+        const identityId = options.filter.identityId;
+        for (let after = subscription.last; ; ) {
+          const { events } = await this.read(identityId ? 'identity' : 'all', after, identityId);
+          for (const event of events) subscription.deliver(event);
+          if (events.length < pageSize) break;
+          after = events.at(-1)!.sequence;
         }
       }
       subscription.caughtUp();

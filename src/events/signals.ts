@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { CoalescedTask } from '../coalesced-task.js';
 import type { Logger } from '../logger.js';
-import type { EventSignals } from './feed.js';
+import { feedIntervalMs, type EventSignals } from './feed.js';
 import { eventChannel, notifySql } from './record.js';
 
 const reconnectMs = 1000;
@@ -16,14 +16,16 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let onSignal = () => {};
-  // One NOTIFY in flight at a time, one more if commits came meanwhile: each NOTIFY commit takes
-  // PostgreSQL's notification lock, so a busy instance sends a few per round trip, not one per write.
+  // One NOTIFY in flight at a time, at most one per feedIntervalMs, one more if commits came
+  // meanwhile: each NOTIFY commit takes PostgreSQL's notification lock and wakes every other
+  // instance to read, so a busy instance sends one per burst of writes, not one per write.
   // Reconnecting, there is no client: the others read the events at their next poll.
   const notifies = new CoalescedTask(
     async () => {
       await client?.query(notifySql);
     },
     () => {}, // a lost NOTIFY only delays the others until their next poll
+    feedIntervalMs,
   );
   const notify = (): void => {
     if (client) notifies.run();
@@ -95,6 +97,15 @@ export function redisSignals(url: string, logger: Logger): EventSignals {
     subscriber.on('error', warn);
     return { publisher, subscriber };
   });
+  let closed = false;
+  // Coalesced as the NOTIFYs are: one publish per burst of commits (none once closed).
+  const publishes = new CoalescedTask(
+    async () => {
+      if (!closed) await (await clients).publisher.publish(redisChannel, '');
+    },
+    (error) => warn(error as Error),
+    feedIntervalMs,
+  );
   return {
     async listen(callback) {
       const { publisher, subscriber } = await clients;
@@ -104,10 +115,9 @@ export function redisSignals(url: string, logger: Logger): EventSignals {
       await Promise.all([publisher.connect(), subscriber.connect()]);
       await subscriber.subscribe(redisChannel);
     },
-    publish() {
-      void clients.then(({ publisher }) => publisher.publish(redisChannel, '')).catch(warn);
-    },
+    publish: () => publishes.run(),
     async close() {
+      closed = true;
       const { publisher, subscriber } = await clients;
       publisher.disconnect();
       subscriber.disconnect();

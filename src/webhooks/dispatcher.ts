@@ -3,7 +3,7 @@
 // event it queued deliveries for — so events committed while no server ran (an import, the demo)
 // are delivered at the next start. Every instance dispatches every event: a delivery is unique per
 // (endpoint, event) and inserted with ON CONFLICT DO NOTHING, so the instances agree on one.
-import { internalCallerPrefix, type EventFeed, type FeedItem } from '../events/feed.js';
+import { internalCallerPrefix, type AlongsideValue, type EventFeed, type FeedItem } from '../events/feed.js';
 import { Prisma, type PrismaClient, type SessionEvent } from '../generated/prisma/client.js';
 import type { WebhookFormat } from '../generated/prisma/enums.js';
 import type { Logger } from '../logger.js';
@@ -14,8 +14,8 @@ const cursorName = 'webhooks';
 /** How often the cursor is written while events flow (a restart re-queues at most this much, idempotently). */
 const cursorWriteMs = 500;
 const retryMs = 1000;
-/** How long the endpoints' event types are taken as known before they are read again. */
-const endpointsFreshMs = 1000;
+/** The event types some enabled endpoint wants. */
+const wantedTypesSql = `ARRAY(SELECT DISTINCT unnest(event_types)::text FROM webhook_endpoints WHERE disabled_at IS NULL)`;
 
 interface Position {
   eventId: string | null;
@@ -37,14 +37,16 @@ export class WebhookDispatcher {
   private running: Promise<void> | undefined;
   private stopping = false;
   private cursorTimer: NodeJS.Timeout | undefined;
-  /** The event types some enabled endpoint wants, and when they were read. */
-  private wantedTypes: { types: Set<string>; readAt: number } | undefined;
+  /** The event types some enabled endpoint wants, read with the events (see nobodyWants). */
+  private readonly wantedTypes: () => AlongsideValue | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly feed: EventFeed,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.wantedTypes = feed.readAlongside(wantedTypesSql);
+  }
 
   async start(): Promise<void> {
     this.position = await this.readCursor();
@@ -94,16 +96,18 @@ export class WebhookDispatcher {
   /**
    * Whether no endpoint can want this event, without a statement per event (an import commits
    * thousands, and on the embedded database every statement waits for the one connection). The
-   * types are read again when older than a second, or than the event: an endpoint created after
-   * they were read was created after the event too, and gets no delivery of it anyway.
+   * types come from the feed's own statement, read in the snapshot that found the event: an
+   * endpoint created or enabled (on any instance) before the event happened had committed before
+   * the event did, so that snapshot sees it; one that commits later is newer than the event and
+   * gets no delivery of it anyway (`created_at <= occurredAt`, and events while disabled are not
+   * queued). No clock is compared. An event below no such read's horizon (none is known: a read in
+   * flight when the dispatcher registered) has the types read for it, after it committed.
    */
   private async nobodyWants(event: SessionEvent): Promise<boolean> {
-    const now = Date.now();
-    if (!this.wantedTypes || now - this.wantedTypes.readAt > endpointsFreshMs || this.wantedTypes.readAt <= event.occurredAt.getTime()) {
-      const rows = await this.prisma.$queryRaw<{ type: string }[]>`SELECT DISTINCT unnest(event_types)::text AS type FROM webhook_endpoints WHERE disabled_at IS NULL`;
-      this.wantedTypes = { types: new Set(rows.map((row) => row.type)), readAt: now };
-    }
-    return !this.wantedTypes.types.has(event.type);
+    const known = this.wantedTypes();
+    if (known && event.sequence < known.below) return !(known.value as string[]).includes(event.type);
+    const rows = await this.prisma.$queryRawUnsafe<{ types: string[] }[]>(`SELECT ${wantedTypesSql} AS types`);
+    return !rows[0]!.types.includes(event.type);
   }
 
   /** Queues the event for every enabled endpoint that wants it and existed when it happened. */

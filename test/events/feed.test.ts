@@ -36,7 +36,7 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
   });
 
   const feedWith = (options: Partial<ConstructorParameters<typeof EventFeed>[1]> = {}) =>
-    new EventFeed(t.db.prisma, { pollMs: 50, maxSubscriptionsPerCaller: 100, maxQueuedEvents: 10_000, logger, ...options });
+    new EventFeed(t.db, { pollMs: 50, maxSubscriptionsPerCaller: 100, maxQueuedEvents: 10_000, logger, ...options });
 
   /** One committed transaction with one activity event. */
   const write = (feed?: EventFeed, type: 'SESSION_ACTIVITY_RECORDED' | 'SESSION_REVOKED' = 'SESSION_ACTIVITY_RECORDED', session = sessionId) =>
@@ -102,6 +102,38 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
       await early.end();
       await feed.close();
     }
+  });
+
+  it('hands out each event as Prisma reads it from the table', async () => {
+    const feed = feedWith();
+    const stream = await feed.subscribe({ filter: { identityId }, callerKey: 'test:shape' });
+    await withEvents(t.db.prisma, feed, async (_tx, events) => {
+      events.push({ type: 'SESSION_REVOKED', identityId, sessionId, actorApiClientId: 'admin', reason: 'lost phone', ipAddress: '192.0.2.7', details: { reason: 'lost phone', nested: [1, 'two'] }, occurredAt: new Date('2026-12-03T10:00:00.123Z') });
+    });
+    const [item] = await take(stream, 1);
+    const event = (item as Extract<FeedItem, { kind: 'event' }>).event;
+    expect(event).toEqual(await t.db.prisma.sessionEvent.findUnique({ where: { id: event.id } }));
+    expect(typeof event.sequence).toBe('bigint');
+    expect(event.occurredAt).toEqual(new Date('2026-12-03T10:00:00.123Z'));
+    await feed.close();
+  });
+
+  it('reads a value alongside the events, in their snapshot: what committed before an event is in the value that comes with it', async () => {
+    const feed = feedWith();
+    const identities = feed.readAlongside('SELECT count(*)::int FROM identities');
+    const stream = await feed.subscribe({ filter: {}, callerKey: 'test:alongside' });
+    const before = await t.db.prisma.identity.count();
+    const created = (await t.db.prisma.identity.create({ data: {} })).id;
+    await withEvents(t.db.prisma, feed, async (_tx, events) => {
+      events.push({ type: 'IDENTITY_CREATED', identityId: created, occurredAt: new Date() });
+    });
+    const [item] = await take(stream, 1);
+    const event = (item as Extract<FeedItem, { kind: 'event' }>).event;
+    expect(event.identityId).toBe(created);
+    const known = identities()!;
+    expect(event.sequence < known.below).toBe(true);
+    expect(known.value).toBe(before + 1);
+    await feed.close();
   });
 
   it('ends a subscription that stops reading, saying where to resume', async () => {

@@ -40,8 +40,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('event signals between instances',
     it.runIf(signals)(`${name}: a commit on one instance reaches a subscriber on the other within a second`, async () => {
       // Polling once a minute: only the signal can deliver in time.
       const options = { pollMs: 60_000, maxSubscriptionsPerCaller: 10, maxQueuedEvents: 100, logger };
-      const writer = new EventFeed(a.prisma, options, signals!());
-      const reader = new EventFeed(b.prisma, options, signals!());
+      const writer = new EventFeed(a, options, signals!());
+      const reader = new EventFeed(b, options, signals!());
       await Promise.all([writer.start(), reader.start()]);
       try {
         const stream = await reader.subscribe({ filter: { identityId }, callerKey: 'test' });

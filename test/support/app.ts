@@ -48,7 +48,7 @@ export async function createTestApp(target: DatabaseTarget, options: TestAppOpti
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as LogFields));
   const rateLimits = memoryStore();
   const config = testConfig(options.env);
-  const events = new EventFeed(database.db.prisma, { ...config.events, logger });
+  const events = new EventFeed(database.db, { ...config.events, logger });
   const app = createApp({ db: database.db, logger, config, rateLimits, now: options.now, events });
   return {
     ...database,

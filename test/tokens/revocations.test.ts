@@ -74,7 +74,7 @@ describe.each(databaseTargets)('the JWT revocation set on $name', (target) => {
     // A second instance on the same database, started after both commits.
     const logger = createLogger('error', () => {});
     const config = testConfig({ EVENT_POLL_MS: '60000' });
-    const feed = new EventFeed(t.db.prisma, { ...config.events, logger });
+    const feed = new EventFeed(t.db, { ...config.events, logger });
     const rateLimits = memoryStore();
     const fresh = createApp({ db: t.db, logger, config, rateLimits, events: feed, now: () => new Date(clock) });
     try {

@@ -8,7 +8,7 @@ import type { TestApp } from '../support/app.js';
 import { createPostgresDatabase } from '../support/databases.js';
 import { runToEnd, startServer, type ServerProcess } from '../support/process.js';
 import { headerRecord, startReceiver, type Receiver } from '../support/receiver.js';
-import { createIdentity } from '../support/sessions.js';
+import { createBrowserSession, createIdentity } from '../support/sessions.js';
 import { createEndpoint, deliveriesOf, eventually } from '../support/webhooks.js';
 
 const adminToken = 'webhooks-admin-token-Qv7Lm2Xr9Tz4Wp';
@@ -81,6 +81,37 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhooks across instances on one 
     expect(delivered.sort()).toEqual([...created].sort());
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(30);
     expect(await Promise.all([a.stop(), b.stop()])).toEqual([0, 0]);
+  }, 120_000);
+
+  it('deliver to an endpoint created, or enabled again, on another instance the events that happen after it', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    const hooks = await receiver();
+    const identityId = await createIdentity(client(a));
+    // a has dispatched a SESSION_CREATED while no endpoint wanted one: the types it knows say so.
+    await createBrowserSession(client(a), identityId);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { id: endpointId, secret } = await createEndpoint(client(b), { url: hooks.url, eventTypes: ['SESSION_CREATED'] });
+    // From here on only a dispatches what happens.
+    expect(await b.stop()).toBe(0);
+    const created = await createBrowserSession(client(a), identityId);
+    await hooks.waitFor(1, 20_000);
+    const c = await start();
+    const enable = async (enabled: boolean) => {
+      const result = await client(c).graphql('mutation ($id: ID!, $enabled: Boolean!) { updateWebhookEndpoint(input: { endpointId: $id, enabled: $enabled }) { endpoint { enabled } } }', { id: endpointId, enabled });
+      expect(result).toEqual({ data: { updateWebhookEndpoint: { endpoint: { enabled } } } });
+    };
+    await enable(false);
+    await createBrowserSession(client(a), identityId);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await enable(true);
+    expect(await c.stop()).toBe(0);
+    const enabledAgain = await createBrowserSession(client(a), identityId);
+    const requests = await hooks.waitFor(2, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(hooks.requests).toHaveLength(2);
+    const delivered = requests.map((r) => (new StandardWebhook(secret).verify(r.body, headerRecord(r)) as { type: string; data: { sessionId: string } }));
+    expect(delivered.map((r) => `${r.type} ${r.data.sessionId}`)).toEqual([`session.created ${created.id}`, `session.created ${enabledAgain.id}`]);
+    expect(await a.stop()).toBe(0);
   }, 120_000);
 
   it('make an attempt again when the instance making it is killed (-9) in the middle', async () => {
