@@ -53,4 +53,25 @@ export class CoalescedTask {
   async settled(): Promise<void> {
     await this.running;
   }
+
+  /** Drops a run waiting out the minimum interval (a stop whose work would do nothing now). */
+  cancel(): void {
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
+  }
+
+  /**
+   * Starts a run waiting out the minimum interval now, and resolves when none is in progress or
+   * asked for: a stop that must not drop the last ask (the NOTIFY after the last commits).
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.waiting) {
+        this.cancel();
+        this.start();
+      }
+      if (!this.running) return;
+      await this.running;
+    }
+  }
 }

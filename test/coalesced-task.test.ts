@@ -61,4 +61,19 @@ describe('CoalescedTask', () => {
     expect(starts).toHaveLength(2);
     expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(40 - timerSlackMs);
   });
+
+  it('flushes an ask waiting out the interval at once, and cancels one that need not run', async () => {
+    const { task, starts } = recorded(1, 10_000);
+    task.run();
+    await task.settled();
+    task.run(); // waits out the 10 s interval
+    expect(starts).toHaveLength(1);
+    await task.flush();
+    expect(starts).toHaveLength(2);
+    task.run();
+    task.cancel();
+    await sleep(20);
+    await task.flush();
+    expect(starts).toHaveLength(2);
+  });
 });

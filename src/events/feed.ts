@@ -79,6 +79,8 @@ export const internalCallerPrefix = 'internal:';
  * none of Prisma's work per row.
  */
 function feedSql(events: 'none' | 'all' | 'identity', alongside: string[]): string {
+  // The sequence leaves as text (both drivers read it alike) and is sorted as the number it is:
+  // as text "1000341504" comes before "999292928".
   const eventColumns = `e.id, e.sequence::text AS sequence, e.type::text AS type, e.identity_id, e.session_id, e.credential_id, e.actor_session_id,
            e.actor_api_client_id, e.reason, e.ip_address, e.details, (extract(epoch FROM e.occurred_at) * 1000)::float8 AS occurred_ms`;
   const below = `e.sequence > $3::bigint AND e.sequence < greatest(h.plain, h.refined, $2::bigint)${events === 'identity' ? ' AND e.identity_id = $4::uuid' : ''}`;
@@ -99,7 +101,7 @@ function feedSql(events: 'none' | 'all' | 'identity', alongside: string[]): stri
       ? '\n    FROM h'
       : `, e.*
     FROM h LEFT JOIN LATERAL (SELECT ${eventColumns} FROM session_events e WHERE ${below} ORDER BY e.sequence LIMIT ${pageSize}) e ON true
-    ORDER BY e.sequence`
+    ORDER BY e.sequence::bigint`
   }`;
 }
 
@@ -512,6 +514,7 @@ export class EventFeed implements CommitListener {
     clearInterval(this.timer);
     clearTimeout(this.heldTimer);
     for (const subscription of [...this.subscriptions]) subscription.end();
+    this.reads.cancel();
     await this.reads.settled();
     await this.signals?.close();
   }

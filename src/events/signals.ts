@@ -72,8 +72,10 @@ export function postgresSignals(url: string, logger: Logger): EventSignals {
     },
     publish: notify,
     async close() {
-      closed = true;
       clearTimeout(retry);
+      // The NOTIFY for the last commits goes out now, not after the interval on a closed client.
+      await notifies.flush();
+      closed = true;
       await client?.end().catch(() => {});
     },
   };
@@ -117,6 +119,7 @@ export function redisSignals(url: string, logger: Logger): EventSignals {
     },
     publish: () => publishes.run(),
     async close() {
+      await publishes.flush();
       closed = true;
       const { publisher, subscriber } = await clients;
       publisher.disconnect();

@@ -104,6 +104,17 @@ describe.each(databaseTargets)('the event feed on $name', (target) => {
     }
   });
 
+  it('hands out a page in numeric order where sequences gain a digit (an upgraded database\'s old serial numbers)', async () => {
+    const own = (await t.db.prisma.identity.create({ data: {} })).id;
+    for (const sequence of [100, 9, 10]) {
+      await t.db.read(`INSERT INTO session_events (id, type, identity_id, sequence) VALUES (gen_random_uuid(), 'IDENTITY_CREATED', $1, $2)`, [own, sequence]);
+    }
+    const feed = feedWith();
+    const stream = await feed.subscribe({ filter: { identityId: own }, afterSequence: 0n, callerKey: 'test:digits' });
+    expect(sequences(await take(stream, 3))).toEqual([9n, 10n, 100n]);
+    await feed.close();
+  });
+
   it('hands out each event as Prisma reads it from the table', async () => {
     const feed = feedWith();
     const stream = await feed.subscribe({ filter: { identityId }, callerKey: 'test:shape' });
