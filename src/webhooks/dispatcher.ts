@@ -98,7 +98,8 @@ export class WebhookDispatcher {
    * thousands, and on the embedded database every statement waits for the one connection). The
    * types come from the feed's own statement, read in the snapshot that found the event: an
    * endpoint created or enabled (on any instance) before the event happened had committed before
-   * the event did, so that snapshot sees it; one that commits later is newer than the event and
+   * the event did (but for an event during the creating statement itself), so that snapshot sees
+   * it; one that commits later is newer than the event and
    * gets no delivery of it anyway (`created_at <= occurredAt`, and events while disabled are not
    * queued). No clock is compared. An event below no such read's horizon (none is known: a read in
    * flight when the dispatcher registered) has the types read for it, after it committed.
