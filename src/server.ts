@@ -1,9 +1,8 @@
 // The HTTP face of sessiongraph: GraphQL (with offline GraphiQL) at /graphql, liveness at /healthz,
 // readiness at /readyz, one JSON log line per request. `createApp` is what tests drive through
-// `yoga.fetch`; `startHttpServer` puts it on a port and knows how to stop gracefully.
+// `yoga.fetch`; `startHttpServer` (http/listener.ts) puts it on a port and knows how to stop gracefully.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { useDisableIntrospection } from '@envelop/disable-introspection';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
@@ -284,92 +283,5 @@ export function unopenedDatabase(refusal: () => Error): Database {
     transaction: () => Promise.reject(refusal()),
     poolStats: () => undefined,
     close: () => Promise.resolve(),
-  };
-}
-
-export interface RunningServer {
-  server: Server;
-  url: string;
-  /**
-   * Lets every request already sent finish (up to the timeout) — those in progress, and those
-   * the server has not read yet — then stops listening and closes the connections.
-   */
-  stop(): Promise<void>;
-}
-
-/** How long a stopping server must have had no request before it stops listening. */
-const quietMs = 300;
-
-/** What answers a request: an app, or something that picks one. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
-
-export async function startHttpServer(
-  app: RequestHandler,
-  options: { host: string; port: number; shutdownTimeoutMs: number },
-): Promise<RunningServer> {
-  // Requests in progress per connection. One with none may still carry a request we have not read:
-  // closing it at once would reset the client.
-  const connections = new Map<Socket, { active: number }>();
-  let stopping = false;
-  let lastRequestAt = 0;
-  const server = createServer((req, res) => {
-    const state = connections.get(req.socket);
-    if (state) state.active++;
-    lastRequestAt = Date.now();
-    if (stopping) res.setHeader('connection', 'close');
-    res.on('close', () => {
-      if (!state) return;
-      state.active--;
-      if (stopping && state.active === 0) req.socket.destroySoon();
-    });
-    void app(req, res);
-  });
-  server.on('connection', (socket) => {
-    connections.set(socket, { active: 0 });
-    socket.on('close', () => connections.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const problem =
-        error.code === 'EADDRINUSE'
-          ? `${options.port} is already in use by another process`
-          : error.code === 'EACCES'
-            ? `${options.port} needs privileges this process does not have`
-            : error.message;
-      reject(new ConfigError('PORT', problem));
-    });
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  let stopped: Promise<void> | undefined;
-  return {
-    server,
-    url: `http://${shownHost}:${address.port}`,
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        stopping = true;
-        lastRequestAt = Date.now();
-        // Requests clients already sent may still wait in the kernel's accept queue or unread on a
-        // connection: closing the listener now would reset them. So the server keeps answering
-        // (with Connection: close) until it has been quiet for a moment, then stops listening and
-        // lets the idle connections go.
-        const quiet = setInterval(() => {
-          const busy = [...connections.values()].some((state) => state.active > 0);
-          if (busy || Date.now() - lastRequestAt < quietMs) return;
-          clearInterval(quiet);
-          server.close(() => {
-            clearTimeout(deadline);
-            resolve();
-          });
-          for (const [socket, state] of connections) if (state.active === 0) socket.destroy();
-        }, 50);
-        const deadline = setTimeout(() => {
-          clearInterval(quiet);
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }, options.shutdownTimeoutMs);
-        deadline.unref();
-      })),
   };
 }

@@ -1,23 +1,19 @@
 // The server process: configuration → database (migrated) → GraphQL server, and a graceful stop on
 // SIGTERM/SIGINT. A startup problem is one line on stderr and exit code 1.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureAdminToken } from './auth/admin-token.js';
-import { resolveTokenKeySecret } from './tokens/key-secret.js';
-import { createSessionTokens } from './tokens/session-tokens.js';
+import type { Duplex } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
-import { applyMigrations } from './db/migrations.js';
+import type { Database } from './db/database.js';
+import type { EventFeed, EventSignals } from './events/feed.js';
+import type { WebSocketEndpoint } from './http/websocket.js';
+import { answerLiveness, startHttpServer, type RequestHandler, type RunningServer } from './http/listener.js';
 import { createLogger, type Logger } from './logger.js';
-import { startMaintenance } from './maintenance.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { authenticationRequired } from './auth/guards.js';
-import { memoryStore, openRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import type { App, RequestHandler, RunningServer } from './server.js';
-import { EventFeed, type EventSignals } from './events/feed.js';
-import { postgresSignals, redisSignals } from './events/signals.js';
-import { attachWebSockets, type WebSocketEndpoint } from './http/websocket.js';
-import { startWebhooks, type WebhookRuntime } from './webhooks/index.js';
+import type { Tracing } from './http/opentelemetry.js';
+import type { Metrics } from './metrics.js';
+import type { RateLimitStore } from './rate-limit.js';
+import type { App } from './server.js';
+import type { WebhookRuntime } from './webhooks/index.js';
 
 /** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
 async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
@@ -39,11 +35,19 @@ async function serveMetrics(metrics: Metrics, host: string, port: number): Promi
 }
 
 /** How instances tell each other of new events: Redis when configured, else LISTEN/NOTIFY on PostgreSQL. */
-function eventSignals(config: Config, logger: Logger): EventSignals | undefined {
+async function eventSignals(config: Config, logger: Logger): Promise<EventSignals | undefined> {
+  if (!config.redisUrl && config.database.kind !== 'postgres') return undefined; // the embedded database has one instance: its own commits are all there are
+  const { postgresSignals, redisSignals } = await import('./events/signals.js');
   if (config.redisUrl) return redisSignals(config.redisUrl, logger);
-  if (config.database.kind === 'postgres') return postgresSignals(config.database.url, logger);
-  return undefined; // the embedded database has one instance: its own commits are all there are
+  return postgresSignals((config.database as Extract<Config['database'], { kind: 'postgres' }>).url, logger);
 }
+
+/** The server's lower layers, loaded one by one before the rest (see main). */
+const loadingLayers = [
+  () => import('./builder.js'), // Pothos and its plugins, graphql-js, the Prisma client's types
+  () => import('./schema/index.js'), // builds the schema
+  () => import('graphql-yoga'),
+];
 
 function fail(message: string): never {
   process.stderr.write(`sessiongraph: ${message}\n`);
@@ -55,24 +59,19 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const startedAt = performance.now();
 
-  // The database opens while the schema is built; the server listens as soon as the schema is
-  // ready. Until the database is open, requests without credentials — which can read nothing but
-  // the schema — are answered by an app on a database that refuses every use (as it would refuse
-  // an anonymous caller anyway); requests with credentials, the JWKS and the metrics wait.
-  const metrics = createMetrics();
-  // OpenTelemetry is loaded only when an OTLP endpoint is configured: otherwise not one module of it.
-  const tracing = config.tracing ? (await import('./http/opentelemetry.js')).startTracing(config.tracing, logger) : undefined;
-  const opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
-  opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
-  const { createApp, startHttpServer, unopenedDatabase } = await import('./server.js');
-  let schemaOnly: RequestHandler | undefined = createApp({
-    db: unopenedDatabase(authenticationRequired),
-    logger,
-    config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
-    rateLimits: memoryStore(),
-    metrics,
-    tracing: tracing?.plugin,
-  });
+  // The server listens first, before its modules load (the larger part of a start): /healthz — the
+  // process is up — is answered by the listener itself, every other request waits for the handler
+  // set below, and WebSocket upgrades for their endpoint. Then the database opens (a new embedded
+  // directory's copy starts at once, on a thread) while the schema is built. Until the database is
+  // open, requests without credentials — which can read nothing but the schema — are answered by
+  // an app on a database that refuses every use (as it would refuse an anonymous caller anyway);
+  // requests with credentials, the JWKS and the metrics wait.
+  let handler: RequestHandler | undefined;
+  let handlerSet!: () => void;
+  const whenHandler = new Promise<void>((resolve) => (handlerSet = resolve));
+  const earlyUpgrades: [IncomingMessage, Duplex, Buffer][] = [];
+  const holdUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void earlyUpgrades.push([req, socket, head]);
+  let schemaOnly: RequestHandler | undefined;
   let app: RequestHandler | undefined;
   let graphqlApp: App | undefined;
   let events: EventFeed | undefined;
@@ -82,44 +81,92 @@ async function main(): Promise<void> {
   const whenOpen = new Promise<void>((resolve) => (opened = resolve));
   const waitsForDatabase = (url = '') => /^\/(\.well-known\/jwks\.json|metrics)\b/.test(url);
   let running: RunningServer | undefined;
+  let opening: Promise<Database> | undefined;
   let db: Database | undefined;
   let rateLimits: RateLimitStore | undefined;
   let metricsServer: Server | undefined;
+  let metrics: Metrics;
+  let tracing: Tracing | undefined;
+  let startMaintenance: typeof import('./maintenance.js').startMaintenance;
   try {
     running = await startHttpServer((req, res) => {
+      if (handler) return handler(req, res);
+      if (answerLiveness(req, res, logger)) return;
+      return whenHandler.then(() => handler!(req, res));
+    }, config);
+    running.server.on('upgrade', holdUpgrade);
+    logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
+    const [{ openDatabase }, { createMetrics }] = await Promise.all([import('./db/database.js'), import('./metrics.js')]);
+    metrics = createMetrics();
+    opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
+    opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+    // The rest loads layer by layer, the event loop turning between layers: a module graph is
+    // evaluated in one piece, and in one import the loop (and /healthz) would wait about a second.
+    for (const layer of loadingLayers) {
+      await layer();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const [server, guards, rateLimit, webSocket, migrations, adminToken, keySecret, sessionTokens, feed, webhookRuntime, maintenance, telemetry] = await Promise.all([
+      import('./server.js'),
+      import('./auth/guards.js'),
+      import('./rate-limit.js'),
+      import('./http/websocket.js'),
+      import('./db/migrations.js'),
+      import('./auth/admin-token.js'),
+      import('./tokens/key-secret.js'),
+      import('./tokens/session-tokens.js'),
+      import('./events/feed.js'),
+      import('./webhooks/index.js'),
+      import('./maintenance.js'),
+      // OpenTelemetry is loaded only when an OTLP endpoint is configured: otherwise not one module of it.
+      config.tracing ? import('./http/opentelemetry.js') : undefined,
+    ]);
+    startMaintenance = maintenance.startMaintenance;
+    tracing = config.tracing ? telemetry?.startTracing(config.tracing, logger) : undefined;
+    schemaOnly = server.createApp({
+      db: server.unopenedDatabase(guards.authenticationRequired),
+      logger,
+      config: { ...config, auth: { ...config.auth, tokens: { ...config.auth.tokens, keySecret: undefined } } },
+      rateLimits: rateLimit.memoryStore(),
+      metrics,
+      tracing: tracing?.plugin,
+    });
+    handler = (req, res) => {
       if (app) return app(req, res);
       if (!req.headers.authorization && !waitsForDatabase(req.url)) return schemaOnly!(req, res);
       return whenOpen.then(() => app!(req, res));
-    }, config);
+    };
+    handlerSet();
     // WebSocket subscriptions authenticate, so they wait for the database like other credentials.
-    webSockets = attachWebSockets(running.server, () => whenOpen.then(() => graphqlApp!), {
+    webSockets = webSocket.attachWebSockets(running.server, () => whenOpen.then(() => graphqlApp!), {
       heartbeatMs: config.events.heartbeatMs,
       idleMs: config.events.idleMs,
       maxPayloadBytes: config.limits.maxRequestBodyBytes,
       production: config.env === 'production',
     });
-    logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
+    running.server.off('upgrade', holdUpgrade);
+    for (const upgrade of earlyUpgrades.splice(0)) running.server.emit('upgrade', ...upgrade);
     db = await opening;
-    const applied = await applyMigrations(db.adapterFactory);
+    const applied = await migrations.applyMigrations(db.adapterFactory);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
-    await ensureAdminToken(db.prisma, config, logger);
+    await adminToken.ensureAdminToken(db.prisma, config, logger);
     // Settled once here (generated on the embedded database if need be), then read like any setting.
-    config.auth.tokens.keySecret = resolveTokenKeySecret(config, logger);
-    rateLimits = await openRateLimitStore(config.redisUrl, logger);
-    events = new EventFeed(db, { ...config.events, logger }, eventSignals(config, logger));
+    config.auth.tokens.keySecret = keySecret.resolveTokenKeySecret(config, logger);
+    rateLimits = await rateLimit.openRateLimitStore(config.redisUrl, logger);
+    events = new feed.EventFeed(db, { ...config.events, logger }, await eventSignals(config, logger));
     // The feed's first read runs beside the first requests too: a subscription waits for it (and
     // committed events are read from where it starts), nothing else does.
     const feedStarting = events.start();
     feedStarting.catch(() => {}); // awaited below
     // The signing keys (and each algorithm's next key) and the revocation set, made and loaded
     // beside the first requests: the JWKS and JWT requests wait for them, nothing else does.
-    const tokens = createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date(), read: db.read });
+    const tokens = sessionTokens.createSessionTokens(db.prisma, config.auth.tokens, { feed: events, logger, now: () => new Date(), read: db.read });
     tokens?.prepare().catch((error: unknown) => logger.warn('session tokens not prepared yet; trying again on first use', { error: (error as Error).message }));
-    app = graphqlApp = createApp({ db, logger, config, rateLimits, metrics, events, tokens, tracing: tracing?.plugin });
+    app = graphqlApp = server.createApp({ db, logger, config, rateLimits, metrics, events, tokens, tracing: tracing?.plugin });
     schemaOnly = undefined; // its own Yoga instance and caches are garbage from here on
     opened();
     await feedStarting;
-    webhooks = await startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
+    webhooks = await webhookRuntime.startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
     metricsServer?.close();
@@ -128,7 +175,7 @@ async function main(): Promise<void> {
     await webSockets?.close();
     await running?.stop();
     await rateLimits?.close();
-    await (db ?? (await opening.catch(() => undefined)))?.close();
+    await (db ?? (await opening?.catch(() => undefined)))?.close();
     throw error;
   }
   const maintenance = startMaintenance(db, config, logger, events);

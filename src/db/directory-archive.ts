@@ -36,12 +36,13 @@ export function packDirectory(root: string): Buffer {
 
 /**
  * Writes what `packDirectory` packed into `root`, which must not hold other files of the same names.
- * On a thread of its own, with plain synchronous calls: creating a thousand files takes from a
+ * `archive` is the packed bytes or the path of a file holding them, read on the thread. The thread
+ * starts before this returns. On a thread of its own, with plain synchronous calls: creating a thousand files takes from a
  * fifth of a second to seconds on a busy disk, and meanwhile the main thread loads modules and
  * builds the schema. Written with the event loop's callbacks instead, the copy advanced only between
  * the main thread's tasks and finished about half a second later.
  */
-export function unpackDirectory(archive: Buffer, root: string): Promise<void> {
+export function unpackDirectory(archive: Uint8Array | string, root: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerFile, { workerData: { archive, root } satisfies UnpackRequest });
     worker.once('message', (message: UnpackResult) => (message.error === undefined ? resolve() : reject(new Error(message.error))));

@@ -3,8 +3,8 @@
 // and writes are Prisma's standard ones (prisma/migrations/<timestamp>_<name>/migration.sql,
 // migration_lock.toml) and it records applied migrations in Prisma's own `_prisma_migrations` table,
 // so `prisma migrate deploy` and this module can take turns on the same database.
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -71,10 +71,13 @@ async function withEngine<T>(
   }
 }
 
-/** The migration history on disk, in the shape the schema engine reads. */
-export async function readMigrationHistory(dir = migrationsDir): Promise<MigrationList> {
+/**
+ * The migration history on disk, in the shape the schema engine reads. Read synchronously (a few
+ * small files): a new embedded directory's copy starts from it before the server's modules load.
+ */
+export function readMigrationHistory(dir = migrationsDir): MigrationList {
   const names = existsSync(dir)
-    ? (await readdir(dir, { withFileTypes: true }))
+    ? readdirSync(dir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
         .map((entry) => entry.name)
         .sort()
@@ -84,18 +87,16 @@ export async function readMigrationHistory(dir = migrationsDir): Promise<Migrati
     baseDir: dir,
     lockfile: {
       path: lockfileName,
-      content: existsSync(lockfilePath) ? await readFile(lockfilePath, 'utf8') : null,
+      content: existsSync(lockfilePath) ? readFileSync(lockfilePath, 'utf8') : null,
     },
     shadowDbInitScript: '',
-    migrationDirectories: await Promise.all(
-      names.map(async (name) => ({
-        path: name,
-        migrationFile: {
-          path: 'migration.sql',
-          content: { tag: 'ok' as const, value: await readFile(join(dir, name, 'migration.sql'), 'utf8') },
-        },
-      })),
-    ),
+    migrationDirectories: names.map((name) => ({
+      path: name,
+      migrationFile: {
+        path: 'migration.sql',
+        content: { tag: 'ok' as const, value: readFileSync(join(dir, name, 'migration.sql'), 'utf8') },
+      },
+    })),
   };
 }
 
@@ -111,7 +112,7 @@ export async function applyMigrations(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
   dir = migrationsDir,
 ): Promise<string[]> {
-  const history = await readMigrationHistory(dir);
+  const history = readMigrationHistory(dir);
   if (history.migrationDirectories.length === 0) return [];
   // Most starts have nothing to apply: asking _prisma_migrations is cheaper than starting the engine.
   const applied = await appliedMigrations(adapterFactory);

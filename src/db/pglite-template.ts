@@ -6,7 +6,6 @@
 // still correct.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { projectRoot } from '../paths.js';
@@ -28,9 +27,9 @@ const dropTemplateDatabases = [
   'CHECKPOINT',
 ];
 
-/** The template file for the current migration history and PGlite version. */
-export async function templatePath(): Promise<string> {
-  const history = await readMigrationHistory();
+/** The template file for the current migration history and PGlite version (read synchronously: a few small files). */
+export function templatePath(): string {
+  const history = readMigrationHistory();
   const hash = createHash('sha256');
   // The package has no ./package.json export: find its directory from its entry point.
   let pgliteDir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
@@ -45,20 +44,22 @@ export async function templatePath(): Promise<string> {
 }
 
 /** The packed data directory for the current migration history (built beside the dump). */
-async function packedTemplatePath(): Promise<string> {
-  return (await templatePath()).replace(/\.tar$/, '.dir.zst');
+function packedTemplatePath(): string {
+  return templatePath().replace(/\.tar$/, '.dir.zst');
 }
 
 /**
  * Makes `directory` a copy of the template; false when there is none. The copy is written beside
  * it and renamed into place, so a crash mid-copy never leaves a half database that looks whole.
+ * Its thread is started before this returns (the archive is read there), so the copy runs while
+ * the caller goes on loading modules: started from a callback instead, it waited for them.
  */
 export async function copyTemplateTo(directory: string): Promise<boolean> {
-  const packed = await packedTemplatePath();
+  const packed = packedTemplatePath();
   if (!existsSync(packed)) return false;
   const partial = `${directory}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  await unpackDirectory(await readFile(packed), partial);
+  await unpackDirectory(packed, partial);
   rmSync(directory, { recursive: true, force: true }); // an empty or never-initialized leftover
   renameSync(partial, directory);
   return true;
@@ -66,7 +67,7 @@ export async function copyTemplateTo(directory: string): Promise<boolean> {
 
 /** The template's bytes, or undefined when none was built for this migration history. */
 export async function readTemplate(): Promise<Blob | undefined> {
-  const path = await templatePath();
+  const path = templatePath();
   return existsSync(path) ? new Blob([readFileSync(path)]) : undefined;
 }
 
@@ -80,8 +81,8 @@ function removeOtherTemplates(current: string): void {
 
 /** Builds the templates (dump and packed directory) for the current migrations unless they exist; returns the dump's path. */
 export async function buildTemplate(): Promise<string> {
-  const path = await templatePath();
-  const packed = await packedTemplatePath();
+  const path = templatePath();
+  const packed = packedTemplatePath();
   if (existsSync(path) && existsSync(packed)) {
     removeOtherTemplates(path);
     return path;

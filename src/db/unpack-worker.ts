@@ -1,13 +1,14 @@
 // The thread that writes an unpacked directory (directory-archive.ts says why it has a thread of its
 // own). Node's modules only: it runs as plain JavaScript from dist/ and with Node's own type
 // stripping under the tests.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import zlib from 'node:zlib';
 
 export interface UnpackRequest {
-  archive: Uint8Array;
+  /** The packed bytes, or the path of the file that holds them. */
+  archive: Uint8Array | string;
   root: string;
 }
 export interface UnpackResult {
@@ -15,7 +16,7 @@ export interface UnpackResult {
 }
 
 function unpack({ archive, root }: UnpackRequest): void {
-  const data = zlib.zstdDecompressSync(archive);
+  const data = zlib.zstdDecompressSync(typeof archive === 'string' ? readFileSync(archive) : archive);
   const made = new Set<string>();
   const directory = (path: string) => {
     if (!made.has(path)) mkdirSync(path, { recursive: true });

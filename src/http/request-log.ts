@@ -2,13 +2,11 @@
 // it sent a sane one), and every unexpected error logged in full under that id: a resolver's (with
 // its path) and one that fails the whole request (a 500), while the client sees a masked message.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { maskError, type Plugin, type YogaServerOptions } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
-
-const requestIdPattern = /^[\w.:-]{1,128}$/;
+import { logRequest, requestIdFor } from './request-id.js';
 
 type MaskError = NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>['maskError']>;
 
@@ -27,24 +25,15 @@ export function requestLog(logger: Logger): RequestLog {
   const scope = new AsyncLocalStorage<string>();
   const plugin: Plugin<Context> = {
     onRequest({ request }) {
-      // Honour a caller's (or proxy's) request id so one id follows a request across services.
-      const given = request.headers.get('x-request-id');
-      const requestId = given && requestIdPattern.test(given) ? given : randomUUID();
+      const requestId = requestIdFor(request.headers.get('x-request-id'));
       requestIds.set(request, requestId);
       startedAt.set(request, performance.now());
       scope.enterWith(requestId);
     },
     onResponse({ request, response }) {
-      const requestId = requestIds.get(request) ?? randomUUID();
+      const requestId = requestIds.get(request) ?? requestIdFor(undefined);
       response.headers.set('x-request-id', requestId);
-      const url = new URL(request.url);
-      logger.info('request', {
-        requestId,
-        method: request.method,
-        path: url.pathname,
-        status: response.status,
-        durationMs: Math.round((performance.now() - (startedAt.get(request) ?? performance.now())) * 100) / 100,
-      });
+      logRequest(logger, { requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, startedAt: startedAt.get(request) ?? performance.now() });
     },
     onExecute() {
       return {

@@ -6,14 +6,15 @@ import { DatabaseOpening, type Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { RateLimitStore } from '../rate-limit.js';
 import { jwksMaxAgeSeconds, type KeyStore } from '../tokens/keys.js';
+import { livenessAnswer, livenessPath } from './listener.js';
 
 export function routesPlugin(db: Database, rateLimits: RateLimitStore, logger: Logger, keys: KeyStore | undefined): Plugin {
   return {
     async onRequest({ url, endResponse }) {
       if (url.pathname === '/') {
         endResponse(new Response(null, { status: 302, headers: { location: '/graphql' } }));
-      } else if (url.pathname === '/healthz') {
-        endResponse(Response.json({ status: 'ok' }));
+      } else if (url.pathname === livenessPath) {
+        endResponse(Response.json(livenessAnswer));
       } else if (url.pathname === '/.well-known/jwks.json') {
         // Verifiers cache it for max-age: a key is published at least that long before it signs.
         const jwks = keys ? await keys.jwks() : { keys: [] };

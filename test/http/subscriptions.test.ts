@@ -5,7 +5,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { attachWebSockets, type WebSocketEndpoint } from '../../src/http/websocket.js';
-import { startHttpServer, type RunningServer } from '../../src/server.js';
+import { startHttpServer, type RunningServer } from '../../src/http/listener.js';
 import { adminAuthorization, createTestApp, type TestApp } from '../support/app.js';
 import { pgliteTarget } from '../support/databases.js';
 import { confirmMutation, createBrowserSession, createIdentity, requestRevocation } from '../support/sessions.js';

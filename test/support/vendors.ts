@@ -2,7 +2,7 @@
 // tokens in the SDKs' one-string form, and vendor records imported from the fixtures.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { startHttpServer, type RunningServer } from '../../src/server.js';
+import { startHttpServer, type RunningServer } from '../../src/http/listener.js';
 import { testAdminToken, type TestApp } from './app.js';
 
 /** The built-in admin token as Clerk's secretKey / Kratos' admin access token. */

@@ -2,7 +2,7 @@
 // against the JWKS route, over HTTP.
 import { createClerkClient, verifyToken } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/http/listener.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { createIdentity } from '../support/sessions.js';

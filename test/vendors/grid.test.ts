@@ -1,7 +1,7 @@
 // Grid's Embedded Wallet auth routes through plain fetch, as its OpenAPI describes them: the
 // session list, and the two-step signed retry for revoking sessions and adding or revoking credentials.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/http/listener.js';
 import { adminAuthorization, createTestApp, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { createBrowserSession, createIdentity, type BrowserSession } from '../support/sessions.js';

@@ -1,7 +1,7 @@
 // Kratos' session API driven by the real @ory/client (FrontendApi, IdentityApi) over HTTP.
 import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/http/listener.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { createBrowserSession, createIdentity } from '../support/sessions.js';
