@@ -1,11 +1,11 @@
-// `npm start`: the compiled server (dist/main.js), with Node's module compile cache switched on
+// `npm start`: the compiled server (bundled into dist/bundle/main.js), with Node's module compile cache switched on
 // before anything else loads, so every start after the first skips compiling the server's modules.
 import './node-version.js'; // first: an older Node stops here, in one line
 import { accessSync, constants } from 'node:fs';
 import module from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { wasmBaselineOnly } from './config.js';
+import { projectRoot } from './paths.js';
 
 // glibc's per-thread arenas keep the blocks V8's optimizing compilers free (up to 32 KB each, some
 // 20 MB of a loaded server) unless blocks that size are mapped singly — a setting glibc reads only
@@ -33,5 +33,5 @@ function executable(path: string): boolean {
 }
 
 // Beside the project's other build caches; Node falls back to running uncached if it cannot write there.
-module.enableCompileCache?.(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache', 'sessiongraph', 'compile'));
+module.enableCompileCache?.(join(projectRoot, 'node_modules', '.cache', 'sessiongraph', 'compile'));
 await import('./start.js');

@@ -14,7 +14,7 @@ describe("npm start's command, as the benchmark and the tests run the server", (
       args: ['--max-old-space-size=192', 'dist/main.js'],
     });
     expect(parseStartScript('exec node dist/main.js')).toEqual({ env: {}, args: ['dist/main.js'] });
-    expect(startCommand().args.at(-1)).toBe('dist/main.js');
+    expect(startCommand().args.at(-1)).toBe('dist/bundle/main.js');
   });
 
   it('refuses a script it cannot run the same way, naming it', () => {

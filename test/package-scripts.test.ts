@@ -15,8 +15,8 @@ describe("package.json's scripts", () => {
     expect(script).not.toMatch(/\btsx\b|ts-node|--experimental-strip-types|\.ts\b/);
     const entry = /\bnode (?:--\S+ )*(dist\/\S+\.js)/.exec(script)?.[1];
     expect(entry, script).toBeDefined();
-    // Built from a source file of the same name, so the build produced it.
-    expect(existsSync(join(projectRoot, entry!.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')))).toBe(true);
+    // Built from a source file of the same name (the bundle's entry too), so the build produced it.
+    expect(existsSync(join(projectRoot, entry!.replace(/^dist\/(bundle\/)?/, 'src/').replace(/\.js$/, '.ts')))).toBe(true);
   });
 
   it('npm start neither builds nor has a pre-script that would', () => {
@@ -26,5 +26,12 @@ describe("package.json's scripts", () => {
 
   it('install builds dist/ and the embedded database template from it', () => {
     expect(scripts.postinstall).toMatch(/npm run --silent build && node dist\/cli\/pglite-template\.js/);
+  });
+
+  it('the build bundles the server npm start runs, from the compiled dist/', () => {
+    expect(scripts.build).toMatch(/^tsc -p tsconfig\.build\.json && node dist\/cli\/bundle\.js$/);
+    expect(scripts.start).toMatch(/ dist\/bundle\/main\.js$/);
+    expect(existsSync(join(projectRoot, 'dist/bundle/main.js'))).toBe(true);
+    expect(existsSync(join(projectRoot, 'dist/bundle/unpack-worker.js'))).toBe(true);
   });
 });

@@ -1,0 +1,47 @@
+// The build's second step (npm run build, after tsc): the server as a few bundled files in
+// dist/bundle/, which `npm start` runs. Unbundled, a start resolves, reads and links about 1,200
+// modules, most of them small files of graphql-yoga's and graphql-tools' — a third of the time to
+// the first answer. Dynamic imports stay chunk boundaries, so what the server loads lazily (and the
+// layers start.ts loads one by one) stays apart. Built from tsc's output, so the code is the same
+// JavaScript the tests and the command-line tools run.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { projectRoot } from '../paths.js';
+
+const dist = join(projectRoot, 'dist');
+const outdir = join(dist, 'bundle');
+
+// Left to Node: packages that find files of their own beside their modules (WebAssembly, data);
+// some loaded only when configured or asked for (Redis, OpenTelemetry's SDK, the GraphiQL page),
+// which a start does not load either way — and ioredis's CommonJS exports read differently
+// bundled; and optional native add-ons that are not installed. Nothing left out may import
+// graphql: a second copy of it refuses the bundle's schema ("from another module or realm").
+const external = [
+  '@electric-sql/pglite',
+  'pglite-prisma-adapter',
+  '@prisma/client',
+  '@prisma/schema-engine-wasm',
+  '@graphql-yoga/render-graphiql',
+  'ioredis',
+  '@opentelemetry/*',
+  'pg-native',
+  'bufferutil',
+  'utf-8-validate',
+];
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  // The unpacking thread's module sits beside the chunk that starts it, as in dist/db/.
+  entryPoints: { main: join(dist, 'main.js'), 'unpack-worker': join(dist, 'db/unpack-worker.js') },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  external,
+  // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
+  banner: { js: "import { createRequire as __sessiongraphRequire } from 'node:module'; const require = __sessiongraphRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
