@@ -36,11 +36,12 @@ async function serveMetrics(metrics: Metrics, host: string, port: number): Promi
 
 /** How instances tell each other of new events: Redis when configured, else LISTEN/NOTIFY on PostgreSQL. */
 async function eventSignals(config: Config, logger: Logger): Promise<EventSignals | undefined> {
-  if (!config.redisUrl && config.database.kind !== 'postgres') return undefined; // the embedded database has one instance: its own commits are all there are
-  const { postgresSignals, redisSignals } = await import('./events/signals.js');
-  if (config.redisUrl) return redisSignals(config.redisUrl, logger);
-  return postgresSignals((config.database as Extract<Config['database'], { kind: 'postgres' }>).url, logger);
+  if (config.redisUrl) return (await import('./events/signals.js')).redisSignals(config.redisUrl, logger);
+  if (config.database.kind === 'postgres') return (await import('./events/signals.js')).postgresSignals(config.database.url, logger);
+  return undefined; // the embedded database has one instance: its own commits are all there are
 }
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The server's lower layers, loaded one by one before the rest (see main). */
 const loadingLayers = [
@@ -96,16 +97,19 @@ async function main(): Promise<void> {
     }, config);
     running.server.on('upgrade', holdUpgrade);
     logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
+    // The modules load layer by layer, the event loop turning between layers (the log line above
+    // goes out, /healthz is answered): a module graph is evaluated in one piece, and in one import
+    // the loop would wait about a second.
+    await nextTurn();
     const [{ openDatabase }, { createMetrics }] = await Promise.all([import('./db/database.js'), import('./metrics.js')]);
     metrics = createMetrics();
     opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
     opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
-    // The rest loads layer by layer, the event loop turning between layers: a module graph is
-    // evaluated in one piece, and in one import the loop (and /healthz) would wait about a second.
     for (const layer of loadingLayers) {
+      await nextTurn();
       await layer();
-      await new Promise((resolve) => setImmediate(resolve));
     }
+    await nextTurn();
     const [server, guards, rateLimit, webSocket, migrations, adminToken, keySecret, sessionTokens, feed, webhookRuntime, maintenance, telemetry] = await Promise.all([
       import('./server.js'),
       import('./auth/guards.js'),
