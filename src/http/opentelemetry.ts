@@ -4,6 +4,8 @@
 // (src/tracing.ts) adds the spans of our own work beneath them: the planned statement, database
 // calls, and whatever else wraps itself in it. Spans go to the OTLP/HTTP exporter, which reads
 // OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and their headers itself.
+import { createHash } from 'node:crypto';
+import { hashOperation, normalizeOperation } from '@graphql-hive/core';
 import { useOpenTelemetry } from '@graphql-hive/plugin-opentelemetry';
 import { disable, openTelemetrySetup } from '@graphql-hive/plugin-opentelemetry/setup';
 import { Logger as HiveLogger } from '@graphql-hive/logger';
@@ -11,6 +13,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import { TypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { TracingConfig } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -49,6 +52,26 @@ function hiveLogger(logger: Logger): HiveLogger {
   });
 }
 
+/**
+ * The operation span's `hive.graphql.operation.hash`: Hive's hash of the operation where it can be
+ * computed, else an MD5 of the same normalized text and name without the schema coordinates, else no
+ * attribute. Hive's (the plugin's default, run inside execution, where a throw fails the operation)
+ * throws on an object literal in a non-null JSON input field (`traits: { email: "…" }`: it asks
+ * isScalarType of `JSON!`; @graphql-hive/core 0.22.5 and 0.23.0). A fresh TypeInfo each time: a
+ * throw leaves a shared one's stacks half-filled.
+ */
+export function operationHash({ document, operationName, schema }: { document: DocumentNode; operationName?: string | null; schema: GraphQLSchema }): string | null {
+  try {
+    return hashOperation({ documentNode: document, operationName: operationName ?? null, schema, variables: null, typeInfo: new TypeInfo(schema) });
+  } catch {
+    try {
+      return createHash('md5').update(normalizeOperation({ document })).update(operationName ?? '').digest('hex');
+    } catch {
+      return null;
+    }
+  }
+}
+
 export function startTracing(config: TracingConfig, logger: Logger): Tracing {
   const log = hiveLogger(logger);
   openTelemetrySetup({
@@ -73,7 +96,7 @@ export function startTracing(config: TracingConfig, logger: Logger): Tracing {
     }),
   );
   return {
-    plugin: useOpenTelemetry({ traces: true, log }) as unknown as Plugin,
+    plugin: useOpenTelemetry({ traces: true, log, hashOperation: operationHash }) as unknown as Plugin,
     async shutdown() {
       setSpanRunner(undefined);
       const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };

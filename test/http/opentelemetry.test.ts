@@ -2,10 +2,15 @@
 // of our own (a plain HTTP server decoding OTLP/JSON), a request carrying a gateway's `traceparent`,
 // and the spans that arrive — in the caller's trace, from the HTTP request down to the database.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { hashOperation } from '@graphql-hive/core';
+import { buildSchema, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerProcess } from '../support/process.js';
+import { operationHash } from '../../src/http/opentelemetry.js';
+import { projectRoot, startServer, type ServerProcess } from '../support/process.js';
 import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('opentelemetry');
@@ -17,6 +22,7 @@ interface ReceivedSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  attributes?: { key: string; value: { stringValue?: string } }[];
   service?: string;
 }
 
@@ -60,8 +66,8 @@ describe('OpenTelemetry traces', () => {
     otlp?.server.close();
   });
 
-  const graphql = async (query: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization, ...headers }, body: JSON.stringify({ query }) });
+  const graphql = async (query: string, headers: Record<string, string> = {}, variables?: Record<string, unknown>) => {
+    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization, ...headers }, body: JSON.stringify({ query, variables }) });
     return (await response.json()) as { data?: unknown; errors?: unknown };
   };
 
@@ -96,6 +102,26 @@ describe('OpenTelemetry traces', () => {
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['sessiongraph-under-test']));
   });
 
+  it('answers object literals inside JSON arguments as it would untraced, and traces them with an operation hash', async () => {
+    // Hive's operation hashing throws on an object literal in a non-null JSON field (traits); the
+    // answer must not depend on it. Nested objects, a list of objects and a fragment as well.
+    const traceId = randomBytes(16).toString('hex');
+    const email = `traced-${randomBytes(4).toString('hex')}@example.com`;
+    const literal = await graphql(
+      `mutation { createIdentity(input: { traits: { email: "${email}", name: { first: "Ada" } }, metadataPublic: { plans: [{ tier: "pro" }] } }) { ...Created } }
+       fragment Created on CreateIdentityPayload { identity { traits metadataPublic } }`,
+      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect(literal).toEqual({ data: { createIdentity: { identity: { traits: { email, name: { first: 'Ada' } }, metadataPublic: { plans: [{ tier: 'pro' }] } } } } });
+    const fromVariables = await graphql('mutation ($traits: JSON!) { createIdentity(input: { traits: $traits }) { identity { traits } } }', {}, { traits: { email: `variable-${email}` } });
+    expect(fromVariables).toEqual({ data: { createIdentity: { identity: { traits: { email: `variable-${email}` } } } } });
+
+    const spans = await spansOf(traceId, ['POST /graphql', 'graphql.execute', 'db.query']);
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'graphql.execute', 'db.query']));
+    const hashes = spans.flatMap((s) => s.attributes ?? []).filter((a) => a.key === 'hive.graphql.operation.hash');
+    expect(hashes.map((a) => a.value.stringValue)).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/)]);
+  });
+
   it('counts operations by the path that answered them in /metrics', async () => {
     const count = async (path: string) => {
       const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization } })).text();
@@ -105,6 +131,24 @@ describe('OpenTelemetry traces', () => {
     expect(await graphql('{ sessions(first: 1) { totalCount } }')).toEqual({ data: { sessions: { totalCount: 0 } } });
     expect(await graphql('{ apiTokens { tokenId } }')).toMatchObject({ data: { apiTokens: expect.any(Array) } });
     expect({ planner: await count('planner'), resolvers: await count('resolvers') }).toEqual({ planner: before.planner + 1, resolvers: before.resolvers + 1 });
+  });
+});
+
+describe('operationHash', () => {
+  const schema = buildSchema(readFileSync(join(projectRoot, 'schema.graphql'), 'utf8'));
+  const hash = (query: string) => operationHash({ document: parse(query), operationName: null, schema });
+  const traits = (email: string) => `mutation { createIdentity(input: { traits: { email: "${email}" } }) { identity { id } } }`;
+
+  it("is Hive's hash where Hive's can be computed", () => {
+    const query = '{ sessions(first: 1) { totalCount } }';
+    expect(hash(query)).toBe(hashOperation({ documentNode: parse(query), operationName: null, schema, variables: null }));
+  });
+
+  it("where Hive's throws, still names the operation's shape: literals aside, the same; another operation, another", () => {
+    expect(() => hashOperation({ documentNode: parse(traits('a@example.com')), operationName: null, schema, variables: null })).toThrow();
+    expect(hash(traits('a@example.com'))).toMatch(/^[0-9a-f]{32}$/);
+    expect(hash(traits('b@example.com'))).toBe(hash(traits('a@example.com')));
+    expect(hash(traits('a@example.com').replace('{ id }', '{ id traits }'))).not.toBe(hash(traits('a@example.com')));
   });
 });
 
