@@ -3,7 +3,9 @@
 // whether it is the embedded PGlite or a PostgreSQL server.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -151,6 +153,20 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
+/**
+ * PGlite's WebAssembly (9 MB) compiled and its file bundle (6 MB) read from the moment the database
+ * starts opening, on other threads while the server's modules load: PGlite itself starts them only
+ * once its own module has loaded, and a start then waited for them. Nothing when the files are not
+ * where this PGlite keeps them (it then loads them its own way).
+ */
+function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob }> {
+  const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  return Promise.all([readFile(join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)), readFile(join(dist, 'pglite.data'))]).then(
+    ([pgliteWasmModule, data]) => ({ pgliteWasmModule, fsBundle: new Blob([data]) }),
+    () => ({}),
+  );
+}
+
 /** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
 async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffers }: Extract<DatabaseConfig, { kind: 'pglite' }>, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
@@ -161,6 +177,7 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
   // A new directory's copy of the template runs on its own thread while PGlite's modules load.
   const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
   copying.catch(() => {}); // awaited below
+  const assets = pgliteAssets();
   // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's WASM.
   const modules = Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   let pglite: InstanceType<Awaited<typeof modules>[0]['PGlite']>;
@@ -171,10 +188,10 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
     // PGlite's own start parameters with ours after them (a list given replaces its defaults).
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
     if (await copying) {
-      pglite = await PGlite.create(directory, { startParams });
+      pglite = await PGlite.create(directory, { ...(await assets), startParams });
     } else {
       const template = useTemplate ? await readTemplate() : undefined;
-      pglite = await PGlite.create(directory, template ? { loadDataDir: template, startParams } : { startParams });
+      pglite = await PGlite.create(directory, { ...(await assets), ...(template ? { loadDataDir: template } : {}), startParams });
     }
   } catch (error) {
     lock?.release();
