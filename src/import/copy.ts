@@ -57,7 +57,8 @@ UNION ALL SELECT 'session', id::text FROM sessions WHERE id = ANY (ARRAY(SELECT 
 
 /**
  * The batch as COPY text, or undefined when any of its identities or sessions is stored (those are
- * updated, by store.ts's statements). `read` runs outside any transaction; `at` stands for "now"
+ * updated, by store.ts's statements), or a session's identity is not in the batch (`keepStored`
+ * left out a stored one: the statements find it). `read` runs outside any transaction; `at` stands for "now"
  * wherever the file gives no time.
  */
 export async function planCopy(
@@ -66,6 +67,8 @@ export async function planCopy(
   origin: EventOrigin & { occurredAt: Date },
 ): Promise<CopyPlan | undefined> {
   const source: Vendor = batch.source;
+  const inBatch = new Set(batch.identities.map((i) => i.externalId));
+  if (!batch.sessions.every((s) => inBatch.has(s.identityExternalId))) return undefined;
   const identityCandidate = candidates(source);
   const sessionCandidate = candidates(source);
   const identityOffers = batch.identities.map((i) => identityCandidate(i.externalId));
@@ -148,9 +151,7 @@ export async function planCopy(
   for (const [index, s] of batch.sessions.entries()) {
     if (index > 0 && index % recordsPerSlice === 0) await nextTurn();
     const id = ownId(sessionOffers[index], 'session');
-    const identityId = identityIds.get(s.identityExternalId);
-    // The readers name every session's identity among the batch's identities.
-    if (!identityId) throw new Error(`session ${s.externalId} names identity ${s.identityExternalId}, which the batch does not hold`);
+    const identityId = identityIds.get(s.identityExternalId)!;
     sessionIds.push(id);
     sessions.add(
       copyLine([

@@ -88,6 +88,16 @@ describe('the import on the embedded database copies new records in', () => {
     });
   });
 
+  it('leaves a new session of a stored identity to the statements when the stored records are kept (keepStored)', async () => {
+    const document = trickyExport('a4');
+    await importDocument(copied.db, 'KRATOS', [document[0]]);
+    // The second session's identity is the first's: kept as stored, so not in the batch written.
+    const summary = await importDocument(copied.db, 'KRATOS', [document[0], document[1]], { keepStored: true });
+    expect(summary).toMatchObject({ sessionsCreated: 1, sessionsKept: 1, identitiesCreated: 0 });
+    const session = await copied.db.prisma.session.findUniqueOrThrow({ where: { id: document[1]!.id }, select: { identityId: true } });
+    expect(session.identityId).toBe(document[0]!.identity.id);
+  });
+
   it('writes nothing when a row fails part way, events included', async () => {
     const before = await counts(copied);
     const document = trickyExport('a2');
