@@ -25,8 +25,10 @@ export interface CopyPlan {
   sessionIds: string[];
 }
 
-// Rows per COPY statement: the server answers health checks and schema requests between two.
-const rowsPerCopy = 2000;
+// Rows per COPY statement: the server answers health checks and schema requests between two (5,000
+// events take about 0.2 s under V8's baseline compiler); fewer statements, fewer turns the open
+// transaction waits through.
+const rowsPerCopy = 5000;
 
 /** A table's COPY statement and its lines, cut into statements of rowsPerCopy rows. */
 class Table {
