@@ -136,7 +136,8 @@ export function importLine(f: ImportFigures): string {
 }
 
 // `npm run bench:import [-- --runs N]`: the import figures alone, on the compiled server (npm run build first).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// No top-level await: run.ts imports this module, which must have finished loading first.
+async function main(): Promise<void> {
   const { root, startServer } = await import('./run.js');
   const { adminToken } = await import('./scenarios.js');
   const runsIndex = process.argv.indexOf('--runs');
@@ -145,4 +146,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const figures = await importFigures(startServer, adminToken, root, { cliSessions: 20_000, mutationSessions: 3000 });
     process.stdout.write(`${importLine(figures)} (load average ${loadavg()[0]!.toFixed(1)})\n`);
   }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
 }
