@@ -2,8 +2,9 @@
 // and how long authenticated reads wait while `importSessions` writes one into a running server.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface Started {
   process: ChildProcess;
@@ -132,4 +133,24 @@ export function importLine(f: ImportFigures): string {
     `- import on the embedded database: npm run import of ${f.cliSessions} Kratos sessions ${f.cliMs} ms; ` +
     `importSessions of ${f.mutationSessions} on a running server ${f.mutationMs} ms, the slowest of ${f.reads} reads meanwhile ${f.worstReadMs} ms`
   );
+}
+
+// `npm run bench:import [-- --runs N]`: the import figures alone, on the compiled server (npm run build first).
+// No top-level await: run.ts imports this module, which must have finished loading first.
+async function main(): Promise<void> {
+  const { root, startServer } = await import('./run.js');
+  const { adminToken } = await import('./scenarios.js');
+  const runsIndex = process.argv.indexOf('--runs');
+  const runs = runsIndex > 0 ? Number(process.argv[runsIndex + 1]) : 3;
+  for (let run = 0; run < runs; run++) {
+    const figures = await importFigures(startServer, adminToken, root, { cliSessions: 20_000, mutationSessions: 3000 });
+    process.stdout.write(`${importLine(figures)} (load average ${loadavg()[0]!.toFixed(1)})\n`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
 }

@@ -47,7 +47,7 @@ import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start
 import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
 import { importFigures, importLine, type ImportFigures } from './import.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
 const outFile = outIndex > 0 ? resolve(process.argv[outIndex + 1]!) : join(root, 'bench/results/latest.json');

@@ -34,8 +34,9 @@ export interface Database {
   /**
    * Statements straight to the driver on one connection, in one transaction (planned writes that
    * need a lock before they read): committed when `work` resolves, rolled back when it throws.
+   * On the embedded database `copyFrom` is given too (the PostgreSQL driver has no COPY FROM).
    */
-  transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
+  transaction<T>(work: (query: Query, copyFrom?: CopyFrom) => Promise<T>): Promise<T>;
   /** The connection pool's use (PostgreSQL); undefined on the embedded database. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Finishes pending work and closes the database; safe to call twice. */
@@ -47,6 +48,12 @@ export const plannedWriteMark = '/* sessiongraph planned write */';
 
 /** A statement straight to the driver: its rows. */
 export type Query = (text: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+/**
+ * `COPY table (columns) FROM '/dev/blob'` with `rows` as its data (COPY text format, copy-text.ts):
+ * no parameters to encode, nothing to plan, the rows written a page at a time.
+ */
+export type CopyFrom = (sql: string, rows: string) => Promise<void>;
 
 /** The database is still being opened (the server answers schema requests meanwhile). */
 export class DatabaseOpening extends Error {
@@ -211,9 +218,10 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
     transaction: (work) =>
       pglite.transaction((tx) => {
         options.onQuery?.('BEGIN');
-        return work((text, params) => observed(options, text, params, async () => (await tx.query<Record<string, unknown>>(text, [...params])).rows)).then(
-          (result) => (options.onQuery?.('COMMIT'), result),
-        );
+        return work(
+          (text, params) => observed(options, text, params, async () => (await tx.query<Record<string, unknown>>(text, [...params])).rows),
+          (sql, rows) => observed(options, sql, [], async () => void (await tx.query(sql, [], { blob: new Blob([rows]) }))),
+        ).then((result) => (options.onQuery?.('COMMIT'), result));
       }),
     poolStats: () => undefined,
     close: once(async () => {

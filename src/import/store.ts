@@ -5,15 +5,17 @@
 // open: the transaction must be short. Everything that needs no database — the rows of every table
 // as JSON, new ids — is made before it opens, a slice of records at a time (slices.ts); inside, each
 // table takes one statement per 500 rows (json_to_recordset), which updates the rows the vendor's
-// ids already name and inserts the rest.
+// ids already name and inserts the rest. On the embedded database a batch none of whose records is
+// stored yet is copied in instead (copy.ts), its events included.
 // Rows refer to each other by the vendor's ids, resolved in SQL, so no statement waits for another's
 // answer to be built. Then the events, from what the statements returned.
 import { uuidv7 } from 'uuidv7';
 import type { Database } from '../db/database.js';
 import type { Vendor } from '../generated/prisma/enums.js';
-import { vendorUuid } from '../domain/vendor-ids.js';
 import { withEventsOnDriver, type CommitListener, type EventOrigin } from '../events/record.js';
 import type { ImportBatch, ImportedIdentity } from './model.js';
+import { planCopy, type CopyPlan } from './copy.js';
+import { candidates } from './own-ids.js';
 import { nextTurn, recordsPerSlice } from './slices.js';
 
 /** What an import writes through: statements straight to the driver, in one transaction. */
@@ -54,20 +56,6 @@ interface PreparedBatch {
   identityOrder: string[];
   sessionOrder: string[];
   hasDetails: boolean;
-}
-
-/**
- * A new record takes the vendor's uuid as ours when no row has it yet (the statement checks), else
- * `fallback`; one uuid is offered to one record of a file only.
- */
-function candidates(source: Vendor): (externalId: string) => string | undefined {
-  const offered = new Set<string>();
-  return (externalId) => {
-    const candidate = vendorUuid(source, externalId);
-    if (!candidate || offered.has(candidate)) return undefined;
-    offered.add(candidate);
-    return candidate;
-  };
 }
 
 // Each table's rows go in statements of this many: a statement runs on the server's thread (on the
@@ -416,12 +404,16 @@ function isConflict(error: unknown): boolean {
 }
 
 export async function storeBatch(db: ImportDatabase, batch: ImportBatch, recording: ImportEvents = {}): Promise<ImportSummary> {
-  const prepared = await prepare(batch);
+  const origin = { ...recording.origin, occurredAt: recording.now ?? new Date() };
+  let prepared: PreparedBatch | undefined;
   // Identical imports racing each other: the loser finds the winner's rows on its next try and
   // updates them, so all succeed.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await writeBatch(db, prepared, recording);
+      // On the embedded database, records none of which are stored are copied in (copy.ts).
+      const copy = db.oneConnection ? await planCopy(db.read, batch, origin) : undefined;
+      if (copy) return await writeCopied(db, copy, recording.listener);
+      return await writeBatch(db, (prepared ??= await prepare(batch)), origin, recording.listener);
     } catch (error) {
       if (!isConflict(error)) throw error;
       if (attempt === 3) throw new ImportConflictError();
@@ -429,12 +421,30 @@ export async function storeBatch(db: ImportDatabase, batch: ImportBatch, recordi
   }
 }
 
-function writeBatch(db: ImportDatabase, batch: PreparedBatch, recording: ImportEvents): Promise<ImportSummary> {
-  const origin = { ...recording.origin, occurredAt: recording.now ?? new Date() };
+/** Writes a batch copy.ts made: the copies, then the events, nothing read back. */
+async function writeCopied(db: ImportDatabase, copy: CopyPlan, listener: CommitListener | undefined): Promise<ImportSummary> {
+  await withEventsOnDriver(
+    db,
+    listener,
+    async (query, _events, copyFrom) => {
+      if (!copyFrom) throw new Error('this database takes no COPY FROM');
+      // As in writeBatch: every row refers only to rows this transaction writes.
+      await query(skipForeignKeyChecksSql, []);
+      for (const { sql, text } of copy.copies) {
+        await copyFrom(sql, text);
+        await nextTurn();
+      }
+    },
+    copy.events,
+  );
+  return { identitiesCreated: copy.identitiesCreated, identitiesUpdated: 0, sessionsCreated: copy.sessionsCreated, sessionsUpdated: 0, sessionsKept: 0, sessionIds: copy.sessionIds };
+}
+
+function writeBatch(db: ImportDatabase, batch: PreparedBatch, origin: EventOrigin & { occurredAt: Date }, listener: CommitListener | undefined): Promise<ImportSummary> {
   const { source } = batch;
   return withEventsOnDriver(
     db,
-    recording.listener,
+    listener,
     async (query, events) => {
       // Every row the import refers to is one its own statements just wrote or found, and on one
       // connection no other transaction can delete it before the commit: the foreign keys' checks
