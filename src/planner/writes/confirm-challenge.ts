@@ -8,41 +8,19 @@ import { getArgumentValues, getNamedType } from 'graphql';
 import type { Context } from '../../context.js';
 import { confirmShaped } from '../../revocation/requests.js';
 import { revokedAlias } from '../../revocation/service.js';
-import { literal, json, object, Statement, typename, type Build } from '../json.js';
+import { literal, json, object, Statement, typename } from '../json.js';
 import { sessionObject } from '../objects.js';
+import { callerBuild } from '../reads.js';
 import type { Collected } from '../selection.js';
 import type { PlannedWrite } from './create-session.js';
 
 const unanswered: PlannedWrite = { payload: undefined, wroteEvents: false };
 
 export async function confirmChallenge(field: Collected, ctx: Context, variables: Record<string, unknown>): Promise<PlannedWrite> {
-  const caller = ctx.caller;
-  if (!caller) return unanswered;
+  if (!ctx.caller) return unanswered;
   const { input } = getArgumentValues(field.def, field.node, variables) as { input: { requestId: string; signature: string } };
   const sql = new Statement();
-  let now: string | undefined;
-  let identityParam: string | undefined;
-  let sessionParam: string | undefined;
-  const build: Build = {
-    sql,
-    ctx,
-    variables,
-    admin: caller.kind === 'apiClient',
-    own:
-      caller.kind === 'session'
-        ? {
-            get identityId() {
-              return (identityParam ??= sql.param(caller.identityId, 'uuid'));
-            },
-            get sessionId() {
-              return (sessionParam ??= sql.param(caller.sessionId, 'uuid'));
-            },
-          }
-        : null,
-    get now() {
-      return (now ??= sql.param(ctx.now(), 'timestamptz'));
-    },
-  };
+  const build = callerBuild(sql, ctx, variables);
   // What a signed revocation of one session answers: that session, revoked, and it alone in revokedSessions.
   let payloadSql: string;
   try {
