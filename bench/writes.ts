@@ -5,7 +5,9 @@
 // against one's; and how often a writer waited on an advisory lock (pg_locks, sampled) during the
 // logins. Each measurement is a fixed number of requests, interleaved with its peers and repeated.
 //
-// Part of `npm run bench`; alone: `npm run bench:writes [-- --quick]` (seeds a smaller population).
+// Part of `npm run bench`; alone: `npm run bench:writes [-- --quick] [--only login,scaleOut,mints,revocation]`
+// (seeds a smaller population; --only runs those parts alone, e.g. `--only revocation` to compare a
+// confirmation with PostGraphile's login in the same rounds).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +26,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const requests = quick ? 400 : 2000;
 const connections = 16;
 const rounds = 2;
+/** The parts to run (--only a,b): all unless named. */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1]!.split(',')) : undefined;
+const runs = (part: 'login' | 'scaleOut' | 'mints' | 'revocation') => !only || only.has(part);
 
 export const loginMutation = `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id status devices { id } } sessionToken } }`;
 // The same three rows from PostGraphile (Amber): one request, three mutations, run in order.
@@ -164,83 +170,96 @@ export async function writeScenarios(databaseUrl: string, population: Population
     const resolverLogin: LoadSpec = { ...oursLogin, port: resolvers.port, pid: resolvers.process.pid };
     const peerLoginSpec: LoadSpec = { port: peer.port, pid: peer.process.pid, path: '/graphql', body: (i) => ({ body: { query: peerLogin, variables: peerLoginVariables(identity(i)) } }) };
 
-    log('writes 1. login: ours, PostGraphile, our resolvers — interleaved, two rounds (pg_locks sampled during ours)');
-    for (const spec of [oursLogin, peerLoginSpec, resolverLogin]) await fixed(spec, Math.round(requests / 4));
-    const login = { ours: [] as Measured[], peer: [] as Measured[], resolvers: [] as Measured[] };
-    const locks = { samples: 0, samplesWithWaiters: 0 };
-    for (let round = 0; round < rounds; round++) {
-      const sampled = await advisoryWaits(databaseUrl, () => fixed(oursLogin));
-      login.ours.push(sampled.result);
-      locks.samples += sampled.samples;
-      locks.samplesWithWaiters += sampled.samplesWithWaiters;
-      login.peer.push(await fixed(peerLoginSpec));
-      login.resolvers.push(await fixed(resolverLogin));
+    if (runs('login')) {
+      log('writes 1. login: ours, PostGraphile, our resolvers — interleaved, two rounds (pg_locks sampled during ours)');
+      for (const spec of [oursLogin, peerLoginSpec, resolverLogin]) await fixed(spec, Math.round(requests / 4));
+      const login = { ours: [] as Measured[], peer: [] as Measured[], resolvers: [] as Measured[] };
+      const locks = { samples: 0, samplesWithWaiters: 0 };
+      for (let round = 0; round < rounds; round++) {
+        const sampled = await advisoryWaits(databaseUrl, () => fixed(oursLogin));
+        login.ours.push(sampled.result);
+        locks.samples += sampled.samples;
+        locks.samplesWithWaiters += sampled.samplesWithWaiters;
+        login.peer.push(await fixed(peerLoginSpec));
+        login.resolvers.push(await fixed(resolverLogin));
+      }
+      const p99At64 = { ours: (await fixed({ ...oursLogin, connections: 64 })).p99Ms, peer: (await fixed({ ...peerLoginSpec, connections: 64 })).p99Ms };
+      results.login = { ours: summary(login.ours), peer: summary(login.peer), resolvers: summary(login.resolvers), p99At64ConnectionsMs: p99At64, advisoryLockWaits: locks };
     }
-    const p99At64 = { ours: (await fixed({ ...oursLogin, connections: 64 })).p99Ms, peer: (await fixed({ ...peerLoginSpec, connections: 64 })).p99Ms };
-    results.login = { ours: summary(login.ours), peer: summary(login.peer), resolvers: summary(login.resolvers), p99At64ConnectionsMs: p99At64, advisoryLockWaits: locks };
 
-    log('writes 2. two instances against one: login throughput at 16 connections in all');
-    const throughput = { one: [] as number[], two: [] as number[] };
-    for (let round = 0; round < rounds; round++) {
-      throughput.one.push((await fixed(oursLogin)).requestsPerSecond);
-      const started = performance.now();
-      const both = await Promise.all([
-        fixed({ ...oursLogin, connections: connections / 2 }, requests / 2),
-        fixed({ ...oursLogin, port: second.port, pid: second.process.pid, connections: connections / 2 }, requests / 2),
-      ]);
-      throughput.two.push(Math.round(both.reduce((sum, m) => sum + m.requests, 0) / ((performance.now() - started) / 1000)));
+    if (runs('scaleOut')) {
+      log('writes 2. two instances against one: login throughput at 16 connections in all');
+      const throughput = { one: [] as number[], two: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        throughput.one.push((await fixed(oursLogin)).requestsPerSecond);
+        const started = performance.now();
+        const both = await Promise.all([
+          fixed({ ...oursLogin, connections: connections / 2 }, requests / 2),
+          fixed({ ...oursLogin, port: second.port, pid: second.process.pid, connections: connections / 2 }, requests / 2),
+        ]);
+        throughput.two.push(Math.round(both.reduce((sum, m) => sum + m.requests, 0) / ((performance.now() - started) / 1000)));
+      }
+      results.scaleOut = { oneInstanceRequestsPerSecond: median(throughput.one), twoInstancesRequestsPerSecond: median(throughput.two), runs: throughput };
     }
-    results.scaleOut = { oneInstanceRequestsPerSecond: median(throughput.one), twoInstancesRequestsPerSecond: median(throughput.two), runs: throughput };
 
-    log('writes 3. token mints (createSessionToken as the session): writing the throttled event, and throttled');
-    const sessionOfToken = await identitiesOfTokens(databaseUrl, population.tokens, 'id');
-    const tokenAt = (i: number) => population.tokens[i % population.tokens.length]!;
-    const mintSpec = (offset: number): LoadSpec => ({
-      port: ours.port,
-      pid: ours.process.pid,
-      path: '/graphql',
-      body: (i) => ({ body: { query: mintMutation, variables: { id: `Session:${sessionOfToken.get(tokenAt(offset + i))}` } }, headers: { authorization: `Bearer ${tokenAt(offset + i)}` } }),
-    });
-    // Each round's event-writing mints go to sessions that have no token event yet; the throttled
-    // ones mint again for sessions that just had theirs (this instance remembers; see docs).
-    const batch = Math.min(requests, Math.floor(population.tokens.length / (rounds + 1)));
-    await fixed(mintSpec(rounds * batch), batch);
-    const mints = { writingEvent: [] as Measured[], throttled: [] as Measured[] };
-    for (let round = 0; round < rounds; round++) {
-      mints.writingEvent.push(await fixed(mintSpec(round * batch), batch));
-      mints.throttled.push(await fixed(mintSpec(round * batch), batch));
-    }
-    results.tokenMint = { writingEvent: summary(mints.writingEvent), throttled: summary(mints.throttled) };
-
-    log('writes 4. recordSessionActivity and signed revocations, on sessions logged in for them');
-    const made = await keyedSessions(databaseUrl, ours.port, identity, requests * rounds);
-    // On an overloaded machine autocannon's 10 s timeout can fail every login of the set-up.
-    if (made.length < requests) throw new Error(`only ${made.length} of ${requests * rounds} set-up logins answered; the machine is too loaded to go on`);
-    const touchSpec = (offset: number): LoadSpec => ({
-      ...oursLogin,
-      body: (i) => ({ body: { query: touchMutation, variables: { input: { sessionId: made[(offset + i) % made.length]!.id, userAgent, ipAddress: `192.0.2.${(offset + i) % 7}` } } } }),
-    });
-    const activity: Measured[] = [];
-    const revocation = { revoke: [] as Measured[], confirm: [] as Measured[] };
-    for (let round = 0; round < rounds; round++) {
-      activity.push(await fixed(touchSpec(round * requests)));
-      const targets = made.slice(round * requests, (round + 1) * requests);
-      const challenges: { requestId: string; payloadToSign: string }[] = [];
-      revocation.revoke.push(
-        await fixed({ ...oursLogin, body: (i) => (i < targets.length ? { body: { query: revokeMutation, variables: { id: targets[i]!.id } } } : undefined), onBody: (body) => {
-          const challenge = JSON.parse(body).data?.revokeSession?.challenge;
-          if (challenge) challenges.push(challenge);
-        } }, targets.length),
-      );
-      const byTarget = new Map(targets.map((t) => [t.id, t.secretKey]));
-      const signed = challenges.map((c) => {
-        const payload = JSON.parse(Buffer.from(c.payloadToSign, 'base64').toString());
-        return { r: c.requestId, s: Buffer.from(p256.sign(Buffer.from(c.payloadToSign, 'base64'), byTarget.get(payload.targetId)!, { lowS: false })).toString('base64') };
+    if (runs('mints')) {
+      log('writes 3. token mints (createSessionToken as the session): writing the throttled event, and throttled');
+      const sessionOfToken = await identitiesOfTokens(databaseUrl, population.tokens, 'id');
+      const tokenAt = (i: number) => population.tokens[i % population.tokens.length]!;
+      const mintSpec = (offset: number): LoadSpec => ({
+        port: ours.port,
+        pid: ours.process.pid,
+        path: '/graphql',
+        body: (i) => ({ body: { query: mintMutation, variables: { id: `Session:${sessionOfToken.get(tokenAt(offset + i))}` } }, headers: { authorization: `Bearer ${tokenAt(offset + i)}` } }),
       });
-      revocation.confirm.push(await fixed({ ...oursLogin, body: (i) => (i < signed.length ? { body: { query: confirmMutation, variables: signed[i] } } : undefined) }, signed.length));
+      // Each round's event-writing mints go to sessions that have no token event yet; the throttled
+      // ones mint again for sessions that just had theirs (this instance remembers; see docs).
+      const batch = Math.min(requests, Math.floor(population.tokens.length / (rounds + 1)));
+      await fixed(mintSpec(rounds * batch), batch);
+      const mints = { writingEvent: [] as Measured[], throttled: [] as Measured[] };
+      for (let round = 0; round < rounds; round++) {
+        mints.writingEvent.push(await fixed(mintSpec(round * batch), batch));
+        mints.throttled.push(await fixed(mintSpec(round * batch), batch));
+      }
+      results.tokenMint = { writingEvent: summary(mints.writingEvent), throttled: summary(mints.throttled) };
     }
-    results.recordSessionActivity = summary(activity);
-    results.revocation = { revoke: summary(revocation.revoke), confirm: summary(revocation.confirm) };
+
+    if (runs('revocation')) {
+      log('writes 4. recordSessionActivity and signed revocations, on sessions logged in for them; PostGraphile\'s login after each confirmation round');
+      // Warm: PostGraphile's login when part 1 did not run, our confirmations on set-up sessions of their own.
+      if (!results.login) await fixed(peerLoginSpec, Math.round(requests / 4));
+      const made = await keyedSessions(databaseUrl, ours.port, identity, requests * rounds);
+      // On an overloaded machine autocannon's 10 s timeout can fail every login of the set-up.
+      if (made.length < requests) throw new Error(`only ${made.length} of ${requests * rounds} set-up logins answered; the machine is too loaded to go on`);
+      const touchSpec = (offset: number): LoadSpec => ({
+        ...oursLogin,
+        body: (i) => ({ body: { query: touchMutation, variables: { input: { sessionId: made[(offset + i) % made.length]!.id, userAgent, ipAddress: `192.0.2.${(offset + i) % 7}` } } } }),
+      });
+      const activity: Measured[] = [];
+      const revocation = { revoke: [] as Measured[], confirm: [] as Measured[], peerLogin: [] as Measured[] };
+      for (let round = 0; round < rounds; round++) {
+        activity.push(await fixed(touchSpec(round * requests)));
+        const targets = made.slice(round * requests, (round + 1) * requests);
+        const challenges: { requestId: string; payloadToSign: string }[] = [];
+        revocation.revoke.push(
+          await fixed({ ...oursLogin, body: (i) => (i < targets.length ? { body: { query: revokeMutation, variables: { id: targets[i]!.id } } } : undefined), onBody: (body) => {
+            const challenge = JSON.parse(body).data?.revokeSession?.challenge;
+            if (challenge) challenges.push(challenge);
+          } }, targets.length),
+        );
+        const byTarget = new Map(targets.map((t) => [t.id, t.secretKey]));
+        const signed = challenges.map((c) => {
+          const payload = JSON.parse(Buffer.from(c.payloadToSign, 'base64').toString());
+          return { r: c.requestId, s: Buffer.from(p256.sign(Buffer.from(c.payloadToSign, 'base64'), byTarget.get(payload.targetId)!, { lowS: false })).toString('base64') };
+        });
+        revocation.confirm.push(await fixed({ ...oursLogin, body: (i) => (i < signed.length ? { body: { query: confirmMutation, variables: signed[i] } } : undefined) }, signed.length));
+        // The peer's login beside it, the same number of requests: the two compare within a round.
+        revocation.peerLogin.push(await fixed(peerLoginSpec, signed.length));
+      }
+      results.recordSessionActivity = summary(activity);
+      const ratios = revocation.confirm.map((confirm, i) => (confirm.cpuMsPerRequest ?? 0) / (revocation.peerLogin[i]!.cpuMsPerRequest || 1));
+      results.revocation = { revoke: summary(revocation.revoke), confirm: summary(revocation.confirm), peerLogin: summary(revocation.peerLogin), confirmOverPeerLogin: ratios };
+    }
   } finally {
     await peer.stop();
     await second.stop();
@@ -287,7 +306,7 @@ async function pairKeys(databaseUrl: string, made: { id: string }[], keys: Uint8
 function writesTable(results: Record<string, any>): string {
   const ms = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));
   const row = (name: string, s: Summary | undefined) =>
-    s ? `| ${name} | ${ms(s.cpuMsPerRequest)} | ${ms(s.postgresCpuMsPerRequest)} | ${Math.round(s.requestsPerSecond)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.runs.map((r) => `${ms(r.cpuMsPerRequest)}/${ms(r.postgresCpuMsPerRequest)}`).join(', ')} |` : '';
+    s ? `| ${name} | ${ms(s.cpuMsPerRequest)} | ${ms(s.postgresCpuMsPerRequest)} | ${Math.round(s.requestsPerSecond)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.runs.map((r) => `${ms(r.cpuMsPerRequest)}/${ms(r.postgresCpuMsPerRequest)}`).join(', ')} |` : undefined;
   const login = results.login ?? {};
   return [
     '',
@@ -303,12 +322,14 @@ function writesTable(results: Record<string, any>): string {
     row('revokeSession (signed, step 1)', results.revocation?.revoke),
     row('confirmRevocation (signed, step 2)', results.revocation?.confirm),
     row('recordSessionActivity', results.recordSessionActivity),
+    row('login: PostGraphile 5, beside each confirmRevocation round', results.revocation?.peerLogin),
     '',
-    `- login p99 at 64 connections: sessiongraph ${ms(login.p99At64ConnectionsMs?.ours)} ms, PostGraphile ${ms(login.p99At64ConnectionsMs?.peer)} ms`,
-    `- pg_locks during our logins: ${login.advisoryLockWaits?.samplesWithWaiters} of ${login.advisoryLockWaits?.samples} samples had a backend waiting for an advisory lock`,
-    `- login throughput, one instance ${results.scaleOut?.oneInstanceRequestsPerSecond} req/s, two instances ${results.scaleOut?.twoInstancesRequestsPerSecond} req/s (${(results.scaleOut?.twoInstancesRequestsPerSecond / results.scaleOut?.oneInstanceRequestsPerSecond).toFixed(2)} ×)`,
+    results.revocation && `- confirmRevocation's server CPU over PostGraphile's login in the same round: ${results.revocation.confirmOverPeerLogin.map((r: number) => `${r.toFixed(2)} ×`).join(', ')}`,
+    results.login && `- login p99 at 64 connections: sessiongraph ${ms(login.p99At64ConnectionsMs?.ours)} ms, PostGraphile ${ms(login.p99At64ConnectionsMs?.peer)} ms`,
+    results.login && `- pg_locks during our logins: ${login.advisoryLockWaits?.samplesWithWaiters} of ${login.advisoryLockWaits?.samples} samples had a backend waiting for an advisory lock`,
+    results.scaleOut && `- login throughput, one instance ${results.scaleOut.oneInstanceRequestsPerSecond} req/s, two instances ${results.scaleOut.twoInstancesRequestsPerSecond} req/s (${(results.scaleOut.twoInstancesRequestsPerSecond / results.scaleOut.oneInstanceRequestsPerSecond).toFixed(2)} ×)`,
     '',
-  ].join('\n');
+  ].filter((line) => typeof line === 'string').join('\n');
 }
 
 async function main() {

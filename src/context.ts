@@ -5,6 +5,8 @@ import type { AuthConfig, EventsConfig } from './config.js';
 import type { EventFeed } from './events/feed.js';
 import type { EventThrottle } from './events/throttle.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import type { RecentChallenges } from './revocation/recent-challenges.js';
+import type { ConfirmedOperation } from './revocation/service.js';
 import type { Limiter } from './limiter.js';
 import type { Loaders } from './loaders.js';
 import type { Logger } from './logger.js';
@@ -24,6 +26,8 @@ export interface Context {
   pendingSession?: PendingSession;
   /** A signed operation's challenge (and possible signers), read with the pending session's authentication (revocation/service.ts). */
   challengeRead?: { requestId: string; row: Record<string, unknown> | undefined };
+  /** A signed operation's step two that a planned write did but did not answer: the resolvers answer with its outcome (revocation/requests.ts). */
+  settledConfirmation?: { requestId: string; signature: string } & ({ confirmed: ConfirmedOperation } | { error: unknown });
   auth: AuthConfig;
   limiter: Limiter;
   metrics: Metrics;
@@ -44,6 +48,8 @@ export interface Context {
   /** Live events: told of commits, serves subscriptions. */
   events: EventFeed;
   eventSettings: EventsConfig;
+  /** Signed revocations this instance handed out: confirmed here without a read first (revocation/recent-challenges.ts). */
+  recentChallenges: RecentChallenges;
   /** Throttled events (activity, token issued), written without a read first. */
   eventThrottle: EventThrottle;
   /** SSE `Last-Event-ID`: where a reconnecting subscription resumes. */

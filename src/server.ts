@@ -27,6 +27,7 @@ import { graphiqlPagePlugin, renderGraphiqlPage } from './http/graphiql-page.js'
 import { inputChecksPlugin } from './http/input-checks.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { createLimiter } from './limiter.js';
+import { RecentChallenges } from './revocation/recent-challenges.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { metricsPlugin } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
@@ -128,6 +129,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
   metrics.watchSubscriptions(() => feed.clientSize);
   const clientAddress = clientAddressResolver(config.trustProxy);
   const eventThrottle = new EventThrottle(config.events.activityIntervalMs);
+  const recentChallenges = new RecentChallenges();
   const webhooks = { keySecret: config.auth.tokens.keySecret, allowPrivate: config.webhooks.allowPrivate };
   const production = config.env === 'production';
   const { limits } = config;
@@ -208,6 +210,7 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       transaction: (work) => db.transaction(work),
       oneConnection: db.oneConnection,
       eventThrottle,
+      recentChallenges,
       events: feed,
       eventSettings: config.events,
       lastEventId: request.headers.get('last-event-id') ?? undefined,

@@ -1,13 +1,15 @@
 // Runs plannable mutations as one statement (planner/writes/) instead of through the resolvers: a
-// login by an admin API token, a token mint. Whatever the planner does not answer — another caller,
-// an odd input, a statement that fails — the resolvers do, with the errors they always give; a
-// planned write that does not answer has written nothing.
+// login by an admin API token, a token mint, a signed revocation's confirmation. Whatever the
+// planner does not answer — another caller, an odd input, a statement that fails — the resolvers
+// do, with the errors they always give; a planned write that does not answer has written nothing,
+// but for a confirmation, which leaves its outcome to the resolvers to answer (ctx.settledConfirmation).
 //
 // A mint by an opaque session token checks the token in the mint's own statement: validation marks
 // the request (plannedWriteChecksSession), the context leaves the lookup pending, and this plugin
 // settles it the usual way whenever the planner does not answer. A signed operation's step two
-// (confirmChallenge / confirmRevocation) is left to the resolvers, but its token is checked by the
-// statement that reads the challenge and its possible signers (readConfirmation).
+// (confirmChallenge / confirmRevocation) has its token checked by the statement that reads the
+// challenge and its possible signers (readConfirmation); the planner answers a signed revocation of
+// one session, and settles any other outcome for the resolvers to answer (planner/writes/confirm-challenge.ts).
 import { GraphQLError, Kind, getArgumentValues, getOperationAST, getVariableValues, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settlePendingSession } from '../auth/caller.js';
@@ -60,9 +62,8 @@ export function plannedWritesPlugin(): Plugin<Context> {
       const confirmation = ctx.pendingSession ? confirmationField(args.document, args.operationName) : undefined;
       if (confirmation) {
         const requestId = requestIdOf(args.schema, args.document, args.operationName, confirmation, (args.variableValues ?? {}) as Record<string, unknown>);
-        // Settles the session (or throws its 401); the resolvers then confirm with what it read.
+        // Settles the session (or throws its 401); the confirmation, planned or not, then goes on with what it read.
         await (requestId === undefined ? settlePendingSession(ctx) : readConfirmation(ctx, requestId));
-        return;
       }
       const operation = wantsResolverTrace(ctx.request) ? null : plannableMutation(args.schema, args.document, args.operationName);
       let data: string | undefined;

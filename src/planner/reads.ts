@@ -118,6 +118,40 @@ export const plannedReadMark = '/* sessiongraph planned read */';
  */
 export type PlannedQuery = { sql: string; params: unknown[]; checksCaller: boolean } | { data: string };
 
+/**
+ * How a statement for the request's caller is built: an API caller sees admin-only fields, a session
+ * its own identity — `own` as SQL when given (a pending token's lookup), else the caller's ids as
+ * parameters. Parameters only once used: PostgreSQL cannot type one that the text never mentions.
+ */
+export function callerBuild(sql: Statement, ctx: Context, variables: Record<string, unknown>, own?: Build['own']): Build {
+  const { caller } = ctx;
+  let now: string | undefined;
+  let identityParam: string | undefined;
+  let sessionParam: string | undefined;
+  const session = caller?.kind === 'session' ? caller : undefined;
+  return {
+    sql,
+    ctx,
+    variables,
+    admin: caller?.kind === 'apiClient',
+    own:
+      own ??
+      (session
+        ? {
+            get identityId() {
+              return (identityParam ??= sql.param(session.identityId, 'uuid'));
+            },
+            get sessionId() {
+              return (sessionParam ??= sql.param(session.sessionId, 'uuid'));
+            },
+          }
+        : null),
+    get now() {
+      return (now ??= sql.param(ctx.now(), 'timestamptz'));
+    },
+  };
+}
+
 /** The pending token's lookup, as the planned statement's FROM item. */
 const callerAlias = 'caller';
 
@@ -137,32 +171,7 @@ export async function planQuery(operation: PlannableOperation, ctx: Context, raw
   if (!variables) return undefined;
   const { fields } = operation;
   const sql = new Statement();
-  // Parameters only once used: PostgreSQL cannot type one that the text never mentions.
-  let now: string | undefined;
-  let identityParam: string | undefined;
-  let sessionParam: string | undefined;
-  const session = caller?.kind === 'session' ? caller : undefined;
-  const build: Build = {
-    sql,
-    ctx,
-    variables,
-    admin: caller?.kind === 'apiClient',
-    own: pendingSession
-      ? { identityId: `${callerAlias}.identity_id`, sessionId: `${callerAlias}.session_id` }
-      : session
-        ? {
-            get identityId() {
-              return (identityParam ??= sql.param(session.identityId, 'uuid'));
-            },
-            get sessionId() {
-              return (sessionParam ??= sql.param(session.sessionId, 'uuid'));
-            },
-          }
-        : null,
-    get now() {
-      return (now ??= sql.param(ctx.now(), 'timestamptz'));
-    },
-  };
+  const build = callerBuild(sql, ctx, variables, pendingSession ? { identityId: `${callerAlias}.identity_id`, sessionId: `${callerAlias}.session_id` } : undefined);
   try {
     const values = new Map<Collected, Value>();
     for (const field of fields) values.set(field, await rootField(field, build));

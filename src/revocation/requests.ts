@@ -11,7 +11,7 @@ import { resolveId } from '../domain/vendor-ids.js';
 import { codedError } from '../errors.js';
 import type { Challenge } from '../generated/prisma/client.js';
 import type { ChallengeOperation, CredentialType } from '../generated/prisma/enums.js';
-import { confirmChallenge, createChallenge, type ConfirmedOperation } from './service.js';
+import { confirmChallenge, createChallenge, type ConfirmedOperation, type PayloadShape } from './service.js';
 
 /** Signed operations are for admin API clients and sessions; a read-only token may not start one. */
 export function requireSigner(ctx: Context) {
@@ -31,13 +31,21 @@ export async function requestSessionRevocation(ctx: Context, input: { sessionId:
   const session = await sessionById(ctx.readQuery, id);
   if (!session || (caller.kind === 'session' && caller.identityId !== session.identityId)) throw notFound(String(input.sessionId));
   if (session.status !== 'ACTIVE') throw codedError('SESSION_ALREADY_REVOKED', `Session ${input.sessionId} is already ${session.status}`);
-  return createChallenge(ctx, {
+  const challenge = await createChallenge(ctx, {
     operation: 'REVOKE_SESSION',
     identityId: session.identityId,
     targetId: session.id,
     targetType: 'Session',
     credentialType: session.type,
   });
+  // The target's key signs when the caller is no session (a backend's admin token): kept for its confirmation here.
+  if (session.signingPublicKey && caller.kind !== 'session') {
+    ctx.recentChallenges.remember(
+      { id: challenge.id, requestId: challenge.requestId, identityId: challenge.identityId, targetId: challenge.targetId, payloadToSign: challenge.payloadToSign, expiresAt: challenge.expiresAt, targetKey: session.signingPublicKey },
+      ctx.now(),
+    );
+  }
+  return challenge;
 }
 
 export async function requestOtherSessionsRevocation(ctx: Context, input: { keepSessionId?: string | number | null }): Promise<Challenge> {
@@ -111,7 +119,8 @@ export async function requestCredentialAddition(ctx: Context, input: { type: Cre
 /**
  * Step two, counted by the confirmation rate limit: checks the signature and performs the operation,
  * once. `expected` binds a retry to the request it repeats (Grid's signed retry names its operation
- * and target in the path): a challenge for anything else reads as no challenge at all.
+ * and target in the path): a challenge for anything else reads as no challenge at all. A confirmation
+ * a planned write already settled (confirmShaped) is answered with its outcome, not done again.
  */
 export async function confirmSigned(
   ctx: Context,
@@ -119,6 +128,12 @@ export async function confirmSigned(
   signature: string,
   expected?: { operation: ChallengeOperation; targetId?: string },
 ): Promise<ConfirmedOperation> {
+  const settled = ctx.settledConfirmation;
+  if (settled && !expected && settled.requestId === requestId && settled.signature === signature) {
+    ctx.settledConfirmation = undefined;
+    if ('error' in settled) throw settled.error;
+    return settled.confirmed;
+  }
   await ctx.limiter.confirmation(requireSigner(ctx));
   if (expected) {
     const challenge = await ctx.prisma.challenge.findUnique({ where: { requestId }, select: { operation: true, targetId: true } });
@@ -127,4 +142,22 @@ export async function confirmSigned(
     }
   }
   return confirmChallenge(ctx, requestId, signature);
+}
+
+/**
+ * Step two for a planned write: confirmSigned's checks and work, with a signed revocation of one
+ * session answering its payload as JSON (`shape`). Anything else — another operation, any error —
+ * is settled on the context and undefined returned: the resolvers then answer with that outcome
+ * (confirmSigned), their payload or their error, without confirming or counting a second time.
+ */
+export async function confirmShaped(ctx: Context, requestId: string, signature: string, shape: PayloadShape): Promise<string | undefined> {
+  try {
+    await ctx.limiter.confirmation(requireSigner(ctx));
+    const confirmed = await confirmChallenge(ctx, requestId, signature, shape);
+    if ('payload' in confirmed) return confirmed.payload;
+    ctx.settledConfirmation = { requestId, signature, confirmed };
+  } catch (error) {
+    ctx.settledConfirmation = { requestId, signature, error };
+  }
+  return undefined;
 }

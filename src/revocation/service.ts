@@ -114,6 +114,26 @@ export interface ConfirmedOperation {
   credential: Credential | null;
 }
 
+/** The alias of the revoked session's row (its table's columns) in a signed revocation's statement. */
+export const revokedAlias = 'revoked';
+
+/**
+ * How a planned write wants a signed revocation's payload: SQL for its JSON text over the revoked
+ * row (`revokedAlias`), whose parameters are in `statement`, which the revocation's statement then
+ * takes its own parameters from.
+ */
+export interface PayloadShape {
+  statement: { readonly params: unknown[]; param(value: unknown, cast: string): string };
+  payloadSql: string;
+}
+
+/** A signed revocation whose payload the statement answered as JSON (PayloadShape). */
+export interface ShapedConfirmation {
+  operation: 'REVOKE_SESSION';
+  payload: string;
+  revokedCount: number;
+}
+
 const invalidSignature = () =>
   codedError('INVALID_SIGNATURE', 'The signature does not verify with the key of any active session of this account');
 
@@ -125,8 +145,15 @@ interface Candidate {
 
 /** The active session of the challenge's identity whose key made `signature` (among `candidates`), or an error. */
 function findSigner(ctx: Context, challenge: Challenge, signature: string, candidates: Candidate[]): Candidate {
+  const signer = signerAmong(ctx, challenge, signature, candidates);
+  if (!signer) throw invalidSignature();
+  return signer;
+}
+
+/** The candidate whose key made `signature`, tried in the order findSigner() tries them, or undefined. */
+function signerAmong(ctx: Context, challenge: Pick<Challenge, 'operation' | 'targetId' | 'payloadToSign'>, signature: string, candidates: Candidate[]): Candidate | undefined {
   const presented = parseSignature(signature);
-  if (!presented) throw invalidSignature();
+  if (!presented) return undefined;
   // Each key tried costs a verification, so the likely signers go first: the calling session (a
   // device signing another out), then a revoked session itself (a device signing itself out, as
   // one whose caller is a backend's admin token does); the rest in the order they were read.
@@ -135,15 +162,45 @@ function findSigner(ctx: Context, challenge: Challenge, signature: string, candi
   const rank = (id: string) => (id === callerSession ? 0 : id === target ? 1 : 2);
   candidates.sort((a, b) => rank(a.id) - rank(b.id));
   const message = Buffer.from(challenge.payloadToSign, 'base64');
-  const signer = candidates.find((session) => {
+  return candidates.find((session) => {
     const key = session.signingPublicKey;
     if (presented.publicKey) {
       return Buffer.from(key).equals(Buffer.from(presented.publicKey)) && verifyP256(key, message, presented.signature, 'der');
     }
     return verifyP256AnyEncoding(key, message, presented.signature);
   });
-  if (!signer) throw invalidSignature();
-  return signer;
+}
+
+/**
+ * A signed revocation of one session that this instance handed out (RecentChallenges), confirmed
+ * without reading the challenge: when the caller is no session (so the usual way's first candidate
+ * is the target itself) and the target's key made the signature. Undefined when anything is not
+ * so — the statement found the challenge used, the signer revoked or its key changed, … — for the
+ * usual way to confirm, or refuse with its error (that statement wrote nothing).
+ */
+async function confirmRecent(
+  ctx: Context,
+  requestId: string,
+  signature: string,
+  found: { operation?: ChallengeOperation },
+  shape?: PayloadShape,
+): Promise<ConfirmedOperation | ShapedConfirmation | undefined> {
+  const recent = ctx.recentChallenges.take(requestId);
+  const now = ctx.now();
+  if (!recent || ctx.caller?.kind === 'session' || recent.expiresAt <= now || !mayActFor(ctx, recent.identityId)) return undefined;
+  const challenge = { ...recent, operation: 'REVOKE_SESSION' as const };
+  const signer = signerAmong(ctx, challenge, signature, [{ id: recent.targetId, signingPublicKey: recent.targetKey }]);
+  if (!signer) return undefined;
+  found.operation = challenge.operation;
+  const shaped = shape?.statement.params.length;
+  try {
+    return await revokeSigned(ctx, challenge, signer, now, shape);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    // The usual way writes its own statement: the payload's parameters stay, this one's go.
+    if (shape) shape.statement.params.length = shaped!;
+    return undefined;
+  }
 }
 
 /**
@@ -245,7 +302,9 @@ async function perform(
   }
 }
 
-async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }): Promise<ConfirmedOperation> {
+async function confirm(ctx: Context, requestId: string, signature: string, found: { operation?: ChallengeOperation }, shape?: PayloadShape): Promise<ConfirmedOperation | ShapedConfirmation> {
+  const recent = await confirmRecent(ctx, requestId, signature, found, shape);
+  if (recent) return recent;
   // Read with the caller's authentication when the request left it pending (readConfirmation).
   const read = ctx.challengeRead?.requestId === requestId ? ctx.challengeRead : undefined;
   // PostgreSQL text holds no NUL: such a requestId names no challenge.
@@ -266,7 +325,7 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
   });
   const signer = findSigner(ctx, challenge, signature, candidates);
   const now = ctx.now();
-  if (challenge.operation === 'REVOKE_SESSION') return revokeSigned(ctx, challenge, signer.id, now);
+  if (challenge.operation === 'REVOKE_SESSION') return revokeSigned(ctx, challenge, signer, now, shape);
   const signerSession = await ctx.prisma.session.findUnique({ where: { id: signer.id } });
   if (!signerSession) throw invalidSignature();
   return withEvents(ctx.prisma, ctx.events, async (tx, events) => {
@@ -303,27 +362,37 @@ async function confirm(ctx: Context, requestId: string, signature: string, found
  * and never both succeed; the identity's shared lock also waits for a signed operation holding the
  * identity's lock (the general path) and for a change of the identity's state.
  */
-async function revokeSigned(ctx: Context, challenge: Challenge, signerId: string, now: Date): Promise<ConfirmedOperation> {
-  const params: unknown[] = [];
-  const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
+async function revokeSigned(
+  ctx: Context,
+  challenge: Pick<Challenge, 'id' | 'identityId' | 'targetId'>,
+  verified: Candidate,
+  now: Date,
+  shape?: PayloadShape,
+): Promise<ConfirmedOperation | ShapedConfirmation> {
+  const signerId = verified.id;
+  const params: unknown[] = shape?.statement.params ?? [];
+  const p = shape ? (value: unknown, cast: string) => shape.statement.param(value, cast) : (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
   const at = p(now, 'timestamptz');
   const signer = p(signerId, 'uuid');
   const challengeId = p(challenge.id, 'uuid');
   const target = p(challenge.targetId, 'uuid');
   const event = { type: 'SESSION_REVOKED' as const, identityId: challenge.identityId, sessionId: challenge.targetId, ...eventOrigin(ctx, signerId), occurredAt: now };
+  // The revoked row: the payload's JSON when a planned write shaped it, else the row for the resolvers.
+  const answer = shape ? `${revokedAlias}.id AS "id", CASE WHEN ${revokedAlias}.id IS NOT NULL THEN ${shape.payloadSql} END AS "sg_payload"` : sessionRowSql(revokedAlias);
   const statement = `${plannedWriteMark} WITH unconsumed AS (SELECT c.consumed_at IS NULL AS open FROM "public"."challenges" c WHERE c.id = ${challengeId} FOR NO KEY UPDATE),
 signer AS (SELECT s.id FROM "public"."sessions" s JOIN "public"."identities" i ON i.id = s.identity_id
-  WHERE s.id = ${signer} AND i.state = 'ACTIVE' AND ${activeSql('s', at)} FOR SHARE OF s, i),
+  WHERE s.id = ${signer} AND s.identity_id = ${p(challenge.identityId, 'uuid')} AND s.signing_public_key = ${p(Buffer.from(verified.signingPublicKey), 'bytea')}
+    AND i.state = 'ACTIVE' AND ${activeSql('s', at)} FOR SHARE OF s, i),
 target AS (SELECT s.id FROM "public"."sessions" s WHERE s.id = ${target} AND s.status = 'ACTIVE' FOR NO KEY UPDATE),
 consumed AS (UPDATE "public"."challenges" c SET consumed_at = ${at}, signer_session_id = ${signer}
   WHERE c.id = ${challengeId} AND c.consumed_at IS NULL AND (SELECT open FROM unconsumed) AND EXISTS (SELECT 1 FROM signer) AND EXISTS (SELECT 1 FROM target)
   RETURNING c.id),
-revoked AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${at}, revoked_by_session_id = ${signer}, updated_at = ${p(new Date(), 'timestamptz')}
+${revokedAlias} AS (UPDATE "public"."sessions" s SET status = 'REVOKED', revoked_at = ${at}, revoked_by_session_id = ${signer}, updated_at = ${p(new Date(), 'timestamptz')}
   WHERE s.id = ${target} AND s.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM consumed)
-  RETURNING ${sessionRowSql('s')}),
-written AS (${eventInsertSql(event, p, { from: 'revoked' })})
-SELECT COALESCE((SELECT open FROM unconsumed), false) AS "sg_open", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", revoked.*
-  FROM (SELECT 1) one LEFT JOIN revoked ON true`;
+  RETURNING s.*),
+written AS (${eventInsertSql(event, p, { from: revokedAlias })})
+SELECT COALESCE((SELECT open FROM unconsumed), false) AS "sg_open", EXISTS (SELECT 1 FROM signer) AS "sg_signer", ${writtenCountSql('written')} AS "sg_events", ${answer}
+  FROM (SELECT 1) one LEFT JOIN ${revokedAlias} ON true`;
   let row: Record<string, unknown> | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -335,24 +404,29 @@ SELECT COALESCE((SELECT open FROM unconsumed), false) AS "sg_open", EXISTS (SELE
       throw error;
     }
   }
-  const { sg_open: open, sg_signer: signerActive, sg_events: events, ...session } = row!;
+  const { sg_open: open, sg_signer: signerActive, sg_events: events, sg_payload: payload, ...session } = row!;
   if (!open) throw codedError('CHALLENGE_CONSUMED', 'This challenge was already used; request a new one');
   // The signer may have been revoked (or its identity deactivated) since its signature was checked.
   if (!signerActive) throw invalidSignature();
   if (!session.id) throw codedError('SESSION_ALREADY_REVOKED', `Session ${encodeGlobalId('Session', challenge.targetId)} is no longer active`);
   if (Number(events) > 0) ctx.events.committed();
+  if (shape) return { operation: 'REVOKE_SESSION', payload: String(payload), revokedCount: 1 };
   const revokedSession = sessionRow(session);
   return { operation: 'REVOKE_SESSION', session: revokedSession, revokedSessions: [revokedSession], credential: null };
 }
 
 /** Step two: checks the signature and performs the operation; counted in the metrics either way. */
-export async function confirmChallenge(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation> {
+export async function confirmChallenge(ctx: Context, requestId: string, signature: string): Promise<ConfirmedOperation>;
+/** The same, with a signed revocation of one session answering its payload's JSON as `shape` says (a planned write). */
+export async function confirmChallenge(ctx: Context, requestId: string, signature: string, shape: PayloadShape): Promise<ConfirmedOperation | ShapedConfirmation>;
+export async function confirmChallenge(ctx: Context, requestId: string, signature: string, shape?: PayloadShape): Promise<ConfirmedOperation | ShapedConfirmation> {
   const found: { operation?: ChallengeOperation } = {};
   try {
-    const confirmed = await confirm(ctx, requestId, signature, found);
+    const confirmed = await confirm(ctx, requestId, signature, found, shape);
     ctx.metrics.challenges.inc({ operation: confirmed.operation, outcome: 'confirmed' });
-    if (confirmed.revokedSessions.length > 0) {
-      ctx.metrics.revocations.inc({ kind: confirmed.operation === 'REVOKE_OTHER_SESSIONS' ? 'signed_other_sessions' : 'signed' }, confirmed.revokedSessions.length);
+    const revokedCount = 'payload' in confirmed ? confirmed.revokedCount : confirmed.revokedSessions.length;
+    if (revokedCount > 0) {
+      ctx.metrics.revocations.inc({ kind: confirmed.operation === 'REVOKE_OTHER_SESSIONS' ? 'signed_other_sessions' : 'signed' }, revokedCount);
     }
     return confirmed;
   } catch (error) {

@@ -256,6 +256,58 @@ describe.each(databaseTargets)('planned writes on $name', (target) => {
     expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: target.id.slice(8), type: 'SESSION_REVOKED', actorSessionId: me.id.slice(8) } })).toBe(1);
   });
 
+  it('confirms an admin\'s revocation it handed out with one statement that answers the payload, as the resolvers do, and leaves every doubt to the usual way', async () => {
+    const fields = 'id status revokedAt revokedBySessionId updatedAt nickname devices { id userAgent } identity { id state } authenticationMethods { method aal }';
+    const confirm = `mutation ($r: String!, $s: String!) { confirmRevocation(input: { requestId: $r, signature: $s }) { __typename operation session { ${fields} } revokedSessions { id status } } }`;
+    const target = await createBrowserSession(t, identityId, { nickname: 'phone', devices: [{ userAgent: 'Safari' }] });
+    const challenge = await requestRevocation(t, target.id, adminAuthorization);
+    t.queries.length = 0;
+    const planned = await ask(t.app, confirm, { r: challenge.requestId, s: await target.sign(challenge.payloadToSign) });
+    // No read: the challenge and the target's key are this instance's since step one.
+    expect(t.queries.map((sql) => (sql.startsWith(plannedWriteMark) ? 'planned' : sql))).toEqual(['planned']);
+    const read = await ask(resolving, `query ($id: ID!) { node(id: $id) { ... on Session { ${fields} } } }`, { id: target.id });
+    expect(read.body.errors).toBeUndefined();
+    expect(planned.body).toEqual({
+      data: { confirmRevocation: { __typename: 'ConfirmRevocationPayload', operation: 'REVOKE_SESSION', session: read.body.data!.node, revokedSessions: [{ id: target.id, status: 'REVOKED' }] } },
+    });
+    expect(read.body.data!.node).toMatchObject({ status: 'REVOKED', nickname: 'phone', devices: [{ userAgent: 'Safari' }] });
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: target.id.slice(8), type: 'SESSION_REVOKED', actorApiClientId: 'admin' } })).toBe(1);
+
+    // Another signer of the account: the target's key does not verify, and the usual way (two statements) finds the signer.
+    const next = await createBrowserSession(t, identityId);
+    const signer = await createBrowserSession(t, identityId);
+    const byOther = await requestRevocation(t, next.id, adminAuthorization);
+    t.queries.length = 0;
+    const confirmed = await ask(t.app, confirm, { r: byOther.requestId, s: await signer.sign(byOther.payloadToSign) });
+    expect(confirmed.body.data!.confirmRevocation.session).toMatchObject({ id: next.id, status: 'REVOKED', revokedBySessionId: signer.id });
+    expect(t.queries.filter((sql) => sql.startsWith(plannedWriteMark))).toHaveLength(2);
+
+    // Refusals, each of a challenge this instance keeps, answered exactly as the resolvers answer the
+    // same (a twin challenge, or the same one) — and nothing written.
+    type Issued = { requestId: string; payloadToSign: string };
+    const refused = async ([mine, theirs]: Issued[], signature: (payload: string) => Promise<string>, code: string) => {
+      const planned = await ask(t.app, confirm, { r: mine!.requestId, s: await signature(mine!.payloadToSign) });
+      const resolved = await ask(resolving, confirm, { r: theirs!.requestId, s: await signature(theirs!.payloadToSign) });
+      expect(planned.body.errors?.[0]?.extensions?.code).toBe(code);
+      expect(JSON.stringify(planned).replaceAll(mine!.requestId, '<r>')).toBe(JSON.stringify(resolved).replaceAll(theirs!.requestId, '<r>'));
+    };
+    const twins = async (sessionId: string) => [await requestRevocation(t, sessionId, adminAuthorization), await requestRevocation(t, sessionId, adminAuthorization)];
+    const stranger = await createBrowserSession(t, await createIdentity(t, { email: 'confirm-stranger@example.com' }));
+    const victim = await createBrowserSession(t, identityId);
+    await refused(await twins(victim.id), async () => 'AAAA', 'INVALID_SIGNATURE');
+    await refused(await twins(victim.id), (payload) => stranger.sign(payload), 'INVALID_SIGNATURE');
+    // The target signed out by an admin since: its key signs for no active session any more.
+    const gone = await createBrowserSession(t, identityId);
+    const goneTwins = await twins(gone.id);
+    await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: gone.id });
+    await refused(goneTwins, (payload) => gone.sign(payload), 'INVALID_SIGNATURE');
+    // Used on another instance: this one's statement finds it consumed and writes nothing; the usual way says so.
+    const used = await requestRevocation(t, victim.id, adminAuthorization);
+    expect((await ask(resolving, confirm, { r: used.requestId, s: await victim.sign(used.payloadToSign) })).body.errors).toBeUndefined();
+    await refused([used, used], (payload) => victim.sign(payload), 'CHALLENGE_CONSUMED');
+    expect(await t.db.prisma.sessionEvent.count({ where: { sessionId: victim.id.slice(8), type: 'SESSION_REVOKED' } })).toBe(1);
+  });
+
   it('leaves to the resolvers what it cannot answer: a read-only token, a vendor id, an identity\'s sessions', async () => {
     const sessionsToo = `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id identity { sessions(first: 5) { totalCount } } } } }`;
     t.queries.length = 0;

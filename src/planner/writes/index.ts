@@ -1,9 +1,10 @@
 // Planned writes: a mutation the planner answers with one statement of its own (see operation.ts
-// for which), or undefined for the resolvers to answer.
+// for which), or undefined for the resolvers to answer (a confirmation's outcome settled for them).
 import type { Context } from '../../context.js';
 import { coerceVariables, type PlannableOperation } from '../selection.js';
 import { createSession } from './create-session.js';
 import { createSessionToken } from './create-session-token.js';
+import { confirmChallenge } from './confirm-challenge.js';
 import { payloadJson, plannedWriteField } from './operation.js';
 
 export { checksSessionToken, plannableMutation } from './operation.js';
@@ -23,6 +24,10 @@ export async function plannedWrite(operation: PlannableOperation, ctx: Context, 
       break;
     case 'createSessionToken':
       written = await createSessionToken(write, ctx, variables);
+      break;
+    case 'confirmChallenge':
+    case 'confirmRevocation':
+      written = await confirmChallenge(write, ctx, variables);
       break;
     default:
       return undefined;

@@ -1,7 +1,7 @@
 // Which mutations the planner writes itself: a mutation made of one planned write (and perhaps
 // __typename), whose payload selects only what the write's own statement can answer. Rows the
-// statement inserts are invisible to its own reads of the tables (one snapshot), so the payload
-// may not read them back through another row: no identity's sessions, no device's session.
+// statement inserts or changes are seen by its own reads of the tables as they were (one snapshot),
+// so the payload may not read them back through another row: no identity's sessions, no device's session.
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { operationPlan, supported, type PlannableOperation, type Supported } from '../selection.js';
 
@@ -10,8 +10,11 @@ const without = (fields: ReadonlySet<string>, ...names: string[]) => new Set([..
 const writeReach: Supported = {
   ...supported,
   Query: new Set(),
-  Mutation: new Set(['__typename', 'createSession', 'createSessionToken']),
+  Mutation: new Set(['__typename', 'createSession', 'createSessionToken', 'confirmChallenge', 'confirmRevocation']),
   CreateSessionPayload: new Set(['__typename', 'session', 'sessionToken', 'encryptedSessionSigningKey']),
+  // A signed revocation of one session answers these; any other operation the resolvers shape.
+  ConfirmChallengePayload: new Set(['__typename', 'operation', 'session', 'revokedSessions']),
+  ConfirmRevocationPayload: new Set(['__typename', 'operation', 'session', 'revokedSessions']),
   CreateSessionTokenPayload: new Set(['__typename', 'token']),
   SessionToken: new Set(['__typename', 'object', 'jwt', 'issuedAt', 'expiresAt', 'template']),
   Identity: without(supported.Identity!, 'sessions'),
