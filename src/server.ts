@@ -9,7 +9,7 @@ import { useApolloInlineTrace } from '@graphql-yoga/plugin-apollo-inline-trace';
 import { GraphQLError, Kind, visit, type DocumentNode, type ValidationContext } from 'graphql';
 import { pageBounds } from './domain/pagination.js';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { ConfigError, defaultVendorRoutes, type Config } from './config.js';
+import { defaultVendorRoutes, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
 import { EventThrottle } from './events/throttle.js';

@@ -173,6 +173,14 @@ async function main(): Promise<void> {
     webhooks = await webhookRuntime.startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
   } catch (error) {
+    // Failed before the app existed: the requests waiting for it are answered (503) and the held
+    // upgrades dropped, or the stop below would wait for them for ever.
+    if (!handler) {
+      handler = (_req, res) => void res.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ status: 'unavailable' }));
+      handlerSet();
+    }
+    running?.server.off('upgrade', holdUpgrade);
+    for (const [, socket] of earlyUpgrades.splice(0)) socket.destroy();
     metricsServer?.close();
     await webhooks?.stop();
     await events?.close();

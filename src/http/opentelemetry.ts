@@ -65,7 +65,7 @@ export function operationHash({ document, operationName, schema }: { document: D
     return hashOperation({ documentNode: document, operationName: operationName ?? null, schema, variables: null, typeInfo: new TypeInfo(schema) });
   } catch {
     try {
-      return createHash('md5').update(normalizeOperation({ document })).update(operationName ?? '').digest('hex');
+      return createHash('md5').update(normalizeOperation({ document, operationName: operationName ?? undefined })).update(operationName ?? '').digest('hex');
     } catch {
       return null;
     }
