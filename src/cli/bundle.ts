@@ -4,8 +4,8 @@
 // the first answer. Dynamic imports stay chunk boundaries, so what the server loads lazily (and the
 // layers start.ts loads one by one) stays apart. Built from tsc's output, so the code is the same
 // JavaScript the tests and the command-line tools run.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { projectRoot } from '../paths.js';
 
@@ -30,11 +30,11 @@ const external = [
   'utf-8-validate',
 ];
 
-rmSync(outdir, { recursive: true, force: true });
-await build({
+const { outputFiles } = await build({
   // The unpacking thread's module sits beside the chunk that starts it, as in dist/db/.
   entryPoints: { main: join(dist, 'main.js'), 'unpack-worker': join(dist, 'db/unpack-worker.js') },
   outdir,
+  write: false,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -45,3 +45,19 @@ await build({
   banner: { js: "import { createRequire as __sessiongraphRequire } from 'node:module'; const require = __sessiongraphRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// A server may be running from dist/bundle/ while the build runs again (a test beside others, a
+// developer's `npm run build`): a file it still has to load must never be missing or half written.
+// So only changed files are written, each beside its place and renamed into it; an unchanged build
+// touches nothing. Chunks of earlier builds are removed last.
+mkdirSync(outdir, { recursive: true });
+const written = new Set<string>();
+for (const file of outputFiles) {
+  const name = relative(outdir, file.path);
+  written.add(name);
+  if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+  const partial = `${file.path}.${process.pid}.partial`;
+  writeFileSync(partial, file.contents);
+  renameSync(partial, file.path);
+}
+for (const name of readdirSync(outdir)) if (!written.has(name) && !name.endsWith('.partial')) rmSync(join(outdir, name), { force: true });
