@@ -4,8 +4,9 @@ import './node-version.js'; // first: an older Node stops here, in one line
 import { accessSync, constants } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
-import { wasmBaselineOnly } from './config.js';
-import { projectRoot } from './paths.js';
+
+// Ours come after the check above: bundled, a static import would be evaluated before it.
+const [{ wasmBaselineOnly }, { projectRoot }] = await Promise.all([import('./config.js'), import('./paths.js')]);
 
 // glibc's per-thread arenas keep the blocks V8's optimizing compilers free (up to 32 KB each, some
 // 20 MB of a loaded server) unless blocks that size are mapped singly — a setting glibc reads only

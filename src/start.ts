@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { EventFeed, EventSignals } from './events/feed.js';
+import { nextTurn } from './next-turn.js';
 import type { WebSocketEndpoint } from './http/websocket.js';
 import { answerLiveness, startHttpServer, type RequestHandler, type RunningServer } from './http/listener.js';
 import { createLogger, type Logger } from './logger.js';
@@ -40,8 +41,6 @@ async function eventSignals(config: Config, logger: Logger): Promise<EventSignal
   if (config.database.kind === 'postgres') return (await import('./events/signals.js')).postgresSignals(config.database.url, logger);
   return undefined; // the embedded database has one instance: its own commits are all there are
 }
-
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The server's lower layers, loaded one by one before the rest (see main). */
 const loadingLayers = [

@@ -14,7 +14,8 @@ import type { Vendor } from '../generated/prisma/enums.js';
 import { eventCopyLine, type CopiedEvents, type EventInput, type EventOrigin } from '../events/record.js';
 import type { ImportBatch } from './model.js';
 import { candidates } from './own-ids.js';
-import { nextTurn, recordsPerSlice } from './slices.js';
+import { nextTurn } from '../next-turn.js';
+import { recordsPerSlice } from './slices.js';
 
 /** Everything the transaction writes: COPY statements with their text, the events, the summary. */
 export interface CopyPlan {

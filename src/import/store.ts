@@ -16,7 +16,8 @@ import { withEventsOnDriver, type CommitListener, type EventOrigin } from '../ev
 import type { ImportBatch, ImportedIdentity } from './model.js';
 import { planCopy, type CopyPlan } from './copy.js';
 import { candidates } from './own-ids.js';
-import { nextTurn, recordsPerSlice } from './slices.js';
+import { nextTurn } from '../next-turn.js';
+import { recordsPerSlice } from './slices.js';
 
 /** What an import writes through: statements straight to the driver, in one transaction. */
 export type ImportDatabase = Pick<Database, 'transaction' | 'read' | 'oneConnection'>;
