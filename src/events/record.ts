@@ -82,21 +82,10 @@ const eventRow = (event: EventInput, place: number) => ({
 const copyEventsSql = `COPY session_events (id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id,
   reason, ip_address, details, occurred_at) FROM '/dev/blob'`;
 
-/** One event as a line of `copyEventsSql`'s text. */
+/** One event as a line of `copyEventsSql`'s text: eventRow's values, in the same column order. */
 export function eventCopyLine(event: EventInput): string {
-  return copyLine([
-    uuidv7(),
-    event.type,
-    event.identityId,
-    event.sessionId,
-    event.credentialId,
-    event.actorSessionId,
-    event.actorApiClientId,
-    event.reason,
-    event.ipAddress,
-    copyJson(event.details ?? undefined),
-    copyTimestamp(event.occurredAt),
-  ]);
+  const { place: _place, details, occurred_at, ...fields } = eventRow(event, 0);
+  return copyLine([...Object.values(fields), copyJson(details), copyTimestamp(occurred_at)]);
 }
 
 /** Events made before the transaction opens, as copyEventsSql's text in pieces: written by COPY. */

@@ -42,10 +42,15 @@ class Table {
     return this.lines.length;
   }
   copies(): { sql: string; text: string }[] {
-    const copies = [];
-    for (let start = 0; start < this.lines.length; start += rowsPerCopy) copies.push({ sql: this.sql, text: this.lines.slice(start, start + rowsPerCopy).join('') });
-    return copies;
+    return inPieces(this.lines).map((text) => ({ sql: this.sql, text }));
   }
+}
+
+/** COPY text of lines, rowsPerCopy lines a piece. */
+function inPieces(lines: readonly string[]): string[] {
+  const pieces = [];
+  for (let start = 0; start < lines.length; start += rowsPerCopy) pieces.push(lines.slice(start, start + rowsPerCopy).join(''));
+  return pieces;
 }
 
 const copySql = (table: string, columns: string) => `COPY ${table} (${columns}) FROM '/dev/blob'`;
@@ -167,11 +172,9 @@ export async function planCopy(
     for (const d of s.devices) devices.add(copyLine([uuidv7(), id, d.externalId, d.ipAddress, d.location, d.userAgent]));
     event({ type: 'SESSION_IMPORTED', identityId, sessionId: id, details: { source, externalId: s.externalId, status: s.status, updated: false } });
   }
-  const eventTexts: string[] = [];
-  for (let start = 0; start < events.length; start += rowsPerCopy) eventTexts.push(events.slice(start, start + rowsPerCopy).join(''));
   return {
     copies: [detailed, named, credentials, verifiableAddresses, recoveryAddresses, sessions, devices].flatMap((table) => table.copies()),
-    events: { count: events.length, texts: eventTexts },
+    events: { count: events.length, texts: inPieces(events) },
     identitiesCreated: batch.identities.length,
     sessionsCreated: batch.sessions.length,
     sessionIds,
