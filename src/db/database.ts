@@ -3,9 +3,8 @@
 // whether it is the embedded PGlite or a PostgreSQL server.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -13,7 +12,8 @@ import { ConfigError, defaultEmbeddedSharedBuffers, redactUrl, type DatabaseConf
 import { PrismaClient } from '../generated/prisma/client.js';
 import { withSpan } from '../tracing.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { copyTemplateTo, readTemplate } from './pglite-template.js';
+import { copyTemplateTo, templatePath } from './pglite-template.js';
+import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
 import { loadQueryCompilerFromFile } from './query-compiler.js';
 
 export interface Database {
@@ -160,20 +160,6 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-/**
- * PGlite's WebAssembly (9 MB) compiled and its file bundle (6 MB) read from the moment the database
- * starts opening, on other threads while the server's modules load: PGlite itself starts them only
- * once its own module has loaded, and a start then waited for them. Nothing when the files are not
- * where this PGlite keeps them (it then loads them its own way).
- */
-function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob }> {
-  const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  return Promise.all([readFile(join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)), readFile(join(dist, 'pglite.data'))]).then(
-    ([pgliteWasmModule, data]) => ({ pgliteWasmModule, fsBundle: new Blob([data]) }),
-    () => ({}),
-  );
-}
-
 /** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
 async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffers }: Extract<DatabaseConfig, { kind: 'pglite' }>, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
@@ -181,30 +167,27 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
   const directory = inMemory ? undefined : join(dataDir, 'pglite');
   const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
   const useTemplate = fresh && options.fromTemplate !== false;
-  // A new directory's copy of the template runs on its own thread while PGlite's modules load.
+  // A new directory's copy of the template and the database's thread start at once, side by side.
   const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
   copying.catch(() => {}); // awaited below
-  const assets = pgliteAssets();
-  // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's WASM.
-  const modules = Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
-  let pglite: InstanceType<Awaited<typeof modules>[0]['PGlite']>;
-  let PrismaPGlite: Awaited<typeof modules>[1]['PrismaPGlite'];
+  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`] });
+  // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's modules.
+  const adapterModule = import('pglite-prisma-adapter');
+  adapterModule.catch(() => {}); // awaited below
+  let pglite: PGliteClient;
+  let PrismaPGlite: Awaited<typeof adapterModule>['PrismaPGlite'];
   try {
-    const [{ PGlite }, adapter] = await modules;
-    PrismaPGlite = adapter.PrismaPGlite;
-    // PGlite's own start parameters with ours after them (a list given replaces its defaults).
-    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
-    if (await copying) {
-      pglite = await PGlite.create(directory, { ...(await assets), startParams });
-    } else {
-      const template = useTemplate ? await readTemplate() : undefined;
-      pglite = await PGlite.create(directory, { ...(await assets), ...(template ? { loadDataDir: template } : {}), startParams });
-    }
+    const copied = await copying;
+    const template = !copied && useTemplate ? templatePath() : undefined;
+    pglite = await thread.open({ loadDataDirFrom: template && existsSync(template) ? template : undefined });
+    PrismaPGlite = (await adapterModule).PrismaPGlite;
   } catch (error) {
+    await thread.terminate();
     lock?.release();
     throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
-  const adapterFactory = new PrismaPGlite(pglite);
+  // The adapter uses query, exec and transaction, which the thread's client answers as PGlite does.
+  const adapterFactory = new PrismaPGlite(pglite as PGlite);
   const prisma = createClient(adapterFactory, options);
   return {
     prisma,

@@ -1,0 +1,174 @@
+// The thread the embedded database runs on (pglite-thread.ts says why it has one). Node's modules
+// and PGlite only: it runs as plain JavaScript from dist/ and with Node's own type stripping under
+// the tests. Values cross the thread as PostgreSQL sends them (text): the main thread parses them
+// with the parsers its caller chose, which are functions and cannot cross.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PGlite as PGliteInstance, Results, Transaction } from '@electric-sql/pglite';
+
+export interface PGliteThreadStart {
+  /** The data directory; undefined for an in-memory database. */
+  directory?: string;
+  /** PostgreSQL settings after PGlite's own start parameters (a list given to PGlite replaces its defaults). */
+  settings: string[];
+}
+
+/** Sent once the thread's modules load: where and from what the database opens. */
+export interface PGliteThreadOpen {
+  op: 'open';
+  /** A dump for PGlite to load into a new database (its path). */
+  loadDataDirFrom?: string;
+}
+
+export type PGliteThreadRequest =
+  | { op: 'query'; id: number; tx?: number; sql: string; params: unknown[]; blob?: Blob }
+  | { op: 'exec'; id: number; tx?: number; sql: string }
+  | { op: 'rollback'; id: number; tx: number }
+  | { op: 'begin'; id: number; tx: number }
+  | { op: 'end'; id: number; tx: number; commit: boolean }
+  | { op: 'close'; id: number };
+
+/** A result as PostgreSQL sent it: every value text (or null), rows as arrays. */
+export interface RawResults {
+  fields: { name: string; dataTypeID: number }[];
+  rows: (string | null)[][];
+  affectedRows?: number;
+  command?: string;
+  rowCount?: number;
+  blob?: Blob;
+}
+
+export interface ThreadError {
+  message: string;
+  /** A PostgreSQL error (PGlite's DatabaseError): its fields, to be rebuilt as one. */
+  database?: Record<string, string | number | undefined>;
+}
+
+export type PGliteThreadReply =
+  | { id: number; results: RawResults | RawResults[] | null }
+  | { id: number; error: ThreadError }
+  | { opened: { arrayTypes: { oid: number; typarray: number }[] } }
+  | { openFailed: string };
+
+const port = parentPort!;
+const { directory, settings } = workerData as PGliteThreadStart;
+
+/**
+ * PGlite's WebAssembly compiled and its file bundle read while its module loads, and while the
+ * main thread waits for a new directory's copy. Nothing when the files are not where this PGlite
+ * keeps them (it then loads them its own way).
+ */
+function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob }> {
+  const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  return Promise.all([readFile(join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)), readFile(join(dist, 'pglite.data'))]).then(
+    ([pgliteWasmModule, data]) => ({ pgliteWasmModule, fsBundle: new Blob([data]) }),
+    () => ({}),
+  );
+}
+
+const assets = pgliteAssets();
+const pgliteModule = import('@electric-sql/pglite');
+const opening = new Promise<PGliteThreadOpen>((resolve) => port.once('message', resolve));
+
+function threadError(error: unknown, DatabaseError: abstract new (...args: never[]) => Error): ThreadError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof DatabaseError)) return { message };
+  // Its own fields that are plain values: the query's options (functions) and parameters stay behind.
+  const database: Record<string, string | number | undefined> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key !== 'params' && key !== 'queryOptions' && (typeof value === 'string' || typeof value === 'number')) database[key] = value;
+  }
+  return { message, database };
+}
+
+async function serve(): Promise<void> {
+  const [{ PGlite, messages }, { loadDataDirFrom }] = await Promise.all([pgliteModule, opening]);
+  let pglite: PGliteInstance;
+  try {
+    const loadDataDir = loadDataDirFrom ? new Blob([await readFile(loadDataDirFrom)]) : undefined;
+    const startParams = [...PGlite.defaultStartParams, ...settings.flatMap((setting) => ['-c', setting])];
+    pglite = await PGlite.create(directory, { ...(await assets), ...(loadDataDir ? { loadDataDir } : {}), startParams });
+  } catch (error) {
+    port.postMessage({ openFailed: (error as Error).message } satisfies PGliteThreadReply);
+    return;
+  }
+  // Every type PGlite would parse is left as its text (the main thread parses it): the instance's
+  // parsers, array types included, each replaced by the identity. Replaced in place, not given with
+  // each query: PGlite merges a query's parsers into a copy of its own, some 200 keys a statement.
+  const text = (value: string) => value;
+  for (const type of Object.keys(pglite.parsers)) pglite.parsers[type] = text;
+  const arrayTypes = (
+    await pglite.query<{ oid: number; typarray: number }>(
+      `SELECT b.oid, b.typarray FROM pg_catalog.pg_type a LEFT JOIN pg_catalog.pg_type b ON b.oid = a.typelem
+       WHERE a.typcategory = 'A' GROUP BY b.oid, b.typarray ORDER BY b.oid`,
+    )
+  ).rows;
+
+  const raw = (results: Results<unknown[]>): RawResults => results as unknown as RawResults;
+  // An open transaction's statements run on its own handle; `finish` ends it (commit or roll back).
+  const transactions = new Map<number, { handle: Transaction; finish: (commit: boolean) => void }>();
+  const handleFor = (tx: number | undefined): Pick<Transaction, 'query' | 'exec'> => {
+    if (tx === undefined) return pglite;
+    const open = transactions.get(tx);
+    if (!open) throw new Error('Transaction is closed');
+    return open.handle;
+  };
+
+  const run = async (request: PGliteThreadRequest): Promise<RawResults | RawResults[] | null> => {
+    switch (request.op) {
+      case 'query':
+        return raw(await handleFor(request.tx).query<unknown[]>(request.sql, request.params, { rowMode: 'array', ...(request.blob ? { blob: request.blob } : {}) }));
+      case 'exec':
+        return (await handleFor(request.tx).exec(request.sql, { rowMode: 'array' })).map((results) => raw(results as Results<unknown[]>));
+      case 'rollback': {
+        const open = transactions.get(request.tx);
+        if (!open) throw new Error('Transaction is closed');
+        await open.handle.rollback();
+        return null;
+      }
+      case 'begin':
+        // Answered once the transaction has begun; the statement that ends it is answered with its outcome.
+        return new Promise((began, failed) => {
+          const ended = pglite.transaction(
+            (handle) =>
+              new Promise<void>((commit, rollBack) => {
+                transactions.set(request.tx, { handle, finish: (ok) => (ok ? commit() : rollBack(new Error('rolled back by its caller'))) });
+                began(null);
+              }),
+          );
+          ended.then(
+            () => transactions.delete(request.tx),
+            (error: unknown) => (transactions.delete(request.tx), failed(error)),
+          );
+          endings.set(request.tx, ended);
+        });
+      case 'end': {
+        const ended = endings.get(request.tx);
+        transactions.get(request.tx)?.finish(request.commit);
+        endings.delete(request.tx);
+        if (request.commit) await ended;
+        else await ended?.catch(() => {});
+        return null;
+      }
+      case 'close':
+        await pglite.close();
+        return null;
+    }
+  };
+  const endings = new Map<number, Promise<unknown>>();
+
+  port.on('message', (request: PGliteThreadRequest) => {
+    run(request).then(
+      (results) => {
+        port.postMessage({ id: request.id, results } satisfies PGliteThreadReply);
+        if (request.op === 'close') port.close();
+      },
+      (error: unknown) => port.postMessage({ id: request.id, error: threadError(error, messages.DatabaseError) } satisfies PGliteThreadReply),
+    );
+  });
+  port.postMessage({ opened: { arrayTypes } } satisfies PGliteThreadReply);
+}
+
+void serve();
