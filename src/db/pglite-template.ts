@@ -65,12 +65,6 @@ export async function copyTemplateTo(directory: string): Promise<boolean> {
   return true;
 }
 
-/** The template's bytes, or undefined when none was built for this migration history. */
-export async function readTemplate(): Promise<Blob | undefined> {
-  const path = templatePath();
-  return existsSync(path) ? new Blob([readFileSync(path)]) : undefined;
-}
-
 /** Templates of earlier migration histories (or recipes) serve nothing now: 30-45 MB each. */
 function removeOtherTemplates(current: string): void {
   const keep = basename(current, '.tar');

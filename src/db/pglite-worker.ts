@@ -107,49 +107,53 @@ async function serve(): Promise<void> {
   ).rows;
 
   const raw = (results: Results<unknown[]>): RawResults => results as unknown as RawResults;
-  // An open transaction's statements run on its own handle; `finish` ends it (commit or roll back).
-  const transactions = new Map<number, { handle: Transaction; finish: (commit: boolean) => void }>();
-  const handleFor = (tx: number | undefined): Pick<Transaction, 'query' | 'exec'> => {
-    if (tx === undefined) return pglite;
+  // An open transaction: the handle its statements run on, how to end it, and PGlite's promise of
+  // its outcome (a failed COMMIT rejects it).
+  interface OpenTransaction {
+    handle: Transaction;
+    finish(commit: boolean): void;
+    outcome: Promise<void>;
+  }
+  const transactions = new Map<number, OpenTransaction>();
+  const transaction = (tx: number): OpenTransaction => {
     const open = transactions.get(tx);
     if (!open) throw new Error('Transaction is closed');
-    return open.handle;
+    return open;
   };
 
   const run = async (request: PGliteThreadRequest): Promise<RawResults | RawResults[] | null> => {
     switch (request.op) {
-      case 'query':
-        return raw(await handleFor(request.tx).query<unknown[]>(request.sql, request.params, { rowMode: 'array', ...(request.blob ? { blob: request.blob } : {}) }));
-      case 'exec':
-        return (await handleFor(request.tx).exec(request.sql, { rowMode: 'array' })).map((results) => raw(results as Results<unknown[]>));
-      case 'rollback': {
-        const open = transactions.get(request.tx);
-        if (!open) throw new Error('Transaction is closed');
-        await open.handle.rollback();
-        return null;
+      case 'query': {
+        const on = request.tx === undefined ? pglite : transaction(request.tx).handle;
+        return raw(await on.query<unknown[]>(request.sql, request.params, { rowMode: 'array', ...(request.blob ? { blob: request.blob } : {}) }));
       }
+      case 'exec': {
+        const on = request.tx === undefined ? pglite : transaction(request.tx).handle;
+        return (await on.exec(request.sql, { rowMode: 'array' })).map((results) => raw(results as Results<unknown[]>));
+      }
+      case 'rollback':
+        await transaction(request.tx).handle.rollback();
+        return null;
       case 'begin':
-        // Answered once the transaction has begun; the statement that ends it is answered with its outcome.
+        // Answered once the transaction has begun; `end` is answered with its outcome.
         return new Promise((began, failed) => {
-          const ended = pglite.transaction(
+          const open = {} as OpenTransaction;
+          open.outcome = pglite.transaction(
             (handle) =>
               new Promise<void>((commit, rollBack) => {
-                transactions.set(request.tx, { handle, finish: (ok) => (ok ? commit() : rollBack(new Error('rolled back by its caller'))) });
+                Object.assign(open, { handle, finish: (ok: boolean) => (ok ? commit() : rollBack(new Error('rolled back by its caller'))) });
+                transactions.set(request.tx, open);
                 began(null);
               }),
           );
-          ended.then(
-            () => transactions.delete(request.tx),
-            (error: unknown) => (transactions.delete(request.tx), failed(error)),
-          );
-          endings.set(request.tx, ended);
+          open.outcome.catch(failed); // BEGIN itself failed; once begun, this does nothing
         });
       case 'end': {
-        const ended = endings.get(request.tx);
-        transactions.get(request.tx)?.finish(request.commit);
-        endings.delete(request.tx);
-        if (request.commit) await ended;
-        else await ended?.catch(() => {});
+        const open = transaction(request.tx);
+        transactions.delete(request.tx);
+        open.finish(request.commit);
+        if (request.commit) await open.outcome;
+        else await open.outcome.catch(() => {});
         return null;
       }
       case 'close':
@@ -157,7 +161,6 @@ async function serve(): Promise<void> {
         return null;
     }
   };
-  const endings = new Map<number, Promise<unknown>>();
 
   port.on('message', (request: PGliteThreadRequest) => {
     run(request).then(
