@@ -77,21 +77,30 @@ const eventRow = (event: EventInput, place: number) => ({
   occurred_at: event.occurredAt,
 });
 
-// What the embedded database's import copies (`CopyFrom`): the same columns, one line an event. The
-// sequence is the column's default, taken row by row in the order of the lines.
-const copyEventsSql = `COPY session_events (id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id,
+// What the embedded database's import copies (`CopyFrom`): the same columns and the sequence, one
+// line an event. The sequences are reserved for all of them in one call (session_event_sequences:
+// the numbers the column's default would give, from the same transaction id and counter) rather
+// than taken from the default row by row, which was a sixth of the events' copy.
+const copyEventsSql = `COPY session_events (sequence, id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id,
   reason, ip_address, details, occurred_at) FROM '/dev/blob'`;
+const reserveSequencesSql = 'SELECT session_event_sequences($1::integer)::text AS first';
 
-/** One event as a line of `copyEventsSql`'s text: eventRow's values, in the same column order. */
+/** One event as a line of `copyEventsSql`'s text without its sequence: eventRow's values, in the same column order. */
 export function eventCopyLine(event: EventInput): string {
   const { place: _place, details, occurred_at, ...fields } = eventRow(event, 0);
   return copyLine([...Object.values(fields), copyJson(details), copyTimestamp(occurred_at)]);
 }
 
-/** Events made before the transaction opens, as copyEventsSql's text in pieces: written by COPY. */
+/** eventCopyLine's lines numbered in their order from `first` on: the lines of `copyEventsSql`. */
+export function numberedEventLines(lines: readonly string[], first: bigint): string[] {
+  return lines.map((line, place) => `${first + BigInt(place)}\t${line}`);
+}
+
+/** Events made before the transaction opens, written by COPY once their sequences are known. */
 export interface CopiedEvents {
   count: number;
-  texts: string[];
+  /** copyEventsSql's text in pieces, the events numbered from `first` on. */
+  texts(first: bigint): string[];
 }
 
 /** Told after a transaction with events committed, so live subscribers hear of them at once. */
@@ -141,7 +150,8 @@ export async function withEventsOnDriver<T>(
     if (events.length > 0) await query(insertEventsSql, [eventsJson(events)]);
     if (copied && copied.count > 0) {
       if (!copyFrom) throw new Error('this database takes no COPY FROM');
-      for (const text of copied.texts) await copyFrom(copyEventsSql, text);
+      const [reserved] = (await query(reserveSequencesSql, [copied.count])) as { first: string }[];
+      for (const text of copied.texts(BigInt(reserved!.first))) await copyFrom(copyEventsSql, text);
     }
     recorded = events.length > 0 || (copied?.count ?? 0) > 0;
     return value;

@@ -11,7 +11,7 @@
 import { uuidv7 } from 'uuidv7';
 import { copyJson, copyLine, copyTextArray, copyTimestamp } from '../db/copy-text.js';
 import type { Vendor } from '../generated/prisma/enums.js';
-import { eventCopyLine, type CopiedEvents, type EventInput, type EventOrigin } from '../events/record.js';
+import { eventCopyLine, numberedEventLines, type CopiedEvents, type EventInput, type EventOrigin } from '../events/record.js';
 import type { ImportBatch } from './model.js';
 import { candidates } from './own-ids.js';
 import { nextTurn } from '../next-turn.js';
@@ -174,7 +174,7 @@ export async function planCopy(
   }
   return {
     copies: [detailed, named, credentials, verifiableAddresses, recoveryAddresses, sessions, devices].flatMap((table) => table.copies()),
-    events: { count: events.length, texts: inPieces(events) },
+    events: { count: events.length, texts: (first) => inPieces(numberedEventLines(events, first)) },
     identitiesCreated: batch.identities.length,
     sessionsCreated: batch.sessions.length,
     sessionIds,

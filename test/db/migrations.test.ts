@@ -77,6 +77,38 @@ describe.each(databaseTargets)('numbering events by transaction on $name', (targ
   });
 });
 
+describe.each(databaseTargets)('reserving event sequences on $name', (target) => {
+  it('gives the numbers the column default would, shares its counter, and refuses none or too many', async () => {
+    const { db, dispose } = await target.open();
+    try {
+      const identity = await db.prisma.identity.create({ data: {} });
+      const insert = `INSERT INTO session_events (id, type, identity_id) VALUES (gen_random_uuid(), 'SESSION_REVOKED', $1::uuid) RETURNING sequence::text`;
+      const numbers = await db.transaction(async (query) => {
+        const before = (await query(insert, [identity.id]))[0]!.sequence as string;
+        const reserved = (await query('SELECT session_event_sequences(3)::text AS first', []))[0]!.first as string;
+        const after = (await query(insert, [identity.id]))[0]!.sequence as string;
+        return [before, reserved, after].map(BigInt);
+      });
+      const [before, reserved, after] = numbers as [bigint, bigint, bigint];
+      // One transaction id; places 1, then 2 to 4 reserved, then 5.
+      expect([before, reserved, after].map((n) => n >> 20n)).toEqual([before >> 20n, before >> 20n, before >> 20n]);
+      expect([before, reserved, after].map((n) => n & 0xfffffn)).toEqual([1n, 2n, 5n]);
+
+      for (const sql of ['SELECT session_event_sequences(0)', 'SELECT session_event_sequences(1048576)']) {
+        await expect(db.transaction((query) => query(sql, []))).rejects.toThrow(/at least one event sequence|at most 1048575 events/);
+      }
+      await expect(
+        db.transaction(async (query) => {
+          await query('SELECT session_event_sequences(1048575)', []);
+          await query(insert, [identity.id]);
+        }),
+      ).rejects.toThrow(/at most 1048575 events/);
+    } finally {
+      await dispose();
+    }
+  });
+});
+
 describe('migration history', () => {
   const scratch: string[] = [];
   afterAll(async () => {

@@ -76,7 +76,15 @@ describe('the import on the embedded database copies new records in', () => {
 
     const session = await copied.db.prisma.session.findUniqueOrThrow({ where: { id: document[0]!.id }, select: { devices: { select: { userAgent: true, location: true } } } });
     expect(session.devices).toEqual([{ userAgent: document[0]!.devices[0].user_agent, location: '' }]);
-    const events = (await copied.db.read('SELECT type::text, identity_id::text, session_id::text, credential_id IS NOT NULL AS credential, details FROM session_events ORDER BY sequence', [])) as Json[];
+    const events = (await copied.db.read(
+      'SELECT sequence::text, type::text, identity_id::text, session_id::text, credential_id IS NOT NULL AS credential, details FROM session_events ORDER BY sequence',
+      [],
+    )) as Json[];
+    // Numbered as the column's default numbers them: one transaction's id, places 1, 2, 3, …
+    const sequences = events.map((e) => BigInt(e.sequence as string));
+    expect(new Set(sequences.map((n) => n >> 20n)).size).toBe(1);
+    expect(sequences.map((n) => Number(n & 0xfffffn))).toEqual(events.map((_, i) => i + 1));
+    for (const e of events) delete e.sequence;
     const identities = [...new Set(document.map((s) => s.identity.id as string))];
     expect(events.map((e) => [e.type, e.identity_id])).toEqual([
       ...identities.flatMap((id) => [['IDENTITY_IMPORTED', id], ['CREDENTIAL_ADDED', id], ['CREDENTIAL_ADDED', id]]),
