@@ -2,7 +2,7 @@
 // the change: an event is never lost (the change committed) nor invented (the change rolled back).
 import { uuidv7 } from 'uuidv7';
 import { copyJson, copyLine, copyTimestamp } from '../db/copy-text.js';
-import type { CopyFrom, Database, Query } from '../db/database.js';
+import type { Database, Query } from '../db/database.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SessionEventType } from '../generated/prisma/enums.js';
 
@@ -77,30 +77,28 @@ const eventRow = (event: EventInput, place: number) => ({
   occurred_at: event.occurredAt,
 });
 
-// What the embedded database's import copies (`CopyFrom`): the same columns and the sequence, one
-// line an event. The sequences are reserved for all of them in one call (session_event_sequences:
-// the numbers the column's default would give, from the same transaction id and counter) rather
-// than taken from the default row by row, which was a sixth of the events' copy.
-const copyEventsSql = `COPY session_events (sequence, id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id,
-  reason, ip_address, details, occurred_at) FROM '/dev/blob'`;
+// What the embedded database's import copies into a temporary table (`COPY`) before its
+// transaction opens: eventRow's columns, one line an event, its place among the import's events (0,
+// 1, …) standing in the sequence column. The transaction then reserves the import's sequences in one
+// call (session_event_sequences: the numbers the column's default would give row by row, from the
+// same transaction id and counter) and adds each event's place to the first.
+const eventColumns = 'id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id, reason, ip_address, details, occurred_at';
+/** The columns of eventCopyLine's lines, as a table of session_events' types holds them. */
+export const eventCopyColumns = `sequence, ${eventColumns}`;
 const reserveSequencesSql = 'SELECT session_event_sequences($1::integer)::text AS first';
+const insertStagedEventsSql = (stage: string) =>
+  `INSERT INTO session_events (sequence, ${eventColumns}) SELECT $1::bigint + sequence, ${eventColumns} FROM ${stage}`;
 
-/** One event as a line of `copyEventsSql`'s text without its sequence: eventRow's values, in the same column order. */
-export function eventCopyLine(event: EventInput): string {
+/** One event as a line of COPY text in eventCopyColumns' order: its place, then eventRow's values. */
+export function eventCopyLine(event: EventInput, place: number): string {
   const { place: _place, details, occurred_at, ...fields } = eventRow(event, 0);
-  return copyLine([...Object.values(fields), copyJson(details), copyTimestamp(occurred_at)]);
+  return copyLine([String(place), ...Object.values(fields), copyJson(details), copyTimestamp(occurred_at)]);
 }
 
-/** eventCopyLine's lines numbered in their order from `first` on: the lines of `copyEventsSql`. */
-export function numberedEventLines(lines: readonly string[], first: bigint): string[] {
-  return lines.map((line, place) => `${first + BigInt(place)}\t${line}`);
-}
-
-/** Events made before the transaction opens, written by COPY once their sequences are known. */
-export interface CopiedEvents {
+/** Events copied (eventCopyLine) into temporary tables before the transaction opened, `count` in all. */
+export interface StagedEvents {
   count: number;
-  /** copyEventsSql's text in pieces, the events numbered from `first` on. */
-  texts(first: bigint): string[];
+  stages: string[];
 }
 
 /** Told after a transaction with events committed, so live subscribers hear of them at once. */
@@ -134,26 +132,25 @@ export async function withEvents<T>(
 /**
  * withEvents() for statements sent straight to the driver (Database.transaction): no Prisma between
  * the caller and the database, for a transaction whose statements carry megabytes (an import), which
- * Prisma would encode as JSON and decode again on the way. Events `copied` are written after those
+ * Prisma would encode as JSON and decode again on the way. Events `staged` are written after those
  * `work` collects.
  */
 export async function withEventsOnDriver<T>(
   db: Pick<Database, 'transaction' | 'read'>,
   listener: CommitListener | undefined,
-  work: (query: Query, events: EventInput[], copyFrom: CopyFrom | undefined) => Promise<T>,
-  copied?: CopiedEvents,
+  work: (query: Query, events: EventInput[]) => Promise<T>,
+  staged?: StagedEvents,
 ): Promise<T> {
   let recorded = false;
-  const result = await db.transaction(async (query, copyFrom) => {
+  const result = await db.transaction(async (query) => {
     const events: EventInput[] = [];
-    const value = await work(query, events, copyFrom);
+    const value = await work(query, events);
     if (events.length > 0) await query(insertEventsSql, [eventsJson(events)]);
-    if (copied && copied.count > 0) {
-      if (!copyFrom) throw new Error('this database takes no COPY FROM');
-      const [reserved] = (await query(reserveSequencesSql, [copied.count])) as { first: string }[];
-      for (const text of copied.texts(BigInt(reserved!.first))) await copyFrom(copyEventsSql, text);
+    if (staged && staged.count > 0) {
+      const [reserved] = (await query(reserveSequencesSql, [staged.count])) as { first: string }[];
+      for (const stage of staged.stages) await query(insertStagedEventsSql(stage), [reserved!.first]);
     }
-    recorded = events.length > 0 || (copied?.count ?? 0) > 0;
+    recorded = events.length > 0 || (staged?.count ?? 0) > 0;
     return value;
   });
   if (recorded) await announce(listener, () => db.read(notifySql, []));

@@ -1,59 +1,67 @@
 // The embedded database's import of records none of which are stored yet (a first import, or what
 // `keepStored` leaves): every row and every event is known before the transaction opens, so all of
-// it is made then — ids, each table's COPY text, the events — and the transaction only copies it in.
-// Reads wait for that transaction (one connection), and COPY is the cheapest way in: no parameters
-// to encode, nothing to parse or plan, heap pages filled a page at a time, nothing returned.
+// it is made then — ids, each table's COPY text, the events — and copied into temporary tables (a
+// short transaction each, reads answered between them, store.ts). The transaction then only moves
+// those rows into the tables, one INSERT … SELECT a piece: reads wait for that transaction (one
+// connection), and the text's parsing — COPY is the cheapest way in: nothing to encode, plan or
+// return — is done by then.
 //
 // What was read before the transaction can change before it opens: another import may store the
-// same records, or take an id offered here. Their unique keys then fail the copy, nothing is
+// same records, or take an id offered here. Their unique keys then fail the transaction, nothing is
 // written, and storeBatch tries again, by then on the statements that update (store.ts). Every row
 // refers only to rows of the same transaction, so skipping the foreign keys' checks stays safe.
 import { uuidv7 } from 'uuidv7';
 import { copyJson, copyLine, copyTextArray, copyTimestamp } from '../db/copy-text.js';
 import type { Vendor } from '../generated/prisma/enums.js';
-import { eventCopyLine, numberedEventLines, type CopiedEvents, type EventInput, type EventOrigin } from '../events/record.js';
+import { eventCopyColumns, eventCopyLine, type EventInput, type EventOrigin } from '../events/record.js';
 import type { ImportBatch } from './model.js';
 import { candidates } from './own-ids.js';
 import { nextTurn } from '../next-turn.js';
 import { recordsPerSlice } from './slices.js';
 
-/** Everything the transaction writes: COPY statements with their text, the events, the summary. */
+/** One table's rows, at most rowsPerCopy of them: COPY text of these columns. */
+export interface CopyPiece {
+  table: string;
+  columns: string;
+  text: string;
+}
+
+/** Everything the import writes: each table's rows in pieces, the events last; the summary. */
 export interface CopyPlan {
-  copies: { sql: string; text: string }[];
-  events: CopiedEvents;
+  /** The events' pieces (`session_events`) are eventCopyLine's: each one's place where its sequence goes. */
+  pieces: CopyPiece[];
+  eventCount: number;
   identitiesCreated: number;
   sessionsCreated: number;
   sessionIds: string[];
 }
 
-// Rows per COPY statement: the server answers health checks and schema requests between two (5,000
-// events take about 0.2 s under V8's baseline compiler); fewer statements, fewer turns the open
-// transaction waits through.
+// Rows per piece: the server answers health checks and schema requests between two statements (one
+// copy of 5,000 events takes about 0.1 s); fewer statements, fewer turns the open transaction waits
+// through.
 const rowsPerCopy = 5000;
 
-/** A table's COPY statement and its lines, cut into statements of rowsPerCopy rows. */
+/** A table's lines, cut into pieces of rowsPerCopy rows. */
 class Table {
   private readonly lines: string[] = [];
-  constructor(private readonly sql: string) {}
+  constructor(
+    private readonly table: string,
+    private readonly columns: string,
+  ) {}
   add(line: string): void {
     this.lines.push(line);
   }
   get count(): number {
     return this.lines.length;
   }
-  copies(): { sql: string; text: string }[] {
-    return inPieces(this.lines).map((text) => ({ sql: this.sql, text }));
+  pieces(): CopyPiece[] {
+    const pieces = [];
+    for (let start = 0; start < this.lines.length; start += rowsPerCopy) {
+      pieces.push({ table: this.table, columns: this.columns, text: this.lines.slice(start, start + rowsPerCopy).join('') });
+    }
+    return pieces;
   }
 }
-
-/** COPY text of lines, rowsPerCopy lines a piece. */
-function inPieces(lines: readonly string[]): string[] {
-  const pieces = [];
-  for (let start = 0; start < lines.length; start += rowsPerCopy) pieces.push(lines.slice(start, start + rowsPerCopy).join(''));
-  return pieces;
-}
-
-const copySql = (table: string, columns: string) => `COPY ${table} (${columns}) FROM '/dev/blob'`;
 
 // Which of the batch's records are stored, and which of the uuids it offers as ids are taken.
 const storedSql = `
@@ -95,24 +103,24 @@ export async function planCopy(
 
   const at = copyTimestamp(origin.occurredAt);
   const detailed = new Table(
-    copySql('identities', `id, external_source, external_id, schema_id, schema_url, traits, state, state_changed_at, metadata_public, metadata_admin,
-      organization_id, vendor_extra, created_at, updated_at`),
+    'identities',
+    `id, external_source, external_id, schema_id, schema_url, traits, state, state_changed_at, metadata_public, metadata_admin,
+      organization_id, vendor_extra, created_at, updated_at`,
   );
-  const named = new Table(copySql('identities', 'id, external_source, external_id, created_at, updated_at'));
-  const credentials = new Table(copySql('credentials', 'id, identity_id, external_id, type, identifiers, config, version, created_at, updated_at'));
-  const verifiableAddresses = new Table(
-    copySql('verifiable_addresses', 'id, identity_id, external_id, value, via, verified, verified_at, status, created_at, updated_at'),
-  );
-  const recoveryAddresses = new Table(copySql('recovery_addresses', 'id, identity_id, external_id, value, via, created_at, updated_at'));
+  const named = new Table('identities', 'id, external_source, external_id, created_at, updated_at');
+  const credentials = new Table('credentials', 'id, identity_id, external_id, type, identifiers, config, version, created_at, updated_at');
+  const verifiableAddresses = new Table('verifiable_addresses', 'id, identity_id, external_id, value, via, verified, verified_at, status, created_at, updated_at');
+  const recoveryAddresses = new Table('recovery_addresses', 'id, identity_id, external_id, value, via, created_at, updated_at');
   const sessions = new Table(
-    copySql('sessions', `id, external_source, external_id, identity_id, status, authentication_methods, issued_at, created_at, updated_at, type,
+    'sessions',
+    `id, external_source, external_id, identity_id, status, authentication_methods, issued_at, created_at, updated_at, type,
       nickname, aal, client_id, actor, last_active_organization_id, last_active_at, authenticated_at, expires_at, abandon_at, revoked_at,
-      encrypted_signing_key, tokenized, vendor_extra`),
+      encrypted_signing_key, tokenized, vendor_extra`,
   );
   // first_seen_at and last_seen_at: the columns' default, as store.ts leaves them.
-  const devices = new Table(copySql('devices', 'id, session_id, external_id, ip_address, location, user_agent'));
-  const events: string[] = [];
-  const event = (input: Omit<EventInput, 'occurredAt' | keyof EventOrigin>) => events.push(eventCopyLine({ ...origin, ...input }));
+  const devices = new Table('devices', 'id, session_id, external_id, ip_address, location, user_agent');
+  const events = new Table('session_events', eventCopyColumns);
+  const event = (input: Omit<EventInput, 'occurredAt' | keyof EventOrigin>) => events.add(eventCopyLine({ ...origin, ...input }, events.count));
 
   // Events in file order, as store.ts writes them: each identity with its credentials, then each session.
   const identityIds = new Map<string, string>();
@@ -173,8 +181,8 @@ export async function planCopy(
     event({ type: 'SESSION_IMPORTED', identityId, sessionId: id, details: { source, externalId: s.externalId, status: s.status, updated: false } });
   }
   return {
-    copies: [detailed, named, credentials, verifiableAddresses, recoveryAddresses, sessions, devices].flatMap((table) => table.copies()),
-    events: { count: events.length, texts: (first) => inPieces(numberedEventLines(events, first)) },
+    pieces: [detailed, named, credentials, verifiableAddresses, recoveryAddresses, sessions, devices, events].flatMap((table) => table.pieces()),
+    eventCount: events.count,
     identitiesCreated: batch.identities.length,
     sessionsCreated: batch.sessions.length,
     sessionIds,

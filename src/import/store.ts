@@ -14,7 +14,7 @@ import type { Database } from '../db/database.js';
 import type { Vendor } from '../generated/prisma/enums.js';
 import { withEventsOnDriver, type CommitListener, type EventOrigin } from '../events/record.js';
 import type { ImportBatch, ImportedIdentity } from './model.js';
-import { planCopy, type CopyPlan } from './copy.js';
+import { planCopy, type CopyPiece, type CopyPlan } from './copy.js';
 import { candidates } from './own-ids.js';
 import { nextTurn } from '../next-turn.js';
 import { recordsPerSlice } from './slices.js';
@@ -422,22 +422,46 @@ export async function storeBatch(db: ImportDatabase, batch: ImportBatch, recordi
   }
 }
 
-/** Writes a batch copy.ts made: the copies, then the events, nothing read back. */
+// Temporary tables live on the one connection, seen by no other session and gone with it.
+let stagesMade = 0;
+
+/**
+ * Writes a batch copy.ts made: each piece copied into a temporary table of its own (a short
+ * transaction each, reads answered between them), then one transaction moves them into the tables,
+ * the events last, nothing read back; the temporary tables are dropped either way.
+ */
 async function writeCopied(db: ImportDatabase, copy: CopyPlan, listener: CommitListener | undefined): Promise<ImportSummary> {
-  await withEventsOnDriver(
-    db,
-    listener,
-    async (query, _events, copyFrom) => {
-      if (!copyFrom) throw new Error('this database takes no COPY FROM');
-      // As in writeBatch: every row refers only to rows this transaction writes.
-      await query(skipForeignKeyChecksSql, []);
-      for (const { sql, text } of copy.copies) {
-        await copyFrom(sql, text);
-        await nextTurn();
-      }
-    },
-    copy.events,
-  );
+  const staged: (CopyPiece & { stage: string })[] = [];
+  try {
+    for (const piece of copy.pieces) {
+      const stage = `import_stage_${++stagesMade}`;
+      staged.push({ ...piece, stage });
+      await db.transaction(async (query, copyFrom) => {
+        if (!copyFrom) throw new Error('this database takes no COPY FROM');
+        await query(`CREATE TEMPORARY TABLE ${stage} AS SELECT ${piece.columns} FROM ${piece.table} WITH NO DATA`, []);
+        await copyFrom(`COPY ${stage} (${piece.columns}) FROM '/dev/blob'`, piece.text);
+      });
+      await nextTurn();
+    }
+    const rows = staged.filter((piece) => piece.table !== 'session_events');
+    const events = { count: copy.eventCount, stages: staged.filter((piece) => piece.table === 'session_events').map((piece) => piece.stage) };
+    await withEventsOnDriver(
+      db,
+      listener,
+      async (query) => {
+        // As in writeBatch: every row refers only to rows this transaction writes.
+        await query(skipForeignKeyChecksSql, []);
+        for (const { table, columns, stage } of rows) {
+          await query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${stage}`, []);
+          await nextTurn();
+        }
+      },
+      events,
+    );
+  } finally {
+    // A failure to drop them (the database closing) leaves them to go with the connection.
+    if (staged.length > 0) await db.read(`DROP TABLE IF EXISTS ${staged.map((piece) => piece.stage).join(', ')}`, []).catch(() => {});
+  }
   return { identitiesCreated: copy.identitiesCreated, identitiesUpdated: 0, sessionsCreated: copy.sessionsCreated, sessionsUpdated: 0, sessionsKept: 0, sessionIds: copy.sessionIds };
 }
 

@@ -27,7 +27,7 @@ describe.each(databaseTargets)('a large import on $name', (target) => {
     recoveryAddresses: await t.db.prisma.recoveryAddress.count(),
   });
 
-  it('writes 400 sessions with a dozen statements, the same as 4 would take', async () => {
+  it('writes 400 sessions with the statements 4 take, a few a table', async () => {
     const statements = async (sessions: number) => {
       t.queries.length = 0;
       // Records of their own: the generator's uuids start 0000000<kind>, these start with the size.
@@ -37,7 +37,10 @@ describe.each(databaseTargets)('a large import on $name', (target) => {
     };
     const small = await statements(4);
     expect(await statements(400)).toBe(small);
-    expect(small).toBeLessThanOrEqual(15);
+    // PostgreSQL: one transaction, a statement a table. The embedded database: each table's rows
+    // copied into a temporary table by a transaction of their own (BEGIN, CREATE, COPY, COMMIT),
+    // then one transaction that moves them all in.
+    expect(small).toBeLessThanOrEqual(target.name === 'pglite' ? 45 : 15);
   });
 
   it('keeps the vendor uuids as ids, links every row, and records one event per record', async () => {

@@ -59,11 +59,16 @@ describe('the import on the embedded database copies new records in', () => {
       [],
     )) as Record<'identities' | 'credentials' | 'verifiable' | 'recovery' | 'sessions' | 'devices' | 'events', number>[])[0]!;
 
+  const temporaryTables = async (t: TestDatabase) => ((await t.db.read("SELECT count(*)::int AS n FROM pg_class WHERE relpersistence = 't'", [])) as { n: number }[])[0]!.n;
+
   it('stores exactly what the updating statements store, tricky values included, with its events in file order', async () => {
     const document = trickyExport('a1');
     copied.queries.length = 0;
     const summary = await importDocument(copied.db, 'KRATOS', document);
-    expect(copied.queries.some((sql) => sql.startsWith('COPY sessions'))).toBe(true);
+    // Copied into temporary tables first, then moved in one transaction; the temporary tables dropped.
+    expect(copied.queries.some((sql) => /^COPY import_stage_\d+ \(id, external_source, external_id, identity_id/.test(sql))).toBe(true);
+    expect(copied.queries.some((sql) => /^INSERT INTO sessions \(.*\) SELECT .* FROM import_stage_\d+$/s.test(sql))).toBe(true);
+    expect(await temporaryTables(copied)).toBe(0);
     expect(summary).toMatchObject({ identitiesCreated: 3, identitiesUpdated: 0, sessionsCreated: 6, sessionsUpdated: 0 });
     expect(summary.sessionIds).toEqual(document.map((s) => s.id));
 
@@ -109,7 +114,7 @@ describe('the import on the embedded database copies new records in', () => {
   it('writes nothing when a row fails part way, events included', async () => {
     const before = await counts(copied);
     const document = trickyExport('a2');
-    // The events are copied last: refusing one fails the transaction at its very end.
+    // The events are moved in last: refusing one fails the transaction at its very end.
     await copied.db.read(`CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.details->>'externalId' = '${document[4]!.id}' THEN RAISE EXCEPTION 'event refused by the test'; END IF; RETURN NEW; END $$`, []);
     await copied.db.read('CREATE TRIGGER refuse_event BEFORE INSERT ON session_events FOR EACH ROW EXECUTE FUNCTION refuse_event()', []);
@@ -121,6 +126,7 @@ describe('the import on the embedded database copies new records in', () => {
       await copied.db.read('DROP FUNCTION refuse_event()', []);
     }
     expect(await counts(copied)).toEqual(before);
+    expect(await temporaryTables(copied)).toBe(0);
     expect(await importDocument(copied.db, 'KRATOS', document)).toMatchObject({ sessionsCreated: 6, identitiesCreated: 3 });
   });
 
