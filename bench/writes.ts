@@ -5,7 +5,7 @@
 // against one's; and how often a writer waited on an advisory lock (pg_locks, sampled) during the
 // logins. Each measurement is a fixed number of requests, interleaved with its peers and repeated.
 //
-// Part of `npm run bench`; alone: `npm run bench:writes [-- --quick] [--only login,scaleOut,mints,revocation]`
+// Part of `npm run bench`; alone: `npm run bench:writes [-- --quick] [--only login,scaleOut,mints,revocation] [--signers-elsewhere]`
 // (seeds a smaller population; --only runs those parts alone, e.g. `--only revocation` to compare a
 // confirmation with PostGraphile's login in the same rounds).
 import { execFileSync } from 'node:child_process';
@@ -30,6 +30,8 @@ const rounds = 2;
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1]!.split(',')) : undefined;
 const runs = (part: 'login' | 'scaleOut' | 'mints' | 'revocation') => !only || only.has(part);
+/** --signers-elsewhere: the revocations' sessions log in on the second instance, so the confirming one imports each signer's key itself. */
+const signersElsewhere = process.argv.includes('--signers-elsewhere');
 
 export const loginMutation = `mutation ($input: CreateSessionInput!) { createSession(input: $input) { session { id status devices { id } } sessionToken } }`;
 // The same three rows from PostGraphile (Amber): one request, three mutations, run in order.
@@ -163,7 +165,7 @@ export async function writeScenarios(databaseUrl: string, population: Population
   const second = await startServer({ DATABASE_URL: databaseUrl });
   const peer = await startChild([...nodeArgs, 'bench/postgraphile-server.ts'], { DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize), GRAPHILE_ENV: 'production' }, portLine);
   const identity = (i: number) => population.identityIds[i % population.identityIds.length]!;
-  const results: Record<string, unknown> = { requests, connections, rounds };
+  const results: Record<string, unknown> = { requests, connections, rounds, signersElsewhere };
   try {
     await sameLoginRows(databaseUrl, ours.port, peer.port, identity(0));
     const oursLogin: LoadSpec = { port: ours.port, pid: ours.process.pid, path: '/graphql', headers: { authorization: admin }, body: (i) => ({ body: { query: loginMutation, variables: loginInput(identity(i)) } }) };
@@ -228,7 +230,7 @@ export async function writeScenarios(databaseUrl: string, population: Population
       log('writes 4. recordSessionActivity and signed revocations, on sessions logged in for them; PostGraphile\'s login after each confirmation round');
       // Warm: PostGraphile's login when part 1 did not run, our confirmations on set-up sessions of their own.
       if (!results.login) await fixed(peerLoginSpec, Math.round(requests / 4));
-      const made = await keyedSessions(databaseUrl, ours.port, identity, requests * rounds);
+      const made = await keyedSessions(databaseUrl, signersElsewhere ? second.port : ours.port, identity, requests * rounds);
       // On an overloaded machine autocannon's 10 s timeout can fail every login of the set-up.
       if (made.length < requests) throw new Error(`only ${made.length} of ${requests * rounds} set-up logins answered; the machine is too loaded to go on`);
       const touchSpec = (offset: number): LoadSpec => ({
@@ -324,7 +326,7 @@ function writesTable(results: Record<string, any>): string {
     row('recordSessionActivity', results.recordSessionActivity),
     row('login: PostGraphile 5, beside each confirmRevocation round', results.revocation?.peerLogin),
     '',
-    results.revocation && `- confirmRevocation's server CPU over PostGraphile's login in the same round: ${results.revocation.confirmOverPeerLogin.map((r: number) => `${r.toFixed(2)} ×`).join(', ')}`,
+    results.revocation && `- confirmRevocation's server CPU over PostGraphile's login in the same round${signersElsewhere ? ' (signers logged in on the other instance)' : ''}: ${results.revocation.confirmOverPeerLogin.map((r: number) => `${r.toFixed(2)} ×`).join(', ')}`,
     results.login && `- login p99 at 64 connections: sessiongraph ${ms(login.p99At64ConnectionsMs?.ours)} ms, PostGraphile ${ms(login.p99At64ConnectionsMs?.peer)} ms`,
     results.login && `- pg_locks during our logins: ${login.advisoryLockWaits?.samplesWithWaiters} of ${login.advisoryLockWaits?.samples} samples had a backend waiting for an advisory lock`,
     results.scaleOut && `- login throughput, one instance ${results.scaleOut.oneInstanceRequestsPerSecond} req/s, two instances ${results.scaleOut.twoInstancesRequestsPerSecond} req/s (${(results.scaleOut.twoInstancesRequestsPerSecond / results.scaleOut.oneInstanceRequestsPerSecond).toFixed(2)} ×)`,

@@ -15,8 +15,8 @@ export interface SessionKeys {
 
 /** `clientPublicKey`: a checked P-256 point, SEC1, in the form the client sent it. */
 export function sessionKeys(clientPublicKey: Uint8Array, sessionGlobalId: string): SessionKeys {
-  const clientKey = p256.Point.fromBytes(clientPublicKey);
   if (clientPublicKey.length === 33) return { publicKey: Uint8Array.from(clientPublicKey) };
+  const clientKey = p256.Point.fromBytes(clientPublicKey);
   const secretKey = p256.utils.randomSecretKey();
   const publicKey = Uint8Array.from(p256.getPublicKey(secretKey, true));
   const sealed = hpkeSeal(clientKey.toBytes(false), secretKey, sessionKeyHpkeInfo, new TextEncoder().encode(sessionGlobalId));

@@ -2,6 +2,7 @@
 // resolvers, the planned writes, the vendor routes). Each failure is a BAD_USER_INPUT naming the
 // field (`input.expiresAt`), raised before anything is written.
 import { p256 } from '@noble/curves/nist.js';
+import { p256Key } from '../crypto/signature.js';
 import { badUserInput } from '../errors.js';
 
 export function invalidField(field: string, problem: string) {
@@ -41,7 +42,7 @@ export function future(value: Date | null | undefined, field: string, now: Date)
  * A P-256 public key in hex, SEC1 compressed (02/03, 33 bytes) or uncompressed (04, 65 bytes),
  * that is a point on the curve. Returns its bytes as sent (the form says how the key is delivered).
  */
-export function p256PublicKey(hex: string, field: string) {
+export function p256PublicKey(hex: string, field: string): Uint8Array<ArrayBuffer> {
   const clean = hex.trim().replace(/^0x/i, '');
   if (!/^(0[23][0-9a-fA-F]{64}|04[0-9a-fA-F]{128})$/.test(clean)) {
     throw invalidField(
@@ -49,10 +50,21 @@ export function p256PublicKey(hex: string, field: string) {
       'must be a P-256 public key in hex: 66 digits starting 02 or 03 (compressed) or 130 starting 04 (uncompressed)',
     );
   }
+  const bytes = Uint8Array.from(Buffer.from(clean, 'hex'));
+  // A compressed key is the session's own signing key: OpenSSL's import checks it, and the key it
+  // makes is kept for the session's signatures (crypto/signature.ts). An uncompressed one only
+  // receives the key the server makes (crypto/session-keys.ts).
+  const onCurve = bytes.length === 33 ? p256Key(bytes) !== undefined : nobleAccepts(bytes);
+  if (!onCurve) throw invalidField(field, 'is not a point on the P-256 curve');
+  return bytes;
+}
+
+function nobleAccepts(point: Uint8Array): boolean {
   try {
-    return p256.Point.fromHex(clean.toLowerCase()).toBytes(clean.length === 66);
+    p256.Point.fromBytes(point);
+    return true;
   } catch {
-    throw invalidField(field, 'is not a point on the P-256 curve');
+    return false;
   }
 }
 
