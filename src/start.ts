@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { EmbeddedStart } from './db/embedded-start.js';
 import type { EventFeed, EventSignals } from './events/feed.js';
 import { nextTurn } from './next-turn.js';
 import type { WebSocketEndpoint } from './http/websocket.js';
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
   let metrics: Metrics;
   let tracing: Tracing | undefined;
   let startMaintenance: typeof import('./maintenance.js').startMaintenance;
+  let embedded: EmbeddedStart | undefined;
   try {
+    // The embedded database first: its thread starts PostgreSQL beside everything below.
+    if (config.database.kind === 'pglite') embedded = (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
     running = await startHttpServer((req, res) => {
       if (handler) return handler(req, res);
       if (answerLiveness(req, res, logger)) return;
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     await nextTurn();
     const [{ openDatabase }, { createMetrics }] = await Promise.all([import('./db/database.js'), import('./metrics.js')]);
     metrics = createMetrics();
-    opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds) });
+    opening = openDatabase(config.database, { onStatement: (seconds) => metrics.statementDuration.observe(seconds), started: embedded });
     opening.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     for (const layer of loadingLayers) {
       await nextTurn();
@@ -186,7 +190,8 @@ async function main(): Promise<void> {
     await webSockets?.close();
     await running?.stop();
     await rateLimits?.close();
-    await (db ?? (await opening?.catch(() => undefined)))?.close();
+    if (opening) await (db ?? (await opening.catch(() => undefined)))?.close();
+    else await embedded?.abandon();
     throw error;
   }
   const maintenance = startMaintenance(db, config, logger, events);

@@ -2,18 +2,15 @@
 // Database — a Prisma client, a migration-capable adapter and a health probe — and never learns
 // whether it is the embedded PGlite or a PostgreSQL server.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { ConfigError, defaultEmbeddedSharedBuffers, redactUrl, type DatabaseConfig } from '../config.js';
+import { ConfigError, redactUrl, type DatabaseConfig } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { withSpan } from '../tracing.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { copyTemplateTo, templatePath } from './pglite-template.js';
-import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
+import { startEmbeddedDatabase, type EmbeddedConfig, type EmbeddedStart } from './embedded-start.js';
+import type { PGliteClient } from './pglite-thread.js';
 import { loadQueryCompilerFromFile } from './query-compiler.js';
 
 export interface Database {
@@ -69,6 +66,8 @@ export interface DatabaseOptions {
   onStatement?: (seconds: number) => void;
   /** A new embedded database starts from the migrated template when one exists (default true). */
   fromTemplate?: boolean;
+  /** The embedded database's first steps, taken early (start.ts); for any other database, ignored. */
+  started?: EmbeddedStart;
 }
 
 // Columns no read path needs are left out of every query unless one selects them explicitly:
@@ -160,30 +159,20 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-/** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
-async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffers }: Extract<DatabaseConfig, { kind: 'pglite' }>, options: DatabaseOptions): Promise<Database> {
-  const inMemory = dataDir.startsWith('memory://');
-  const lock = inMemory ? undefined : lockDataDir(dataDir);
-  const directory = inMemory ? undefined : join(dataDir, 'pglite');
-  const fresh = !directory || !existsSync(join(directory, 'PG_VERSION'));
-  const useTemplate = fresh && options.fromTemplate !== false;
-  // A new directory's copy of the template and the database's thread start at once, side by side.
-  const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
-  copying.catch(() => {}); // awaited below
-  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`] });
+/** The embedded database, from the steps `started` took (or taken now). */
+async function openPGlite(config: EmbeddedConfig, options: DatabaseOptions): Promise<Database> {
+  const started = options.started ?? startEmbeddedDatabase(config, { fromTemplate: options.fromTemplate });
   // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's modules.
   const adapterModule = import('pglite-prisma-adapter');
   adapterModule.catch(() => {}); // awaited below
+  const { dataDir } = config;
   let pglite: PGliteClient;
   let PrismaPGlite: Awaited<typeof adapterModule>['PrismaPGlite'];
   try {
-    const copied = await copying;
-    const template = !copied && useTemplate ? templatePath() : undefined;
-    pglite = await thread.open({ loadDataDirFrom: template && existsSync(template) ? template : undefined });
+    pglite = await started.opened;
     PrismaPGlite = (await adapterModule).PrismaPGlite;
   } catch (error) {
-    await thread.terminate();
-    lock?.release();
+    started.release();
     throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
   // The adapter uses query, exec and transaction, which the thread's client answers as PGlite does.
@@ -192,7 +181,7 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
   return {
     prisma,
     adapterFactory,
-    description: inMemory ? 'embedded PGlite (in memory)' : `embedded PGlite in ${dataDir}`,
+    description: dataDir.startsWith('memory://') ? 'embedded PGlite (in memory)' : `embedded PGlite in ${dataDir}`,
     oneConnection: true,
     async ping() {
       await pglite.query('SELECT 1');
@@ -211,7 +200,7 @@ async function openPGlite({ dataDir, sharedBuffers = defaultEmbeddedSharedBuffer
       await prisma.$disconnect();
       // close() checkpoints and flushes the WASM file system, so the directory is consistent.
       await pglite.close();
-      lock?.release();
+      started.release();
     }),
   };
 }
@@ -307,5 +296,7 @@ async function openPostgres(
 
 /** Opens the configured database; bad settings or an unreachable server throw a ConfigError. */
 export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config, options) : openPGlite(config, options);
+  if (config.kind === 'postgres') return openPostgres(config, options);
+  if (options.started && options.started.config !== config) throw new Error('the embedded database was started with another configuration');
+  return openPGlite(config, options);
 }

@@ -1,0 +1,48 @@
+// The embedded database's first steps, taken as soon as the configuration is known: the data
+// directory locked, a new directory's copy of the template and the database's thread started. The
+// server takes them before it listens and loads its modules (start.ts), so PostgreSQL's start on its
+// thread runs beside all of that; openDatabase takes them itself when given none.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { copyTemplateTo, templatePath } from './pglite-template.js';
+import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
+
+export type EmbeddedConfig = Extract<DatabaseConfig, { kind: 'pglite' }>;
+
+export interface EmbeddedStart {
+  readonly config: EmbeddedConfig;
+  /** Resolves with the open database's client; rejects with PGlite's reason (the lock then released). */
+  readonly opened: Promise<PGliteClient>;
+  /** Releases the data directory (after the client has closed, or when it never opened). */
+  release(): void;
+  /** For a start that failed before openDatabase took these steps over: closes what opened, releases the directory. */
+  abandon(): Promise<void>;
+}
+
+/** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
+export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = true } = {}): EmbeddedStart {
+  const { dataDir, sharedBuffers = defaultEmbeddedSharedBuffers } = config;
+  const inMemory = dataDir.startsWith('memory://');
+  const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
+  const directory = inMemory ? undefined : join(dataDir, 'pglite');
+  const useTemplate = fromTemplate && (!directory || !existsSync(join(directory, 'PG_VERSION')));
+  // A new directory's copy of the template and the database's thread start at once, side by side.
+  const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
+  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`] });
+  const opened = (async () => {
+    try {
+      const copied = await copying;
+      const template = !copied && useTemplate ? templatePath() : undefined;
+      return await thread.open({ loadDataDirFrom: template && existsSync(template) ? template : undefined });
+    } catch (error) {
+      await thread.terminate();
+      lock?.release();
+      throw error;
+    }
+  })();
+  opened.catch(() => {}); // awaited by openDatabase; a start abandoned before that reports nothing twice
+  const release = () => lock?.release();
+  return { config, opened, release, abandon: () => opened.then((client) => client.close(), () => {}).finally(release) };
+}
