@@ -62,8 +62,8 @@ async function main(): Promise<void> {
 
   // The server listens first, before its modules load (the larger part of a start): /healthz — the
   // process is up — is answered by the listener itself, every other request waits for the handler
-  // set below, and WebSocket upgrades for their endpoint. Then the database opens (a new embedded
-  // directory's copy starts at once, on a thread) while the schema is built. Until the database is
+  // set below, and WebSocket upgrades for their endpoint. Then the database opens while the schema
+  // is built (the embedded one on a thread of its own, a new directory's copy on another). Until the database is
   // open, requests without credentials — which can read nothing but the schema — are answered by
   // an app on a database that refuses every use (as it would refuse an anonymous caller anyway);
   // requests with credentials, the JWKS and the metrics wait.
@@ -91,8 +91,6 @@ async function main(): Promise<void> {
   let startMaintenance: typeof import('./maintenance.js').startMaintenance;
   let embedded: EmbeddedStart | undefined;
   try {
-    // The embedded database first: its thread starts PostgreSQL beside everything below.
-    if (config.database.kind === 'pglite') embedded = (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
     running = await startHttpServer((req, res) => {
       if (handler) return handler(req, res);
       if (answerLiveness(req, res, logger)) return;
@@ -100,6 +98,8 @@ async function main(): Promise<void> {
     }, config);
     running.server.on('upgrade', holdUpgrade);
     logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
+    // The embedded database next: its thread starts PostgreSQL beside the loading of everything below.
+    if (config.database.kind === 'pglite') embedded = (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
     // The modules load layer by layer, the event loop turning between layers (the log line above
     // goes out, /healthz is answered): a module graph is evaluated in one piece, and in one import
     // the loop would wait about a second.
