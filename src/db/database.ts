@@ -166,18 +166,21 @@ async function openPGlite(config: EmbeddedConfig, options: DatabaseOptions): Pro
   const adapterModule = import('pglite-prisma-adapter');
   adapterModule.catch(() => {}); // awaited below
   const { dataDir } = config;
-  let pglite: PGliteClient;
-  let PrismaPGlite: Awaited<typeof adapterModule>['PrismaPGlite'];
+  let opened: PGliteClient | undefined;
+  let adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  let prisma: PrismaClient;
   try {
-    pglite = await started.opened;
-    PrismaPGlite = (await adapterModule).PrismaPGlite;
+    opened = await started.opened;
+    // The adapter uses query, exec and transaction, which the thread's client answers as PGlite does.
+    adapterFactory = new (await adapterModule).PrismaPGlite(opened as PGlite);
+    prisma = createClient(adapterFactory, options);
   } catch (error) {
+    // An open database is closed before its directory is let go: no second opening beside it.
+    await opened?.close().catch(() => {});
     started.release();
     throw new ConfigError('DATA_DIR', `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`);
   }
-  // The adapter uses query, exec and transaction, which the thread's client answers as PGlite does.
-  const adapterFactory = new PrismaPGlite(pglite as PGlite);
-  const prisma = createClient(adapterFactory, options);
+  const pglite = opened;
   return {
     prisma,
     adapterFactory,
@@ -197,10 +200,17 @@ async function openPGlite(config: EmbeddedConfig, options: DatabaseOptions): Pro
       }),
     poolStats: () => undefined,
     close: once(async () => {
-      await prisma.$disconnect();
-      // close() checkpoints and flushes the WASM file system, so the directory is consistent.
-      await pglite.close();
-      started.release();
+      try {
+        await prisma.$disconnect();
+      } finally {
+        try {
+          // close() checkpoints and flushes the WASM file system, so the directory is consistent.
+          await pglite.close();
+        } finally {
+          // Closed, or its thread stopped (pglite-thread.ts): either way no one has the directory open.
+          started.release();
+        }
+      }
     }),
   };
 }

@@ -44,5 +44,7 @@ export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = t
   })();
   opened.catch(() => {}); // awaited by openDatabase; a start abandoned before that reports nothing twice
   const release = () => lock?.release();
-  return { config, opened, release, abandon: () => opened.then((client) => client.close(), () => {}).finally(release) };
+  // Abandoned because the start failed: that failure is the one to report, not a failed close.
+  const abandon = () => opened.then((client) => client.close(), () => {}).catch(() => {}).finally(release);
+  return { config, opened, release, abandon };
 }

@@ -3,7 +3,9 @@
 // the server's modules and builds the schema, instead of after them; and its statements run beside
 // the main thread's JavaScript. What the main thread holds is a client with the part of PGlite's
 // interface the server and Prisma's PGlite adapter use (query, exec, transaction, close), answering
-// exactly as PGlite would: the same results, parsed by the same parsers, the same errors.
+// exactly as PGlite would: the same results, parsed by the same parsers, the same errors. Parameters
+// cross by structured clone: plain values, arrays, plain objects, Dates and byte arrays arrive as
+// they are (a Buffer as a Uint8Array); an instance of another class arrives as a plain object.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -72,9 +74,11 @@ export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
     if (stopped) return Promise.reject(stopped);
     const id = nextId++;
     return new Promise((resolve, reject) => {
+      // Sent first: a value that cannot cross (a function, a symbol) throws here, and then nothing
+      // waits for an answer or holds the process.
+      worker.postMessage({ ...request, id, ...(transfer ? { blob: transfer } : {}) } as PGliteThreadRequest);
       pending.set(id, { resolve, reject });
       if (pending.size === 1) worker.ref();
-      worker.postMessage({ ...request, id, ...(transfer ? { blob: transfer } : {}) } as PGliteThreadRequest);
     });
   }
 
@@ -101,8 +105,15 @@ export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
       const close = async () => {
         closing = true; // the thread stays referenced until it has exited: the process waits for the database to close
         worker.ref();
-        await send({ op: 'close' });
-        stopped = new Error('the embedded database is closed');
+        try {
+          await send({ op: 'close' });
+        } catch (error) {
+          // PGlite could not close (its files not flushed): the thread is stopped, the reason reported.
+          await worker.terminate();
+          throw error;
+        } finally {
+          stopped = new Error('the embedded database is closed');
+        }
         await closed;
       };
       return pgliteClient(send, parsersWithArrays(module.types, reply.opened.arrayTypes), close);

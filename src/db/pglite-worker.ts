@@ -96,17 +96,18 @@ async function serve(): Promise<void> {
     port.postMessage({ openFailed: (error as Error).message } satisfies PGliteThreadReply);
     return;
   }
-  // Every type PGlite would parse is left as its text (the main thread parses it): the instance's
-  // parsers, array types included, each replaced by the identity. Replaced in place, not given with
-  // each query: PGlite merges a query's parsers into a copy of its own, some 200 keys a statement.
-  const text = (value: string) => value;
-  for (const type of Object.keys(pglite.parsers)) pglite.parsers[type] = text;
+  // The array types' element types, read (and parsed: typarray a number) before the parsers go.
   const arrayTypes = (
     await pglite.query<{ oid: number; typarray: number }>(
       `SELECT b.oid, b.typarray FROM pg_catalog.pg_type a LEFT JOIN pg_catalog.pg_type b ON b.oid = a.typelem
        WHERE a.typcategory = 'A' GROUP BY b.oid, b.typarray ORDER BY b.oid`,
     )
   ).rows;
+  // Every type PGlite would parse is left as its text (the main thread parses it): the instance's
+  // parsers, array types included, each replaced by the identity. Replaced in place, not given with
+  // each query: PGlite merges a query's parsers into a copy of its own, some 200 keys a statement.
+  const text = (value: string) => value;
+  for (const type of Object.keys(pglite.parsers)) pglite.parsers[type] = text;
 
   const raw = (results: Results<unknown[]>): RawResults => results as unknown as RawResults;
   // An open transaction: the handle its statements run on, how to end it, and PGlite's promise of

@@ -54,6 +54,8 @@ describe("the embedded database's thread", () => {
     expect(answer.value.rows).toHaveLength(2);
     await same((db) => db.query('SELECT * FROM t WHERE id = $1', [1], { rowMode: 'array' }));
     await same((db) => db.query('SELECT $1::int[] AS a, $2::jsonb AS j, $3::bytea AS b, $4::timestamptz AS d', [[1, 2], { x: 1 }, new Uint8Array([1, 2]), new Date(0)]));
+    // box[] is the one array type whose elements PostgreSQL separates with ';'.
+    await same((db) => db.query("SELECT '{(1,1),(0,0);(3,3),(2,2)}'::box[] AS boxes, '{{1,2},{3,NULL}}'::int8[] AS grid"));
   });
 
   it("uses the caller's parsers over PGlite's, as the Prisma adapter gives them", async () => {
@@ -150,6 +152,14 @@ describe("the embedded database's thread", () => {
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: projectRoot });
     expect(stdout.trim().split('\n')).toEqual(['42', 'closed']);
+    // Left open and idle, after a parameter that could not cross (refused at once): the process ends.
+    const idle = `
+      import { startPGliteThread } from './src/db/pglite-thread.ts';
+      const db = await startPGliteThread({ settings: [] }).open({});
+      await db.query('SELECT $1::text', [Symbol('x')]).catch((error) => console.log(error.name));
+    `;
+    const ended = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', idle], { cwd: projectRoot, timeout: 20_000 });
+    expect(ended.stdout.trim()).toBe('DataCloneError');
   });
 
   it('fails to open with PGlite\'s reason', async () => {
