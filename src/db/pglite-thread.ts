@@ -146,11 +146,14 @@ function parsed<T>(raw: RawResults, instanceParsers: Parsers, options: QueryOpti
 function pgliteClient(send: (request: RequestBody, blob?: Blob) => Promise<RawResults | RawResults[] | null>, parsers: Parsers, close: () => Promise<void>): PGliteClient {
   let nextTransaction = 0;
   const query = async <T>(tx: number | undefined, sql: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> => {
-    if (options?.serializers) throw new Error('the embedded database thread takes no serializers: PGlite serializes the parameters there');
+    // Options that would need the thread to run the caller's functions, or that nothing here sends, are refused rather than dropped.
+    if (options?.serializers || options?.paramTypes) throw new Error('the embedded database thread takes neither serializers nor paramTypes: PGlite serializes the parameters there');
     return parsed<T>((await send({ op: 'query', tx, sql, params }, options?.blob)) as RawResults, parsers, options);
   };
-  const exec = async (tx: number | undefined, sql: string, options?: QueryOptions): Promise<Results[]> =>
-    ((await send({ op: 'exec', tx, sql })) as RawResults[]).map((raw) => parsed(raw, parsers, options));
+  const exec = async (tx: number | undefined, sql: string, options?: QueryOptions): Promise<Results[]> => {
+    if (options?.blob || options?.serializers) throw new Error('the embedded database thread takes a blob or serializers with query() alone');
+    return ((await send({ op: 'exec', tx, sql })) as RawResults[]).map((raw) => parsed(raw, parsers, options));
+  };
   let closing: Promise<void> | undefined;
 
   return {

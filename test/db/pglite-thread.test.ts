@@ -134,6 +134,12 @@ describe("the embedded database's thread", () => {
     await same((db) => db.query('SELECT * FROM c ORDER BY id'));
   });
 
+  it('refuses the options it cannot honour instead of dropping them', async () => {
+    await expect(threaded.query('SELECT $1', [1], { paramTypes: [23] })).rejects.toThrow('neither serializers nor paramTypes');
+    await expect(threaded.query('SELECT $1', [1], { serializers: { 23: String } })).rejects.toThrow('neither serializers nor paramTypes');
+    await expect(threaded.exec("COPY c FROM '/dev/blob'", { blob: new Blob(['3\tthird\n']) })).rejects.toThrow('with query() alone');
+  });
+
   it('refuses every call once closed, naming why', async () => {
     const client = await startPGliteThread({ settings: [] }).open({});
     await client.close();
