@@ -1,7 +1,7 @@
 // The embedded database's first steps, taken as soon as the configuration is known: the data
 // directory locked, a new directory's copy of the template and the database's thread started. The
-// server takes them before it listens and loads its modules (start.ts), so PostgreSQL's start on its
-// thread runs beside all of that; openDatabase takes them itself when given none.
+// server takes them as soon as it listens, before it loads its modules (start.ts), so PostgreSQL's
+// start on its thread runs beside that; openDatabase takes them itself when given none.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js';

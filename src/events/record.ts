@@ -50,10 +50,13 @@ export async function recordEvents(tx: Tx, events: readonly EventInput[]): Promi
 
 const eventsJson = (events: readonly EventInput[]) => JSON.stringify(events.map(eventRow));
 
+// The columns an event is written with; its sequence is the column's default, or reserved (below).
+const eventColumns = 'id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id, reason, ip_address, details, occurred_at';
+
 // All the events in one statement, however many: an import writes tens of thousands, and row by
 // row through Prisma's createMany they cost the embedded database about a millisecond each.
 const insertEventsSql = `
-INSERT INTO session_events (id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id, reason, ip_address, details, occurred_at)
+INSERT INTO session_events (${eventColumns})
 SELECT r.id, r.type::"SessionEventType", r.identity_id, r.session_id, r.credential_id, r.actor_session_id, r.actor_api_client_id, r.reason,
   r.ip_address, r.details, r.occurred_at
 FROM json_to_recordset($1::json) AS r(id uuid, type text, identity_id uuid, session_id uuid, credential_id uuid,
@@ -82,7 +85,6 @@ const eventRow = (event: EventInput, place: number) => ({
 // 1, …) standing in the sequence column. The transaction then reserves the import's sequences in one
 // call (session_event_sequences: the numbers the column's default would give row by row, from the
 // same transaction id and counter) and adds each event's place to the first.
-const eventColumns = 'id, type, identity_id, session_id, credential_id, actor_session_id, actor_api_client_id, reason, ip_address, details, occurred_at';
 /** The columns of eventCopyLine's lines, as a table of session_events' types holds them. */
 export const eventCopyColumns = `sequence, ${eventColumns}`;
 const reserveSequencesSql = 'SELECT session_event_sequences($1::integer)::text AS first';
