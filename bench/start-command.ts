@@ -1,5 +1,5 @@
 // How `npm start` runs the server, read from package.json's start script (environment
-// assignments, then `[exec] node <flags> <entry>`), so that the benchmark and the tests start it
+// assignments, `NAME=value` or a default `NAME=${NAME:-value}`, then `[exec] node <flags> <entry>`), so that the benchmark and the tests start it
 // exactly so. `exec` makes the shell npm runs the script in become the server, so the signals npm
 // passes on (SIGTERM from a supervisor) reach the server instead of a shell that would die alone.
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface StartCommand {
-  /** Variables the script sets for the process. */
+  /** Variables the script sets for the process (`NAME=${NAME:-value}`: its default, which a caller's value replaces as the shell would). */
   env: Record<string, string>;
   /** Node's arguments: its flags, then the entry file. */
   args: string[];
@@ -18,14 +18,14 @@ export interface StartCommand {
 export function parseStartScript(script: string): StartCommand {
   const words = script.trim().split(/\s+/);
   const env: Record<string, string> = {};
-  while (words[0] && /^[A-Z_][A-Z0-9_]*=\S*$/.test(words[0])) {
-    const assignment = words.shift()!;
-    const equals = assignment.indexOf('=');
-    env[assignment.slice(0, equals)] = assignment.slice(equals + 1);
+  for (let assignment; (assignment = /^([A-Z_][A-Z0-9_]*)=(?:\$\{([A-Z_][A-Z0-9_]*):-([^\s"'$;&|<>`{}]*)\}|([^\s"'$;&|<>`]*))$/.exec(words[0] ?? '')); words.shift()) {
+    const [, name, defaulted, fallback, value] = assignment;
+    if (defaulted !== undefined && defaulted !== name) break; // ${OTHER:-…}: not a default of its own
+    env[name!] = fallback ?? value!;
   }
   if (words[0] === 'exec') words.shift();
   if (words.shift() !== 'node' || words.length === 0 || words.some((word) => /["'$;&|<>`]/.test(word))) {
-    throw new Error(`package.json's start script is not "[NAME=value …] [exec] node <flags> <entry>": ${script}`);
+    throw new Error(`package.json's start script is not "[NAME=value | NAME=\${NAME:-value} …] [exec] node <flags> <entry>": ${script}`);
   }
   return { env, args: words };
 }

@@ -55,8 +55,15 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+/** What main.ts did before this module loaded: the configuration read, and the embedded database's first steps taken (or their failure, reported here once the server listens, as it would have been had they been taken here). */
+export interface EarlyStart {
+  config: Config;
+  embedded?: EmbeddedStart;
+  embeddedFailure?: unknown;
+}
+
+async function main(early: EarlyStart | undefined): Promise<void> {
+  const config = early?.config ?? loadConfig();
   const logger = createLogger(config.logLevel);
   const startedAt = performance.now();
 
@@ -89,7 +96,7 @@ async function main(): Promise<void> {
   let metrics: Metrics;
   let tracing: Tracing | undefined;
   let startMaintenance: typeof import('./maintenance.js').startMaintenance;
-  let embedded: EmbeddedStart | undefined;
+  let embedded = early?.embedded;
   try {
     running = await startHttpServer((req, res) => {
       if (handler) return handler(req, res);
@@ -98,8 +105,9 @@ async function main(): Promise<void> {
     }, config);
     running.server.on('upgrade', holdUpgrade);
     logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
-    // The embedded database next: its thread starts PostgreSQL beside the loading of everything below.
-    if (config.database.kind === 'pglite') embedded = (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
+    // The embedded database next, unless main.ts has started it: its thread starts PostgreSQL beside the loading of everything below.
+    if (early?.embeddedFailure) throw early.embeddedFailure;
+    if (config.database.kind === 'pglite') embedded ??= (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
     // The modules load layer by layer, the event loop turning between layers (the log line above
     // goes out, /healthz is answered): a module graph is evaluated in one piece, and in one import
     // the loop would wait about a second.
@@ -228,7 +236,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) fail(error.message);
-  fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
-});
+/** Runs the server until SIGTERM or SIGINT; a startup problem ends the process with one line on stderr. */
+export function startServer(early?: EarlyStart): void {
+  main(early).catch((error: unknown) => {
+    if (error instanceof ConfigError) fail(error.message);
+    fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}

@@ -14,11 +14,13 @@ describe("npm start's command, as the benchmark and the tests run the server", (
       args: ['--max-old-space-size=192', 'dist/main.js'],
     });
     expect(parseStartScript('exec node dist/main.js')).toEqual({ env: {}, args: ['dist/main.js'] });
+    // A default the caller's environment replaces, as the shell does.
+    expect(parseStartScript('A=${A:-32768} exec node dist/main.js')).toEqual({ env: { A: '32768' }, args: ['dist/main.js'] });
     expect(startCommand().args.at(-1)).toBe('dist/bundle/main.js');
   });
 
   it('refuses a script it cannot run the same way, naming it', () => {
-    for (const script of ['node', 'npm run build && node dist/main.js', 'node --title="a b" dist/main.js', 'X=1 tsx src/main.ts']) {
+    for (const script of ['node', 'npm run build && node dist/main.js', 'node --title="a b" dist/main.js', 'X=1 tsx src/main.ts', 'A=${B:-1} node dist/main.js', 'A=$B node dist/main.js']) {
       expect(() => parseStartScript(script), script).toThrow(`package.json's start script is not`);
     }
   });

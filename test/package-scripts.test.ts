@@ -32,6 +32,6 @@ describe("package.json's scripts", () => {
     expect(scripts.build).toMatch(/^tsc -p tsconfig\.build\.json && node dist\/cli\/bundle\.js$/);
     expect(scripts.start).toMatch(/ dist\/bundle\/main\.js$/);
     expect(existsSync(join(projectRoot, 'dist/bundle/main.js'))).toBe(true);
-    expect(existsSync(join(projectRoot, 'dist/bundle/unpack-worker.js'))).toBe(true);
+    expect(existsSync(join(projectRoot, 'dist/bundle/directory-unpack.js'))).toBe(true);
   });
 });

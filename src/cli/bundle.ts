@@ -31,8 +31,8 @@ const external = [
 ];
 
 const { outputFiles } = await build({
-  // The threads' modules (unpacking, the embedded database) sit beside the chunk that starts them, as in dist/db/.
-  entryPoints: { main: join(dist, 'main.js'), 'unpack-worker': join(dist, 'db/unpack-worker.js'), 'pglite-worker': join(dist, 'db/pglite-worker.js') },
+  // The embedded database's thread and the module it loads to unpack a new directory sit beside the chunk that starts it, as in dist/db/.
+  entryPoints: { main: join(dist, 'main.js'), 'pglite-worker': join(dist, 'db/pglite-worker.js'), 'directory-unpack': join(dist, 'db/directory-unpack.js') },
   outdir,
   write: false,
   bundle: true,

@@ -1,12 +1,12 @@
 // The embedded database's first steps, taken as soon as the configuration is known: the data
-// directory locked, a new directory's copy of the template and the database's thread started. The
-// server takes them as soon as it listens, before it loads its modules (start.ts), so PostgreSQL's
+// directory locked and the database's thread started (it copies a new directory's template before
+// PostgreSQL starts). The server takes them before it loads its modules (main.ts), so PostgreSQL's
 // start on its thread runs beside that; openDatabase takes them itself when given none.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { copyTemplateTo, templatePath } from './pglite-template.js';
+import { packedTemplate, templatePath } from './pglite-template.js';
 import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
 
 export type EmbeddedConfig = Extract<DatabaseConfig, { kind: 'pglite' }>;
@@ -28,14 +28,14 @@ export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = t
   const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   const directory = inMemory ? undefined : join(dataDir, 'pglite');
   const useTemplate = fromTemplate && (!directory || !existsSync(join(directory, 'PG_VERSION')));
-  // A new directory's copy of the template and the database's thread start at once, side by side.
-  const copying = directory && useTemplate ? copyTemplateTo(directory) : Promise.resolve(false);
-  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`] });
+  // A new directory is unpacked from the packed template by the database's thread itself, while its
+  // WebAssembly compiles; without one (in memory, or not built), PGlite loads the dump if there is one.
+  const packed = directory && useTemplate ? packedTemplate() : undefined;
+  const dump = useTemplate && !packed ? templatePath() : undefined;
+  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`], ...(packed ? { template: packed } : {}) });
   const opened = (async () => {
     try {
-      const copied = await copying;
-      const template = !copied && useTemplate ? templatePath() : undefined;
-      return await thread.open({ loadDataDirFrom: template && existsSync(template) ? template : undefined });
+      return await thread.open({ loadDataDirFrom: dump && existsSync(dump) ? dump : undefined });
     } catch (error) {
       await thread.terminate();
       lock?.release();

@@ -1,7 +1,7 @@
 // A new embedded database starts from a template — an initialized PGlite data directory with every
 // migration applied, made once per migration history — instead of running initdb and the
 // migrations (about 3 s). On disk the template is the data directory packed into one compressed file
-// and unpacked into place (0.2 s on a quiet disk, while the server starts); in memory (tests) a dump that PGlite loads (0.7 s). The install
+// and unpacked into place by the database's thread (0.1–0.2 s, while PostgreSQL's WebAssembly compiles); in memory (tests) a dump that PGlite loads (0.7 s). The install
 // step builds both (npm run db:template); without them, a database is initialized the slow way and
 // still correct.
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { projectRoot } from '../paths.js';
-import { packDirectory, unpackDirectory } from './directory-archive.js';
+import { packDirectory } from './directory-archive.js';
 import { applyMigrations, readMigrationHistory } from './migrations.js';
 
 const cacheDir = join(projectRoot, 'node_modules/.cache/sessiongraph');
@@ -48,21 +48,10 @@ function packedTemplatePath(): string {
   return templatePath().replace(/\.tar$/, '.dir.zst');
 }
 
-/**
- * Makes `directory` a copy of the template; false when there is none. The copy is written beside
- * it and renamed into place, so a crash mid-copy never leaves a half database that looks whole.
- * Its thread is started before this returns (the archive is read there), so the copy runs while
- * the caller goes on loading modules: started from a callback instead, it waited for them.
- */
-export async function copyTemplateTo(directory: string): Promise<boolean> {
+/** The packed data directory a new directory is unpacked from (directory-unpack.ts), when it has been built. */
+export function packedTemplate(): string | undefined {
   const packed = packedTemplatePath();
-  if (!existsSync(packed)) return false;
-  const partial = `${directory}.${process.pid}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  await unpackDirectory(packed, partial);
-  rmSync(directory, { recursive: true, force: true }); // an empty or never-initialized leftover
-  renameSync(partial, directory);
-  return true;
+  return existsSync(packed) ? packed : undefined;
 }
 
 /** Templates of earlier migration histories (or recipes) serve nothing now: 30-45 MB each. */

@@ -6,6 +6,7 @@
 // exactly as PGlite would: the same results, parsed by the same parsers, the same errors. Parameters
 // cross by structured clone: plain values, arrays, plain objects, Dates and byte arrays arrive as
 // they are (a Buffer as a Uint8Array); an instance of another class arrives as a plain object.
+import nodeModule from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -37,9 +38,10 @@ export interface PGliteThread {
 export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
   // None of the process's own Node options: the thread needs none, and some (--input-type, a
   // loader for the main thread's TypeScript) are refused or do not apply there.
-  const worker = new Worker(workerFile, { workerData: start, execArgv: [] });
-  const pglite = import('@electric-sql/pglite'); // its parsers and error class, on this side
-  pglite.catch(() => {}); // awaited in open
+  // Node's compile cache, when this thread has one, serves the thread's modules too (PGlite's: 30–40 ms).
+  const compileCache = nodeModule.getCompileCacheDir?.();
+  const worker = new Worker(workerFile, { workerData: start, execArgv: [], ...(compileCache ? { env: { ...process.env, NODE_COMPILE_CACHE: compileCache } } : {}) });
+  let pglite: Promise<typeof import('@electric-sql/pglite')> | undefined; // its parsers and error class, on this side (loaded by open: before, it would compete with the thread)
   let stopped: Error | undefined;
   let closing = false;
   let opened: ((reply: PGliteThreadReply) => void) | undefined;
@@ -86,7 +88,7 @@ export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
     async open(from) {
       if (stopped) throw stopped;
       const [module, reply] = await Promise.all([
-        pglite,
+        (pglite ??= import('@electric-sql/pglite')),
         new Promise<PGliteThreadReply>((resolve) => {
           opened = resolve;
           worker.ref();

@@ -2,9 +2,11 @@
 // and PGlite only: it runs as plain JavaScript from dist/ and with Node's own type stripping under
 // the tests. Values cross the thread as PostgreSQL sends them (text): the main thread parses them
 // with the parsers its caller chose, which are functions and cannot cross.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite as PGliteInstance, Results, Transaction } from '@electric-sql/pglite';
 
@@ -13,6 +15,8 @@ export interface PGliteThreadStart {
   directory?: string;
   /** PostgreSQL settings after PGlite's own start parameters (a list given to PGlite replaces its defaults). */
   settings: string[];
+  /** A new directory: the packed template it is made a copy of before the database opens (directory-unpack.ts). */
+  template?: string;
 }
 
 /** Sent once the thread's modules load: where and from what the database opens. */
@@ -53,16 +57,24 @@ export type PGliteThreadReply =
   | { openFailed: string };
 
 const port = parentPort!;
-const { directory, settings } = workerData as PGliteThreadStart;
+const { directory, settings, template } = workerData as PGliteThreadStart;
 
 /**
- * PGlite's WebAssembly compiled and its file bundle read while its module loads, and while the
- * main thread waits for a new directory's copy. Nothing when the files are not where this PGlite
- * keeps them (it then loads them its own way).
+ * PGlite's WebAssembly compiled (by V8's compiler threads, from the moment the thread starts) and
+ * its file bundle read while its module loads and a new directory's template is copied. Nothing
+ * when the files are not where this PGlite keeps it (it then loads them its own way).
  */
 function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob }> {
-  const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  return Promise.all([readFile(join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)), readFile(join(dist, 'pglite.data'))]).then(
+  let dist: string;
+  let compiling: Promise<WebAssembly.Module>;
+  try {
+    dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    // Read at once, not by a callback: the copy below keeps this thread busy and would hold the compile back.
+    compiling = WebAssembly.compile(readFileSync(join(dist, 'pglite.wasm')));
+  } catch {
+    return Promise.resolve({});
+  }
+  return Promise.all([compiling, readFile(join(dist, 'pglite.data'))]).then(
     // PGlite asks its bundle for arrayBuffer() alone. A Blob would hand back its 6 MB through Node's
     // chunked blob reader (0.1 s of this thread); the bytes read are handed over as they are.
     ([pgliteWasmModule, data]) => ({ pgliteWasmModule, fsBundle: { arrayBuffer: async () => (data.byteLength === data.buffer.byteLength ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) } as Blob }),
@@ -71,8 +83,14 @@ function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBund
 }
 
 const assets = pgliteAssets();
+assets.catch(() => {}); // awaited by serve
 const pgliteModule = import('@electric-sql/pglite');
 const opening = new Promise<PGliteThreadOpen>((resolve) => port.once('message', resolve));
+
+// The module beside this one (directory-unpack.js in dist/, its TypeScript source under the tests).
+const unpackModule = new URL(`./directory-unpack${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+const copying = directory && template ? import(unpackModule).then(({ unpackInto }: typeof import('./directory-unpack.js')) => unpackInto(template, directory)) : Promise.resolve();
+copying.catch(() => {}); // awaited by serve
 
 function threadError(error: unknown, DatabaseError: abstract new (...args: never[]) => Error): ThreadError {
   const message = error instanceof Error ? error.message : String(error);
@@ -89,6 +107,9 @@ async function serve(): Promise<void> {
   const [{ PGlite, messages }, { loadDataDirFrom }] = await Promise.all([pgliteModule, opening]);
   let pglite: PGliteInstance;
   try {
+    await copying.catch((error: Error) => {
+      throw new Error(`the template could not be copied into ${directory}: ${error.message}`);
+    });
     const loadDataDir = loadDataDirFrom ? new Blob([await readFile(loadDataDirFrom)]) : undefined;
     const startParams = [...PGlite.defaultStartParams, ...settings.flatMap((setting) => ['-c', setting])];
     pglite = await PGlite.create(directory, { ...(await assets), ...(loadDataDir ? { loadDataDir } : {}), startParams });
