@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { zstdCompressSync } from 'node:zlib';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packDirectory } from '../../src/db/directory-archive.js';
 import { unpackDirectory } from '../../src/db/directory-unpack.js';
 import { openDatabase } from '../../src/db/database.js';
 import { applyMigrations, readMigrationHistory } from '../../src/db/migrations.js';
-import { buildTemplate, templatePath } from '../../src/db/pglite-template.js';
+import { buildTemplate, templatePath, zeroWalBeforeCheckpoint } from '../../src/db/pglite-template.js';
 import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('template');
@@ -59,22 +58,72 @@ describe('embedded database template', () => {
     }
   });
 
-  it('packs a directory into one file and back, empty directories included, refusing paths that escape', async () => {
+  it('packs a directory into one file and back, empty directories included, pages of zeros left as holes, refusing paths that escape', async () => {
     const source = await tempDir();
     mkdirSync(join(source, 'a/b'), { recursive: true });
     mkdirSync(join(source, 'empty'));
     writeFileSync(join(source, 'a/b/file'), Buffer.alloc(70_000, 7));
+    // Data, four pages of zeros, data, a partial page of zeros at the end.
+    const sparse = Buffer.concat([Buffer.alloc(8192, 1), Buffer.alloc(4 * 8192), Buffer.alloc(100, 2), Buffer.alloc(8092 + 8192 + 10)]);
+    writeFileSync(join(source, 'sparse'), sparse);
+    writeFileSync(join(source, 'zeros'), Buffer.alloc(3 * 8192));
     writeFileSync(join(source, 'top'), 'x');
+    writeFileSync(join(source, 'nothing'), '');
+    const packed = packDirectory(source);
+    expect(packed.length).toBeLessThan(70_000 + 2 * 8192 + 200);
     const target = join(await tempDir(), 'copy');
-    unpackDirectory(packDirectory(source), target);
+    unpackDirectory(packed, target);
     expect(readFileSync(join(target, 'a/b/file'))).toEqual(Buffer.alloc(70_000, 7));
+    expect(readFileSync(join(target, 'sparse'))).toEqual(sparse);
+    expect(readFileSync(join(target, 'zeros'))).toEqual(Buffer.alloc(3 * 8192));
+    expect(statSync(join(target, 'zeros')).blocks).toBe(0);
     expect(readFileSync(join(target, 'top'), 'utf8')).toBe('x');
+    expect(readFileSync(join(target, 'nothing'), 'utf8')).toBe('');
     expect(existsSync(join(target, 'empty'))).toBe(true);
-    const evil = await tempDir();
-    const name = Buffer.from('../x');
-    const header = Buffer.alloc(6);
-    header.writeUInt16LE(name.length, 0);
-    header.writeUInt32LE(1, 2);
-    expect(() => unpackDirectory(zstdCompressSync(Buffer.concat([header, name, Buffer.from('y')])), join(evil, 'inner'))).toThrow(/escapes its directory/);
+
+    // An entry whose name leaves the directory, or whose data is cut short, is refused.
+    const one = await tempDir();
+    writeFileSync(join(one, 'abcd'), 'y');
+    const evil = packDirectory(one);
+    evil.write('../x', 2);
+    const inner = join(await tempDir(), 'inner');
+    expect(() => unpackDirectory(evil, inner)).toThrow(/escapes its directory/);
+    expect(() => unpackDirectory(packDirectory(one).subarray(0, -1), inner)).toThrow(/abcd is cut short/);
+  });
+
+  it("zeroes a cleanly shut down directory's WAL before its last checkpoint, and PostgreSQL opens it with every row", async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const dir = join(await tempDir(), 'pglite');
+    const first = await PGlite.create(dir);
+    await first.exec('CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 5000)');
+    await first.close();
+    const wal = join(dir, 'pg_wal', readdirSync(join(dir, 'pg_wal')).find((name) => /^[0-9A-F]{24}$/.test(name))!);
+    const before = readFileSync(wal);
+    zeroWalBeforeCheckpoint(dir);
+    const after = readFileSync(wal);
+    // The segment's header page stays; the records before the checkpoint are gone.
+    expect(after.subarray(0, 8192)).toEqual(before.subarray(0, 8192));
+    const zeroed = after.subarray(8192).findIndex((byte) => byte !== 0);
+    expect(zeroed).toBeGreaterThan(1_000_000);
+    expect(before.subarray(8192, 8192 + zeroed).some((byte) => byte !== 0)).toBe(true);
+    const reopened = await PGlite.create(dir);
+    try {
+      expect((await reopened.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 5000 }]);
+      await reopened.exec('INSERT INTO t VALUES (1)');
+    } finally {
+      await reopened.close();
+    }
+    const again = await PGlite.create(dir);
+    try {
+      expect((await again.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 5001 }]);
+    } finally {
+      await again.close();
+    }
+    // Only after a clean shutdown.
+    const control = join(dir, 'global/pg_control');
+    const state = readFileSync(control);
+    state.writeUInt32LE(6, 16); // DB_IN_PRODUCTION
+    writeFileSync(control, state);
+    expect(() => zeroWalBeforeCheckpoint(dir)).toThrow(/was not shut down cleanly/);
   });
 });
