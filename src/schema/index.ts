@@ -22,10 +22,10 @@ import './session-event.js';
 import './webhook-delivery.js';
 import './webhook-endpoint.js';
 import './entities.js';
+import { toSubgraphSchema } from './subgraph.js';
 
 // A federation subgraph schema (with _service and _entities) that also serves clients directly.
-export const schema = builder.toSubGraphSchema({
+export const schema = toSubgraphSchema(builder, {
   linkUrl: 'https://specs.apollo.dev/federation/v2.6',
   federationDirectives: ['@key', '@shareable'],
-  sortSchema: true,
 });
