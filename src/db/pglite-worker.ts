@@ -62,7 +62,7 @@ const { directory, settings, template } = workerData as PGliteThreadStart;
 /**
  * PGlite's WebAssembly compiled (by V8's compiler threads, from the moment the thread starts) and
  * its file bundle read while its module loads and a new directory's template is copied. Nothing
- * when the files are not where this PGlite keeps it (it then loads them its own way).
+ * when the files are not where this PGlite keeps them (it then loads them its own way).
  */
 function pgliteAssets(): Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob }> {
   let dist: string;
