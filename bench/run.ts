@@ -42,7 +42,7 @@ import { withLockWaits, type LockWaits } from './lock-waits.js';
 import { seed, type Population } from './seed.js';
 import { vendorScenarios } from './vendors.js';
 import { webhookBench, webhookBenchLine } from './webhooks.js';
-import { startCommand } from './start-command.js';
+import { scriptEnv, startCommand } from './start-command.js';
 import { describeNpmStart, measureNpmStart, type NpmStartResults } from './start-time.js';
 import { embeddedMemory, embeddedMemoryLine } from './embedded-memory.js';
 import { importFigures, importLine, type ImportFigures } from './import.js';
@@ -131,7 +131,7 @@ export function startServer(env: Record<string, string>, readyWhen = serverPort)
   // The compiled server, as it is deployed: npm run build, then npm start's command.
   const command = startCommand();
   return startChild(command.args, {
-    ...command.env,
+    ...scriptEnv(command, process.env),
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',

@@ -4,18 +4,23 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStartScript, startCommand } from '../bench/start-command.js';
+import { parseStartScript, scriptEnv, startCommand } from '../bench/start-command.js';
 import { runToEnd } from './support/process.js';
 
 describe("npm start's command, as the benchmark and the tests run the server", () => {
   it('is read from package.json: the environment it sets, then node and its arguments', () => {
     expect(parseStartScript('A_B=16384 C=x node --max-old-space-size=192 dist/main.js')).toEqual({
       env: { A_B: '16384', C: 'x' },
+      defaults: {},
       args: ['--max-old-space-size=192', 'dist/main.js'],
     });
-    expect(parseStartScript('exec node dist/main.js')).toEqual({ env: {}, args: ['dist/main.js'] });
+    expect(parseStartScript('exec node dist/main.js')).toEqual({ env: {}, defaults: {}, args: ['dist/main.js'] });
     // A default the caller's environment replaces, as the shell does.
-    expect(parseStartScript('A=${A:-32768} exec node dist/main.js')).toEqual({ env: { A: '32768' }, args: ['dist/main.js'] });
+    const defaulted = parseStartScript('A=${A:-32768} B=1 exec node dist/main.js');
+    expect(defaulted).toEqual({ env: { B: '1' }, defaults: { A: '32768' }, args: ['dist/main.js'] });
+    expect(scriptEnv(defaulted, {})).toEqual({ A: '32768', B: '1' });
+    expect(scriptEnv(defaulted, { A: '65536', B: '2' })).toEqual({ B: '1' });
+    expect(scriptEnv(defaulted, { A: '' })).toEqual({ A: '32768', B: '1' });
     expect(startCommand().args.at(-1)).toBe('dist/bundle/main.js');
   });
 

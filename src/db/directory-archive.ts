@@ -2,12 +2,15 @@
 // data directory is 25 MB in 466 files, a third of it pages of zeros (the unused end of the WAL
 // segment, free space in the catalogs); only the pages with data are kept, and they come back as
 // holes. The format is ours and simple, uncompressed (decompressing 25 MB cost more than the few
-// megabytes saved): for each entry, its relative path's length (u16) and bytes (a directory's ends
-// in "/"), its size (u32), its number of runs of data (u32) and each run's offset and length (u32
-// each), then the runs' bytes. directory-unpack.ts writes it back.
+// megabytes saved): a magic line and the number of entries (u32); for each entry, its relative
+// path's length (u16) and bytes (a directory's ends in "/"), its size (u32), its number of runs of
+// data (u32) and each run's offset and length (u32 each), then the runs' bytes; last, the CRC-32 of
+// everything before it (u32), so a damaged or cut file is refused before anything is written.
+// directory-unpack.ts writes it back.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pageSize } from './directory-unpack.js';
+import zlib from 'node:zlib';
+import { archiveMagic, pageSize } from './directory-unpack.js';
 
 function filesBelow(root: string, dir = root): string[] {
   return readdirSync(join(dir), { withFileTypes: true }).flatMap((entry) => {
@@ -34,8 +37,11 @@ function dataRuns(content: Buffer): [number, number][] {
 
 /** Packs every file and directory below `root` (empty directories too). */
 export function packDirectory(root: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const path of filesBelow(root)) {
+  const paths = filesBelow(root);
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(paths.length);
+  const parts: Buffer[] = [archiveMagic, count];
+  for (const path of paths) {
     const name = Buffer.from(path);
     const content = path.endsWith('/') ? Buffer.alloc(0) : readFileSync(join(root, path));
     const runs = dataRuns(content);
@@ -50,5 +56,8 @@ export function packDirectory(root: string): Buffer {
     });
     parts.push(header, ...runs.map(([start, end]) => content.subarray(start, end)));
   }
-  return Buffer.concat(parts);
+  const body = Buffer.concat(parts);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(zlib.crc32(body));
+  return Buffer.concat([body, crc]);
 }

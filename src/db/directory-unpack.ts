@@ -4,8 +4,12 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import zlib from 'node:zlib';
+
 /** PostgreSQL's page: the unit in which zeros are left out of the archive. */
 export const pageSize = 8192;
+/** How a packed directory begins (directory-archive.ts has the format). */
+export const archiveMagic = Buffer.from('sessiongraph packed directory 1\n');
 
 /**
  * Writes the packed bytes (or the file that holds them) into `root`, which must not hold other
@@ -13,14 +17,20 @@ export const pageSize = 8192;
  * zeros they were. Synchronous: its caller is a thread with nothing else to do meanwhile.
  */
 export function unpackDirectory(archive: Uint8Array | string, root: string): void {
-  const data = typeof archive === 'string' ? readFileSync(archive) : Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
+  const file = typeof archive === 'string' ? readFileSync(archive) : Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
+  const damaged = (why: string) => new Error(`${typeof archive === 'string' ? archive : 'the packed directory'} is damaged (${why}): rebuild it with npm run db:template`);
+  if (file.length < archiveMagic.length + 8 || !file.subarray(0, archiveMagic.length).equals(archiveMagic)) throw damaged('not a packed directory of this version');
+  const data = file.subarray(0, file.length - 4);
+  if (zlib.crc32(data) !== file.readUInt32LE(file.length - 4)) throw damaged('its checksum does not match');
+  const entries = data.readUInt32LE(archiveMagic.length);
+  let entry = 0;
   const made = new Set<string>();
   const directory = (path: string) => {
     if (!made.has(path)) mkdirSync(path, { recursive: true });
     made.add(path);
   };
   directory(root);
-  for (let offset = 0; offset < data.length; ) {
+  for (let offset = archiveMagic.length + 4; offset < data.length; entry++) {
     const nameLength = data.readUInt16LE(offset);
     const path = data.subarray(offset + 2, offset + 2 + nameLength).toString();
     const size = data.readUInt32LE(offset + 2 + nameLength);
@@ -48,6 +58,7 @@ export function unpackDirectory(archive: Uint8Array | string, root: string): voi
       closeSync(fd);
     }
   }
+  if (entry !== entries) throw damaged(`${entry} entries where it says ${entries}`);
 }
 
 /**

@@ -16,7 +16,7 @@ import { applyMigrations, readMigrationHistory } from './migrations.js';
 const cacheDir = join(projectRoot, 'node_modules/.cache/sessiongraph');
 
 // Part of the template's name: a template made another way is built anew.
-const templateRecipe = 'postgres database only, WAL before its checkpoint zeroed, packed without pages of zeros';
+const templateRecipe = 'postgres database only, WAL before its checkpoint zeroed, packed without pages of zeros, checksummed';
 
 // PostgreSQL's template databases serve CREATE DATABASE alone, which the embedded server never
 // runs; without them a new directory is 466 files instead of 1,092, half the time to write.

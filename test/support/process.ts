@@ -54,8 +54,8 @@ export interface ServerProcess {
 const server = startCommand();
 /** The compiled server as `npm start` runs it (`npm test` builds it first): no transpiler in the process. */
 export const serverEntry = server.args;
-/** The environment `npm start` gives it. */
-export const serverEnv = server.env;
+/** The environment `npm start` gives it (started from cleanEnv's, where none of its defaults is set). */
+export const serverEnv = { ...server.defaults, ...server.env };
 
 /** Starts the compiled server on a free port and resolves once it logs that it is ready. */
 export function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
