@@ -1,9 +1,8 @@
 // Writes what directory-archive.ts packed. The embedded database's thread runs it on a new data
 // directory while PostgreSQL's WebAssembly compiles beside it, so it imports Node's modules only: it
 // runs as plain JavaScript from dist/ and with Node's own type stripping under the tests.
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import zlib from 'node:zlib';
 
 /** PostgreSQL's page: the unit in which zeros are left out of the archive. */
@@ -67,7 +66,11 @@ export function unpackDirectory(archive: Uint8Array | string, root: string): voi
  */
 export function unpackInto(archive: string, directory: string): void {
   const partial = `${directory}.${process.pid}.partial`;
-  rmSync(partial, { recursive: true, force: true });
+  // Copies a killed process left (the caller holds the directory's lock: no other is in progress).
+  const parent = dirname(directory);
+  const prefix = `${basename(directory)}.`;
+  const killedCopy = (name: string) => name.startsWith(prefix) && name.endsWith('.partial') && /^\d+$/.test(name.slice(prefix.length, -'.partial'.length));
+  for (const name of readdirSync(parent).filter(killedCopy)) rmSync(join(parent, name), { recursive: true, force: true });
   try {
     unpackDirectory(archive, partial);
   } catch (error) {

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packDirectory } from '../../src/db/directory-archive.js';
-import { unpackDirectory } from '../../src/db/directory-unpack.js';
+import { unpackDirectory, unpackInto } from '../../src/db/directory-unpack.js';
 import { openDatabase } from '../../src/db/database.js';
 import { applyMigrations, readMigrationHistory } from '../../src/db/migrations.js';
 import { buildTemplate, templatePath, zeroWalBeforeCheckpoint } from '../../src/db/pglite-template.js';
@@ -98,6 +98,20 @@ describe('embedded database template', () => {
     evil.write('../x', evil.indexOf(Buffer.from('abcd')));
     evil.writeUInt32LE(crc32(evil.subarray(0, -4)), evil.length - 4);
     expect(() => unpackDirectory(evil, inner)).toThrow(/escapes its directory/);
+  });
+
+  it('unpacks into place, removing the half copies a killed process left and an empty leftover', async () => {
+    const source = await tempDir();
+    writeFileSync(join(source, 'PG_VERSION'), '17');
+    const archive = join(await tempDir(), 'packed');
+    writeFileSync(archive, packDirectory(source));
+    const parent = await tempDir();
+    mkdirSync(join(parent, 'pglite.12345.partial/base'), { recursive: true });
+    mkdirSync(join(parent, 'pglite'));
+    mkdirSync(join(parent, 'pglite.keep.partial'));
+    unpackInto(archive, join(parent, 'pglite'));
+    expect(readdirSync(parent).sort()).toEqual(['pglite', 'pglite.keep.partial']);
+    expect(readFileSync(join(parent, 'pglite/PG_VERSION'), 'utf8')).toBe('17');
   });
 
   it("zeroes a cleanly shut down directory's WAL before its last checkpoint, and PostgreSQL opens it with every row", async () => {
