@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCommand } from '../../bench/start-command.js';
+import { scriptEnv, startCommand } from '../../bench/start-command.js';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -55,7 +55,7 @@ const server = startCommand();
 /** The compiled server as `npm start` runs it (`npm test` builds it first): no transpiler in the process. */
 export const serverEntry = server.args;
 /** The environment `npm start` gives it (started from cleanEnv's, where none of its defaults is set). */
-export const serverEnv = { ...server.defaults, ...server.env };
+export const serverEnv = scriptEnv(server, {});
 
 /** Starts the compiled server on a free port and resolves once it logs that it is ready. */
 export function startServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
