@@ -66,6 +66,22 @@ async function main(early: EarlyStart | undefined): Promise<void> {
   const config = early?.config ?? loadConfig();
   const logger = createLogger(config.logLevel);
   const startedAt = performance.now();
+  // One listener for the process's life: removed and added again, a signal that arrived between
+  // the two would be lost. A stop asked for while the server starts is carried out once it has
+  // started (or failed to): the database is closed as on any stop, rather than the process ended
+  // mid-write by the signal. Asked twice while starting, the process ends at once.
+  let stop: ((signal: string) => void) | undefined;
+  let stopAsked: string | undefined;
+  const onSignal = (signal: string) => {
+    if (stop) return stop(signal);
+    if (stopAsked) {
+      logger.warn('stopped while starting', { signal });
+      process.exit(1);
+    }
+    stopAsked = signal;
+    logger.info('stopping once started', { signal });
+  };
+  process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
 
   // The server listens first, before its modules load (the larger part of a start): /healthz — the
   // process is up — is answered by the listener itself, every other request waits for the handler
@@ -232,8 +248,8 @@ async function main(early: EarlyStart | undefined): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  stop = (signal) => void shutdown(signal);
+  if (stopAsked) void shutdown(stopAsked);
 }
 
 /** Runs the server until SIGTERM or SIGINT; a startup problem ends the process with one line on stderr. */

@@ -93,6 +93,44 @@ describe('the embedded server process', () => {
     }
   });
 
+  it('asked to stop while it starts, stops cleanly once started; asked twice, ends at once, and the directory opens again', async () => {
+    const dataDir = await tempDir();
+    /** Starts the server and sends SIGTERM `signals` times from the moment it listens (its modules and database still loading). */
+    const stopWhileStarting = async (signals: number) => {
+      const child = spawn(process.execPath, serverEntry, { cwd: projectRoot, env: cleanEnv({ ...serverEnv, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' }) });
+      const messages: string[] = [];
+      let buffered = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        const lines = (buffered += chunk.toString()).split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          const { msg } = JSON.parse(line) as { msg: string };
+          if (/^(sessiongraph listening|sessiongraph ready|stopp|shutting down)/.test(msg)) messages.push(msg);
+          // The second signal once the first is taken in (two at once may arrive as one).
+          if (msg === 'sessiongraph listening' || (msg === 'stopping once started' && signals > 1)) child.kill('SIGTERM');
+        }
+      });
+      const code = await new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+      return { code, messages };
+    };
+
+    const once = await stopWhileStarting(1);
+    expect(once.code).toBe(0);
+    expect(once.messages).toEqual(['sessiongraph listening', 'stopping once started', 'sessiongraph ready', 'shutting down', 'stopped']);
+    expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
+
+    const twice = await stopWhileStarting(2);
+    expect(twice.code).toBe(1);
+    expect(twice.messages).toEqual(['sessiongraph listening', 'stopping once started', 'stopped while starting']);
+    // Ended in the middle of its start, the directory is still the server's to open.
+    const restarted = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(await graphql(restarted.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    } finally {
+      expect(await restarted.stop()).toBe(0);
+    }
+  });
+
   it('migrates an empty data directory, serves, keeps data across a restart and stops cleanly', async () => {
     const dataDir = await tempDir();
     const first = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '20000' });

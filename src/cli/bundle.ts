@@ -5,8 +5,9 @@
 // layers start.ts loads one by one) stays apart. Built from tsc's output, so the code is the same
 // JavaScript the tests and the command-line tools run.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { projectRoot } from '../paths.js';
 
 const dist = join(projectRoot, 'dist');
@@ -30,9 +31,29 @@ const external = [
   'utf-8-validate',
 ];
 
+// Node's own modules are loaded with require(), not import. An import makes an ES module facade of the
+// builtin, which reads every export — and node:http's lazy `WebSocket` getters load undici, Node's
+// fetch: some 45 ms of the main thread on every start, for a class the server never uses. esbuild
+// still checks the names imported (exports of a CommonJS module are read when used).
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(build) {
+    // One small module per importing file, so that no chunk exists only to hold a shared one.
+    build.onResolve({ filter: /^[\w:/]+$/ }, ({ path, kind, importer }) =>
+      kind === 'import-statement' && isBuiltin(path) ? { path: `${path} for ${relative(dist, importer)}`, namespace: 'builtin-by-require', pluginData: path } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, ({ pluginData }) => ({ contents: `module.exports = require(${JSON.stringify(pluginData)});`, loader: 'js' }));
+  },
+};
+
 const { outputFiles } = await build({
-  // The embedded database's thread and the module it loads to unpack a new directory sit beside the chunk that starts it, as in dist/db/.
-  entryPoints: { main: join(dist, 'main.js'), 'pglite-worker': join(dist, 'db/pglite-worker.js'), 'directory-unpack': join(dist, 'db/directory-unpack.js') },
+  // The embedded database's thread, the module it loads to make a new directory and the thread that makes the spare copy again sit beside the chunk that starts it, as in dist/db/.
+  entryPoints: {
+    main: join(dist, 'main.js'),
+    'pglite-worker': join(dist, 'db/pglite-worker.js'),
+    'directory-unpack': join(dist, 'db/directory-unpack.js'),
+    'spare-copy-thread': join(dist, 'db/spare-copy-thread.js'),
+  },
   outdir,
   write: false,
   bundle: true,
@@ -43,6 +64,7 @@ const { outputFiles } = await build({
   external,
   // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
   banner: { js: "import { createRequire as __sessiongraphRequire } from 'node:module'; const require = __sessiongraphRequire(import.meta.url);" },
+  plugins: [builtinsByRequire],
   logLevel: 'warning',
 });
 

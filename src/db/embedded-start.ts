@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { packedTemplate, templatePath } from './pglite-template.js';
+import { packedTemplate, spareTemplate, templatePath } from './pglite-template.js';
 import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
 
 export type EmbeddedConfig = Extract<DatabaseConfig, { kind: 'pglite' }>;
@@ -28,11 +28,12 @@ export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = t
   const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   const directory = inMemory ? undefined : join(dataDir, 'pglite');
   const useTemplate = fromTemplate && (!directory || !existsSync(join(directory, 'PG_VERSION')));
-  // A new directory is unpacked from the packed template by the database's thread itself, while its
-  // WebAssembly compiles; without one (in memory, or not built), PGlite loads the dump if there is one.
+  // A new directory is made by the database's thread itself, while its WebAssembly compiles: the
+  // template's spare copy renamed into place, or the packed template unpacked; without one (in
+  // memory, or not built), PGlite loads the dump if there is one.
   const packed = directory && useTemplate ? packedTemplate() : undefined;
   const dump = useTemplate && !packed ? templatePath() : undefined;
-  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`], ...(packed ? { template: packed } : {}) });
+  const thread = startPGliteThread({ directory, settings: [`shared_buffers=${sharedBuffers}`], ...(packed ? { template: packed, spare: spareTemplate() } : {}) });
   const opened = (async () => {
     try {
       return await thread.open({ loadDataDirFrom: dump && existsSync(dump) ? dump : undefined });

@@ -2,15 +2,16 @@
 // migration applied, made once per migration history — instead of running initdb and the
 // migrations (about 3 s). On disk the template is the data directory packed into one file, its
 // pages of zeros left out (9 MB), and unpacked into place by the database's thread while
-// PostgreSQL's WebAssembly compiles; in memory (tests) a dump that PGlite loads (0.7 s). The install
-// step builds both (npm run db:template); without them, a database is initialized the slow way and
-// still correct.
+// PostgreSQL's WebAssembly compiles — or, quicker, a spare unpacked copy renamed into place and made
+// again after; in memory (tests) a dump that PGlite loads (0.7 s). The install step builds them
+// (npm run db:template); without them, a database is initialized the slow way and still correct.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { projectRoot } from '../paths.js';
 import { packDirectory } from './directory-archive.js';
+import { makeSpare } from './directory-unpack.js';
 import { applyMigrations, readMigrationHistory } from './migrations.js';
 
 const cacheDir = join(projectRoot, 'node_modules/.cache/sessiongraph');
@@ -55,6 +56,11 @@ export function packedTemplate(): string | undefined {
   return existsSync(packed) ? packed : undefined;
 }
 
+/** Where the packed template's spare unpacked copy is kept (directory-unpack.ts, takeSpare). */
+export function spareTemplate(): string {
+  return templatePath().replace(/\.tar$/, '.spare');
+}
+
 /**
  * Zeroes the WAL that precedes the last checkpoint of a cleanly shut down data directory: the
  * records of initdb and the migrations, half of the 16 MB segment. After a clean shutdown
@@ -91,11 +97,11 @@ function walSegmentName(timeline: number, segment: bigint): string {
   return `${hex(BigInt(timeline))}${hex(segment / 256n)}${hex(segment % 256n)}`;
 }
 
-/** Templates of earlier migration histories (or recipes) serve nothing now: 30-45 MB each. */
+/** Templates of earlier migration histories (or recipes) serve nothing now: about 45 MB each (the dump, the packed directory, its spare copy). */
 function removeOtherTemplates(current: string): void {
   const keep = basename(current, '.tar');
   for (const name of readdirSync(cacheDir)) {
-    if (/^pglite-template-[0-9a-f]{16}\.(tar|dir|dir\.zst)$/.test(name) && !name.startsWith(`${keep}.`)) rmSync(join(cacheDir, name), { force: true });
+    if (/^pglite-template-[0-9a-f]{16}\.(tar|dir|dir\.zst|spare)$/.test(name) && !name.startsWith(`${keep}.`)) rmSync(join(cacheDir, name), { recursive: true, force: true });
   }
 }
 
@@ -105,6 +111,7 @@ export async function buildTemplate(): Promise<string> {
   const packed = packedTemplatePath();
   if (existsSync(path) && existsSync(packed)) {
     removeOtherTemplates(path);
+    makeSpare(packed, spareTemplate());
     return path;
   }
   const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
@@ -135,5 +142,6 @@ export async function buildTemplate(): Promise<string> {
     rmSync(directory, { recursive: true, force: true });
   }
   removeOtherTemplates(path);
+  makeSpare(packed, spareTemplate());
   return path;
 }

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import type { PGlite as PGliteInstance, Results, Transaction } from '@electric-sql/pglite';
+import type { SpareCopy } from './spare-copy-thread.js';
 
 export interface PGliteThreadStart {
   /** The data directory; undefined for an in-memory database. */
@@ -17,6 +18,8 @@ export interface PGliteThreadStart {
   settings: string[];
   /** A new directory: the packed template it is made a copy of before the database opens (directory-unpack.ts). */
   template?: string;
+  /** The template's spare copy, renamed into place when there is one (and made again after). */
+  spare?: string;
 }
 
 /** Sent once the thread's modules load: where and from what the database opens. */
@@ -57,7 +60,7 @@ export type PGliteThreadReply =
   | { openFailed: string };
 
 const port = parentPort!;
-const { directory, settings, template } = workerData as PGliteThreadStart;
+const { directory, settings, template, spare } = workerData as PGliteThreadStart;
 
 /**
  * PGlite's WebAssembly compiled (by V8's compiler threads, from the moment the thread starts) and
@@ -87,9 +90,17 @@ assets.catch(() => {}); // awaited by serve
 const pgliteModule = import('@electric-sql/pglite');
 const opening = new Promise<PGliteThreadOpen>((resolve) => port.once('message', resolve));
 
-// The module beside this one (directory-unpack.js in dist/, its TypeScript source under the tests).
-const unpackModule = new URL(`./directory-unpack${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
-const copying = directory && template ? import(unpackModule).then(({ unpackInto }: typeof import('./directory-unpack.js')) => unpackInto(template, directory)) : Promise.resolve();
+// The modules beside this one (.js in dist/, their TypeScript source under the tests).
+const besideThis = (name: string) => new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+// A new directory: the template's spare copy renamed into place, else the template unpacked. True when the spare was taken.
+const copying: Promise<boolean> =
+  directory && template
+    ? import(besideThis('directory-unpack').href).then(({ takeSpare, unpackInto }: typeof import('./directory-unpack.js')) => {
+        if (spare && takeSpare(spare, directory)) return true;
+        unpackInto(template, directory);
+        return false;
+      })
+    : Promise.resolve(false);
 copying.catch(() => {}); // awaited by serve
 
 function threadError(error: unknown, DatabaseError: abstract new (...args: never[]) => Error): ThreadError {
@@ -101,6 +112,20 @@ function threadError(error: unknown, DatabaseError: abstract new (...args: never
     if (key !== 'params' && key !== 'queryOptions' && (typeof value === 'string' || typeof value === 'number')) database[key] = value;
   }
   return { message, database };
+}
+
+/**
+ * Makes the spare copy again on a thread of its own (spare-copy-thread.ts), so the next new
+ * directory finds one. Resolves when that thread ends, however: without a spare, a new directory is
+ * unpacked (slower, as correct).
+ */
+function remakeSpare(archive: string, spare: string): Promise<void> {
+  return new Promise((ended) => {
+    const thread = new Worker(besideThis('spare-copy-thread'), { workerData: { archive, spare } satisfies SpareCopy, execArgv: [] });
+    thread.unref(); // a process that ends without closing the database leaves a partial copy, removed by the next
+    thread.once('error', () => {});
+    thread.once('exit', () => ended());
+  });
 }
 
 async function serve(): Promise<void> {
@@ -131,6 +156,7 @@ async function serve(): Promise<void> {
   for (const type of Object.keys(pglite.parsers)) pglite.parsers[type] = text;
 
   const raw = (results: Results<unknown[]>): RawResults => results as unknown as RawResults;
+  let spareMade = Promise.resolve();
   // An open transaction: the handle its statements run on, how to end it, and PGlite's promise of
   // its outcome (a failed COMMIT rejects it).
   interface OpenTransaction {
@@ -181,6 +207,7 @@ async function serve(): Promise<void> {
         return null;
       }
       case 'close':
+        await spareMade; // a start and stop in a moment still leaves the spare for the next
         await pglite.close();
         return null;
     }
@@ -196,6 +223,8 @@ async function serve(): Promise<void> {
     );
   });
   port.postMessage({ opened: { arrayTypes } } satisfies PGliteThreadReply);
+  // After the answer: the copy runs beside the first statements.
+  if ((await copying) && template && spare) spareMade = remakeSpare(template, spare);
 }
 
 void serve();

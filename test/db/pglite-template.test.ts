@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packDirectory } from '../../src/db/directory-archive.js';
-import { unpackDirectory, unpackInto } from '../../src/db/directory-unpack.js';
+import { makeSpare, takeSpare, unpackDirectory, unpackInto } from '../../src/db/directory-unpack.js';
 import { openDatabase } from '../../src/db/database.js';
 import { applyMigrations, readMigrationHistory } from '../../src/db/migrations.js';
 import { buildTemplate, templatePath, zeroWalBeforeCheckpoint } from '../../src/db/pglite-template.js';
@@ -112,6 +112,29 @@ describe('embedded database template', () => {
     unpackInto(archive, join(parent, 'pglite'));
     expect(readdirSync(parent).sort()).toEqual(['pglite', 'pglite.keep.partial']);
     expect(readFileSync(join(parent, 'pglite/PG_VERSION'), 'utf8')).toBe('17');
+  });
+
+  it('keeps a spare copy that a new directory takes by renaming, made again beside copies of ended processes', async () => {
+    const source = await tempDir();
+    writeFileSync(join(source, 'PG_VERSION'), '17');
+    const archive = join(await tempDir(), 'packed');
+    writeFileSync(archive, packDirectory(source));
+    const cache = await tempDir();
+    const spare = join(cache, 'template.spare');
+    // A copy of an ended process (no process has id 2^22 + 1 here) goes; one in progress in a live process stays.
+    mkdirSync(join(cache, `template.spare.${2 ** 22 + 1}.1.partial`));
+    mkdirSync(join(cache, `template.spare.${process.ppid}.1.partial`));
+    makeSpare(archive, spare);
+    expect(readdirSync(cache).sort()).toEqual(['template.spare', `template.spare.${process.ppid}.1.partial`]);
+    writeFileSync(join(spare, 'marker'), 'the same spare');
+    makeSpare(archive, spare); // one is there: left as it is
+    expect(readFileSync(join(spare, 'marker'), 'utf8')).toBe('the same spare');
+    const parent = await tempDir();
+    mkdirSync(join(parent, 'pglite')); // an empty leftover
+    expect(takeSpare(spare, join(parent, 'pglite'))).toBe(true);
+    expect(readFileSync(join(parent, 'pglite/PG_VERSION'), 'utf8')).toBe('17');
+    expect(existsSync(spare)).toBe(false);
+    expect(takeSpare(spare, join(parent, 'other'))).toBe(false);
   });
 
   it("zeroes a cleanly shut down directory's WAL before its last checkpoint, and PostgreSQL opens it with every row", async () => {
