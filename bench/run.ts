@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { p256 } from '@noble/curves/nist.js';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { authenticatesSql } from '../src/auth/session-rows.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { applyMigrations } from '../src/db/migrations.js';
@@ -139,6 +140,7 @@ export function startServer(env: Record<string, string>, readyWhen = serverPort)
     DATABASE_POOL_SIZE: String(poolSize),
     // Limits that would throttle a load test from one address.
     RATE_LIMIT_AUTH_FAILURES: '100000000',
+    RATE_LIMIT_NETWORK_AUTH_FAILURES: '100000000',
     RATE_LIMIT_CONFIRMATIONS: '100000000',
     // Session tokens are off on PostgreSQL without one. One secret for every server of the run: the
     // signing keys the first one seals, the later ones must unseal (the mints failed when they differed).
@@ -285,15 +287,22 @@ export async function warmAndMeasure(spec: LoadSpec): Promise<Measured> {
 
 // ---------------------------------------------------------------- the peer
 
-/** The identity of each session token (PostGraphile, with no auth, is asked by identity), or another column of its session. */
-export async function identitiesOfTokens(databaseUrl: string, tokens: string[], column: 'identity_id' | 'id' = 'identity_id'): Promise<Map<string, string>> {
+/**
+ * The identity of each session token (PostGraphile, with no auth, is asked by identity), or another
+ * column of its session. `authenticating`: only the tokens that authenticate now, as the server
+ * decides (the reads before the writes revoke some of the population's sessions).
+ */
+export async function identitiesOfTokens(databaseUrl: string, tokens: string[], column: 'identity_id' | 'id' = 'identity_id', { authenticating = false } = {}): Promise<Map<string, string>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const hashes = tokens.map((t) => createHash('sha256').update(t).digest());
-    const { rows } = await client.query<{ token_hash: Buffer; value: string }>(`SELECT token_hash, ${column} AS value FROM sessions WHERE token_hash = ANY($1)`, [hashes]);
+    const { rows } = await client.query<{ token_hash: Buffer; value: string }>(
+      `SELECT s.token_hash, s.${column} AS value FROM sessions s JOIN identities i ON i.id = s.identity_id WHERE s.token_hash = ANY($1)${authenticating ? ` AND ${authenticatesSql('now()')}` : ''}`,
+      [hashes],
+    );
     const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.value]));
-    return new Map(tokens.map((t, i) => [t, byHash.get(hashes[i]!.toString('hex'))!]));
+    return new Map(tokens.flatMap((t, i) => (byHash.has(hashes[i]!.toString('hex')) ? [[t, byHash.get(hashes[i]!.toString('hex'))!]] : [])));
   } finally {
     await client.end();
   }

@@ -70,12 +70,13 @@ export async function webhookBench(tools: WebhookBenchTools) {
     if (answer.errors) throw new Error(`webhook bench: ${JSON.stringify(answer.errors)}`);
     return answer.data!;
   };
+  let endpointId: string | undefined;
   try {
     const created = await graphql(
       `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`,
       { input: { url: receiverUrl, eventTypes: ['SESSION_REVOKED'] } },
     );
-    const endpointId = created.createWebhookEndpoint.endpoint.id as string;
+    endpointId = created.createWebhookEndpoint.endpoint.id as string;
     const setEnabled = (enabled: boolean) =>
       graphql(`mutation ($id: ID!, $on: Boolean!) { updateWebhookEndpoint(input: { endpointId: $id, enabled: $on }) { endpoint { id } } }`, { id: endpointId, on: enabled });
 
@@ -130,6 +131,9 @@ export async function webhookBench(tools: WebhookBenchTools) {
       commitToReceiverMs: { p50: sorted[Math.floor(sorted.length * 0.5)] ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 },
     };
   } finally {
+    // Gone before the receiver is: the benches after this one on the same database (the writes'
+    // revocations) would otherwise pay for deliveries to a closed port and their retries.
+    if (endpointId) await graphql(`mutation ($id: ID!) { deleteWebhookEndpoint(input: { endpointId: $id }) { __typename } }`, { id: endpointId });
     await server.stop();
     receiver.close();
   }

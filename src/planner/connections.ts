@@ -46,7 +46,7 @@ function keyset(s: string, key: SortKey, op: '<' | '>' | '<=' | '>=', build: Bui
  *
  * An array, not window functions and an ordered aggregate over the rows: counted by callgrind on
  * the admin page of active sessions, row_number/count(*) OVER and string_agg(… ORDER BY n) were
- * an eighth of the statement's instructions (docs/performance.md).
+ * an eighth of the statement's instructions (`npm run bench:instructions` measures them).
  */
 export function sessionConnection(
   fields: Collected[],
