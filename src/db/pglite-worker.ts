@@ -2,7 +2,7 @@
 // and PGlite only: it runs as plain JavaScript from dist/ and with Node's own type stripping under
 // the tests. Values cross the thread as PostgreSQL sends them (text): the main thread parses them
 // with the parsers its caller chose, which are functions and cannot cross.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
@@ -223,8 +223,10 @@ async function serve(): Promise<void> {
     );
   });
   port.postMessage({ opened: { arrayTypes } } satisfies PGliteThreadReply);
-  // After the answer: the copy runs beside the first statements.
-  if ((await copying) && template && spare) spareMade = remakeSpare(template, spare);
+  // After the answer, beside the first statements: the spare made again when this start took it, or
+  // when there is none (a process ended between taking it and making it again: killed, or stopped
+  // twice while starting) — else every later new directory would be unpacked.
+  if (template && spare && ((await copying) || !existsSync(spare))) spareMade = remakeSpare(template, spare);
 }
 
 void serve();

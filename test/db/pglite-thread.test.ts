@@ -1,9 +1,15 @@
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite, messages, type Results } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPGliteThread, type PGliteClient } from '../../src/db/pglite-thread.js';
+import { buildTemplate, packedTemplate } from '../../src/db/pglite-template.js';
 import { projectRoot } from '../../src/paths.js';
+import { temporaryDirectories } from '../support/temp-dirs.js';
+
+const tempDir = temporaryDirectories('pglite-thread');
 
 // The thread's client must answer as PGlite on this thread does: every case runs on both and the
 // answers are compared (values, fields, counts, errors).
@@ -138,6 +144,28 @@ describe("the embedded database's thread", () => {
     await expect(threaded.query('SELECT $1', [1], { paramTypes: [23] })).rejects.toThrow('neither serializers nor paramTypes');
     await expect(threaded.query('SELECT $1', [1], { serializers: { 23: String } })).rejects.toThrow('neither serializers nor paramTypes');
     await expect(threaded.exec("COPY c FROM '/dev/blob'", { blob: new Blob(['3\tthird\n']) })).rejects.toThrow('with query() alone');
+  });
+
+  it("makes a new directory from the template's spare copy and the spare again, also where an ended start left none", async () => {
+    await buildTemplate();
+    const template = packedTemplate()!;
+    const cache = await tempDir();
+    const spare = join(cache, 'template.spare');
+    mkdirSync(join(cache, `template.spare.${2 ** 22 + 1}.1.partial`)); // a copy an ended process left
+    const openAndClose = async (name: string) => {
+      const db = await startPGliteThread({ directory: join(cache, name), settings: [], template, spare }).open({});
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM _prisma_migrations')).rows[0]!.n).toBeGreaterThan(0);
+      await db.close(); // waits for the spare
+    };
+    // No spare (a start took it and was killed before making it again): the template unpacked, then the spare made.
+    await openAndClose('first');
+    expect(readdirSync(cache).sort()).toEqual(['first', 'template.spare']);
+    // The spare taken by renaming (what it holds comes along), and made again.
+    writeFileSync(join(spare, 'marker'), '');
+    await openAndClose('second');
+    expect(existsSync(join(cache, 'second/marker'))).toBe(true);
+    expect(readdirSync(cache).sort()).toEqual(['first', 'second', 'template.spare']);
+    expect(existsSync(join(spare, 'marker'))).toBe(false);
   });
 
   it('refuses every call once closed, naming why', async () => {
