@@ -93,7 +93,7 @@ describe('the embedded server process', () => {
     }
   });
 
-  it('asked to stop while it starts, stops cleanly once started; asked twice, ends at once', async () => {
+  it('asked to stop while it starts, stops cleanly once started; asked twice, ends at once, and the directory opens again', async () => {
     const dataDir = await tempDir();
     /** Starts the server and sends SIGTERM `signals` times from the moment it listens (its modules and database still loading). */
     const stopWhileStarting = async (signals: number) => {
@@ -122,6 +122,13 @@ describe('the embedded server process', () => {
     const twice = await stopWhileStarting(2);
     expect(twice.code).toBe(1);
     expect(twice.messages).toEqual(['sessiongraph listening', 'stopping once started', 'stopped while starting']);
+    // Ended in the middle of its start (PostgreSQL's lock file possibly created but not yet written), the directory opens again.
+    const restarted = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(await graphql(restarted.url, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    } finally {
+      expect(await restarted.stop()).toBe(0);
+    }
   });
 
   it('migrates an empty data directory, serves, keeps data across a restart and stops cleanly', async () => {

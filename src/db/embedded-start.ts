@@ -2,7 +2,7 @@
 // directory locked and the database's thread started (it copies a new directory's template before
 // PostgreSQL starts). The server takes them before it loads its modules (main.ts), so PostgreSQL's
 // start on its thread runs beside that; openDatabase takes them itself when given none.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -21,6 +21,21 @@ export interface EmbeddedStart {
   abandon(): Promise<void>;
 }
 
+/**
+ * PostgreSQL creates postmaster.pid, then writes it: a process ended between the two (killed, or
+ * stopped twice while starting) leaves it empty, and PostgreSQL then refuses to start ("lock file
+ * is empty"). A non-empty one PGlite's PostgreSQL takes as its own (its pid is always the same).
+ * Our lock is held: no other process uses the directory, so an empty one is a crash's remnant.
+ */
+function removeEmptyPostmasterPid(directory: string): void {
+  const path = join(directory, 'postmaster.pid');
+  try {
+    if (statSync(path).size === 0) unlinkSync(path);
+  } catch {
+    // None: nothing to remove.
+  }
+}
+
 /** `memory://` gives a throwaway in-memory database (tests); any other value is a directory. */
 export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = true } = {}): EmbeddedStart {
   const { dataDir, sharedBuffers = defaultEmbeddedSharedBuffers } = config;
@@ -28,6 +43,7 @@ export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = t
   const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   const directory = inMemory ? undefined : join(dataDir, 'pglite');
   const useTemplate = fromTemplate && (!directory || !existsSync(join(directory, 'PG_VERSION')));
+  if (directory && !useTemplate) removeEmptyPostmasterPid(directory);
   // A new directory is made by the database's thread itself, while its WebAssembly compiles: the
   // template's spare copy renamed into place, or the packed template unpacked; without one (in
   // memory, or not built), PGlite loads the dump if there is one.

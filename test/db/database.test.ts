@@ -64,6 +64,21 @@ describe('embedded PGlite database', () => {
     await db.close();
   });
 
+  it('opens a directory whose PostgreSQL lock file a killed start left empty', async () => {
+    const dataDir = await tempDir();
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    await first.prisma.identity.create({ data: { traits: { email: 'kept@example.com' } } });
+    await first.close();
+    // PostgreSQL creates postmaster.pid, then writes it: killed between the two, it stays empty.
+    await writeFile(join(dataDir, 'pglite/postmaster.pid'), '');
+    const reopened = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect(await reopened.prisma.identity.count()).toBe(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('runs with a development-sized shared_buffers, or the one configured', async () => {
     const sharedBuffers = async (config: { sharedBuffers?: string }) => {
       const db = await openDatabase({ kind: 'pglite', dataDir: await tempDir(), ...config });
