@@ -302,7 +302,10 @@ export async function identitiesOfTokens(databaseUrl: string, tokens: string[], 
       [hashes],
     );
     const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row.value]));
-    return new Map(tokens.flatMap((t, i) => (byHash.has(hashes[i]!.toString('hex')) ? [[t, byHash.get(hashes[i]!.toString('hex'))!]] : [])));
+    return new Map(tokens.flatMap((t, i) => {
+      const value = byHash.get(hashes[i]!.toString('hex'));
+      return value === undefined ? [] : [[t, value] as const];
+    }));
   } finally {
     await client.end();
   }

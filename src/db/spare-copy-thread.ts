@@ -1,6 +1,7 @@
-// The thread that makes the template's spare copy again after a start took it (directory-unpack.ts,
-// takeSpare), started by the database's thread once the database has opened: a thread of its own,
-// so that the database answers meanwhile. Node's modules only, as pglite-worker.ts.
+// The thread that makes the template's spare copy again after a start took it, or where none is
+// left (directory-unpack.ts, takeSpare), started by the database's thread once the database has
+// opened: a thread of its own, so that the database answers meanwhile. Node's modules only, as
+// pglite-worker.ts.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
