@@ -10,6 +10,7 @@
 // confirmation with PostGraphile's login in the same rounds).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { p256 } from '@noble/curves/nist.js';
@@ -149,6 +150,9 @@ function summary(runs: Measured[]) {
 }
 type Summary = ReturnType<typeof summary>;
 
+/** Each round's server CPU over the peer's in the same round. */
+const overPeer = (runs: Measured[], peer: Measured[]) => runs.map((run, i) => (run.cpuMsPerRequest ?? 0) / (peer[i]!.cpuMsPerRequest || 1));
+
 const nodeArgs = ['--import', 'tsx'];
 const portLine = (line: string) => {
   try {
@@ -185,15 +189,26 @@ export async function writeScenarios(databaseUrl: string, population: Population
         login.peer.push(await fixed(peerLoginSpec));
         login.resolvers.push(await fixed(resolverLogin));
       }
-      const p99At64 = { ours: (await fixed({ ...oursLogin, connections: 64 })).p99Ms, peer: (await fixed({ ...peerLoginSpec, connections: 64 })).p99Ms };
+      // p99 at 64 connections: interleaved rounds too, the first of each warming its 64 connections.
+      const at64 = { ours: [] as number[], peer: [] as number[] };
+      for (let round = 0; round <= rounds; round++) {
+        const ours64 = await fixed({ ...oursLogin, connections: 64 });
+        const peer64 = await fixed({ ...peerLoginSpec, connections: 64 });
+        if (round === 0) continue;
+        at64.ours.push(ours64.p99Ms);
+        at64.peer.push(peer64.p99Ms);
+      }
+      const p99At64 = { ours: median(at64.ours), peer: median(at64.peer), runs: at64 };
       results.login = { ours: summary(login.ours), peer: summary(login.peer), resolvers: summary(login.resolvers), p99At64ConnectionsMs: p99At64, advisoryLockWaits: locks };
     }
 
     if (runs('scaleOut')) {
       log('writes 2. two instances against one: login throughput at 16 connections in all');
       const throughput = { one: [] as number[], two: [] as number[] };
+      const oneInstance: Measured[] = [];
       for (let round = 0; round < rounds; round++) {
-        throughput.one.push((await fixed(oursLogin)).requestsPerSecond);
+        oneInstance.push(await fixed(oursLogin));
+        throughput.one.push(oneInstance.at(-1)!.requestsPerSecond);
         const started = performance.now();
         const both = await Promise.all([
           fixed({ ...oursLogin, connections: connections / 2 }, requests / 2),
@@ -201,7 +216,17 @@ export async function writeScenarios(databaseUrl: string, population: Population
         ]);
         throughput.two.push(Math.round(both.reduce((sum, m) => sum + m.requests, 0) / ((performance.now() - started) / 1000)));
       }
-      results.scaleOut = { oneInstanceRequestsPerSecond: median(throughput.one), twoInstancesRequestsPerSecond: median(throughput.two), runs: throughput };
+      // What this machine allows at most, whatever the number of instances: its cores over the CPU a
+      // login costs all told (server, PostgreSQL, and the load generator, which shares the cores).
+      const loginCpuMs = median(oneInstance.map((m) => (m.cpuMsPerRequest ?? 0) + (m.postgresCpuMsPerRequest ?? 0) + (m.clientCpuMsPerRequest ?? 0)));
+      results.scaleOut = {
+        oneInstanceRequestsPerSecond: median(throughput.one),
+        twoInstancesRequestsPerSecond: median(throughput.two),
+        runs: throughput,
+        loginCpuMs,
+        cores: availableParallelism(),
+        cpuBoundRequestsPerSecond: Math.round((availableParallelism() * 1000) / loginCpuMs),
+      };
     }
 
     if (runs('mints')) {
@@ -220,12 +245,21 @@ export async function writeScenarios(databaseUrl: string, population: Population
       // ones mint again for sessions that just had theirs (this instance remembers; see docs).
       const batch = Math.min(requests, Math.floor(tokens.length / (rounds + 1)));
       await fixed(mintSpec(rounds * batch), batch);
-      const mints = { writingEvent: [] as Measured[], throttled: [] as Measured[] };
+      // Warm: PostGraphile's login when part 1 did not run.
+      if (!results.login) await fixed(peerLoginSpec, Math.round(requests / 4));
+      const mints = { writingEvent: [] as Measured[], throttled: [] as Measured[], peerLogin: [] as Measured[] };
       for (let round = 0; round < rounds; round++) {
         mints.writingEvent.push(await fixed(mintSpec(round * batch), batch));
+        // The peer's login between the two, the same number of requests: each mint compares within its round.
+        mints.peerLogin.push(await fixed(peerLoginSpec, batch));
         mints.throttled.push(await fixed(mintSpec(round * batch), batch));
       }
-      results.tokenMint = { writingEvent: summary(mints.writingEvent), throttled: summary(mints.throttled) };
+      results.tokenMint = {
+        writingEvent: summary(mints.writingEvent),
+        throttled: summary(mints.throttled),
+        peerLogin: summary(mints.peerLogin),
+        overPeerLogin: { writingEvent: overPeer(mints.writingEvent, mints.peerLogin), throttled: overPeer(mints.throttled, mints.peerLogin) },
+      };
     }
 
     if (runs('revocation')) {
@@ -261,8 +295,7 @@ export async function writeScenarios(databaseUrl: string, population: Population
         revocation.peerLogin.push(await fixed(peerLoginSpec, signed.length));
       }
       results.recordSessionActivity = summary(activity);
-      const ratios = revocation.confirm.map((confirm, i) => (confirm.cpuMsPerRequest ?? 0) / (revocation.peerLogin[i]!.cpuMsPerRequest || 1));
-      results.revocation = { revoke: summary(revocation.revoke), confirm: summary(revocation.confirm), peerLogin: summary(revocation.peerLogin), confirmOverPeerLogin: ratios };
+      results.revocation = { revoke: summary(revocation.revoke), confirm: summary(revocation.confirm), peerLogin: summary(revocation.peerLogin), confirmOverPeerLogin: overPeer(revocation.confirm, revocation.peerLogin) };
     }
   } finally {
     await peer.stop();
@@ -312,6 +345,7 @@ function writesTable(results: Record<string, any>): string {
   const row = (name: string, s: Summary | undefined) =>
     s ? `| ${name} | ${ms(s.cpuMsPerRequest)} | ${ms(s.postgresCpuMsPerRequest)} | ${Math.round(s.requestsPerSecond)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.runs.map((r) => `${ms(r.cpuMsPerRequest)}/${ms(r.postgresCpuMsPerRequest)}`).join(', ')} |` : undefined;
   const login = results.login ?? {};
+  const ratios = (values: number[]) => values.map((r) => `${r.toFixed(2)} ×`).join(', ');
   return [
     '',
     `## writes (${requests} requests a measurement at ${connections} connections, medians of ${rounds} interleaved rounds; a shared machine)`,
@@ -323,15 +357,17 @@ function writesTable(results: Record<string, any>): string {
     row('login: sessiongraph, resolvers (PLANNED_WRITES=false)', login.resolvers),
     row('token mint writing its event', results.tokenMint?.writingEvent),
     row('token mint, event throttled', results.tokenMint?.throttled),
+    row('login: PostGraphile 5, beside each mint round', results.tokenMint?.peerLogin),
     row('revokeSession (signed, step 1)', results.revocation?.revoke),
     row('confirmRevocation (signed, step 2)', results.revocation?.confirm),
     row('recordSessionActivity', results.recordSessionActivity),
     row('login: PostGraphile 5, beside each confirmRevocation round', results.revocation?.peerLogin),
     '',
-    results.revocation && `- confirmRevocation's server CPU over PostGraphile's login in the same round${signersElsewhere ? ' (signers logged in on the other instance)' : ''}: ${results.revocation.confirmOverPeerLogin.map((r: number) => `${r.toFixed(2)} ×`).join(', ')}`,
-    results.login && `- login p99 at 64 connections: sessiongraph ${ms(login.p99At64ConnectionsMs?.ours)} ms, PostGraphile ${ms(login.p99At64ConnectionsMs?.peer)} ms`,
+    results.tokenMint && `- token mints' server CPU over PostGraphile's login in the same round: writing the event ${ratios(results.tokenMint.overPeerLogin.writingEvent)}; throttled ${ratios(results.tokenMint.overPeerLogin.throttled)}`,
+    results.revocation && `- confirmRevocation's server CPU over PostGraphile's login in the same round${signersElsewhere ? ' (signers logged in on the other instance)' : ''}: ${ratios(results.revocation.confirmOverPeerLogin)}`,
+    results.login && `- login p99 at 64 connections (median of ${rounds} interleaved rounds after a warm one): sessiongraph ${ms(login.p99At64ConnectionsMs?.ours)} ms, PostGraphile ${ms(login.p99At64ConnectionsMs?.peer)} ms`,
     results.login && `- pg_locks during our logins: ${login.advisoryLockWaits?.samplesWithWaiters} of ${login.advisoryLockWaits?.samples} samples had a backend waiting for an advisory lock`,
-    results.scaleOut && `- login throughput, one instance ${results.scaleOut.oneInstanceRequestsPerSecond} req/s, two instances ${results.scaleOut.twoInstancesRequestsPerSecond} req/s (${(results.scaleOut.twoInstancesRequestsPerSecond / results.scaleOut.oneInstanceRequestsPerSecond).toFixed(2)} ×)`,
+    results.scaleOut && `- login throughput, one instance ${Math.round(results.scaleOut.oneInstanceRequestsPerSecond)} req/s, two instances ${Math.round(results.scaleOut.twoInstancesRequestsPerSecond)} req/s (${(results.scaleOut.twoInstancesRequestsPerSecond / results.scaleOut.oneInstanceRequestsPerSecond).toFixed(2)} ×); a login costs ${ms(results.scaleOut.loginCpuMs)} ms of CPU all told (server, PostgreSQL, load generator): ${results.scaleOut.cores} cores allow at most ${results.scaleOut.cpuBoundRequestsPerSecond} a second`,
     '',
   ].filter((line) => typeof line === 'string').join('\n');
 }
