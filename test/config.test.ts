@@ -40,6 +40,10 @@ describe('loadConfig', () => {
       connectTimeoutMs: 5000,
     });
     expect(config.dataDir).toBe('/var/lib/sessiongraph');
+    // A URL is not a directory: PGlite's memory:// would have made ./memory: on disk.
+    expect(problem({ DATA_DIR: 'memory://' }).message).toMatch(/^DATA_DIR: expected a directory path, got "memory:\/\/"/);
+    expect(problem({ DATA_DIR: ' file:///var/lib/sessiongraph' }).variable).toBe('DATA_DIR');
+    expect(loadConfig({ DATA_DIR: './data:2026' }).dataDir).toMatch(/\/data:2026$/);
     const pooled = loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'false' });
     expect(pooled.database).toMatchObject({ kind: 'postgres', preparedStatements: false });
     expect(() => loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
