@@ -50,6 +50,13 @@ const loadingLayers = [
   () => import('graphql-yoga'),
 ];
 
+/**
+ * How long a stop on PostgreSQL may take: webhook attempts in flight get 2 s (webhooks/worker.ts),
+ * requests in flight SHUTDOWN_TIMEOUT_MS, and the rest as long again. Each step may wait on the
+ * database, and a statement waiting on a lock another application holds would hold it for ever.
+ */
+const stopBudgetMs = (config: Config) => 2000 + 2 * config.shutdownTimeoutMs;
+
 function fail(message: string): never {
   process.stderr.write(`sessiongraph: ${message}\n`);
   process.exit(1);
@@ -233,16 +240,31 @@ async function main(early: EarlyStart | undefined): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down', { signal });
+    let step = 'webhooks';
+    // Past the budget the process stops without the step it waits for: a statement still waiting
+    // commits whole or not at all on PostgreSQL's side, once the lock it waits for is free, and holds
+    // its locks and connection slot until then. The embedded database is always closed to the end.
+    if (config.database.kind === 'postgres') {
+      const budgetMs = stopBudgetMs(config);
+      setTimeout(() => {
+        logger.warn('the stop did not finish in time: a step still waits on the database (a lock held elsewhere?); stopping without it', { step, budgetMs });
+        process.exit(0);
+      }, budgetMs).unref();
+    }
     // Webhooks stop first: attempts in flight get a moment, the rest are handed back for the
     // next instance. Live streams end next (clients resume elsewhere from their last event id),
     // so the server's wait for requests in progress is not a wait for subscriptions that never end.
     await live.webhooks.stop();
+    step = 'live streams';
     await live.events.close();
     await live.webSockets.close();
+    step = 'requests in flight';
     await live.running.stop();
     metricsServer?.close();
+    step = 'maintenance';
     await maintenance.stop();
     await live.rateLimits.close();
+    step = 'closing the database';
     await live.db.close();
     await tracing?.shutdown().catch(() => {});
     logger.info('stopped');

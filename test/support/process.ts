@@ -66,7 +66,8 @@ export function startServer(env: Record<string, string>, timeoutMs = 30_000): Pr
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  // 'close', not 'exit': the child's output is read to its end by then (its last log line too).
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
