@@ -189,7 +189,7 @@ export async function writeScenarios(databaseUrl: string, population: Population
         login.peer.push(await fixed(peerLoginSpec));
         login.resolvers.push(await fixed(resolverLogin));
       }
-      // p99 at 64 connections: interleaved rounds too, the first of each warming its 64 connections.
+      // p99 at 64 connections: interleaved rounds too, after a first one that warms both servers to that load.
       const at64 = { ours: [] as number[], peer: [] as number[] };
       for (let round = 0; round <= rounds; round++) {
         const ours64 = await fixed({ ...oursLogin, connections: 64 });
