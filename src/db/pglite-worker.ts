@@ -92,15 +92,13 @@ const opening = new Promise<PGliteThreadOpen>((resolve) => port.once('message', 
 
 // The modules beside this one (.js in dist/, their TypeScript source under the tests).
 const besideThis = (name: string) => new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-// A new directory: the template's spare copy renamed into place, else the template unpacked. True when the spare was taken.
-const copying: Promise<boolean> =
+// A new directory: the template's spare copy renamed into place, else the template unpacked.
+const copying: Promise<void> =
   directory && template
     ? import(besideThis('directory-unpack').href).then(({ takeSpare, unpackInto }: typeof import('./directory-unpack.js')) => {
-        if (spare && takeSpare(spare, directory)) return true;
-        unpackInto(template, directory);
-        return false;
+        if (!(spare && takeSpare(spare, directory))) unpackInto(template, directory);
       })
-    : Promise.resolve(false);
+    : Promise.resolve();
 copying.catch(() => {}); // awaited by serve
 
 function threadError(error: unknown, DatabaseError: abstract new (...args: never[]) => Error): ThreadError {
@@ -223,10 +221,10 @@ async function serve(): Promise<void> {
     );
   });
   port.postMessage({ opened: { arrayTypes } } satisfies PGliteThreadReply);
-  // After the answer, beside the first statements: the spare made again when this start took it, or
-  // when there is none (a process ended between taking it and making it again: killed, or stopped
+  // After the answer, beside the first statements: the spare made again when there is none — this
+  // start took it, or a process ended between taking it and making it again (killed, or stopped
   // twice while starting) — else every later new directory would be unpacked.
-  if (template && spare && ((await copying) || !existsSync(spare))) spareMade = remakeSpare(template, spare);
+  if (template && spare && !existsSync(spare)) spareMade = remakeSpare(template, spare);
 }
 
 void serve();

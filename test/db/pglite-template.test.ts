@@ -11,6 +11,15 @@ import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('template');
 
+/** A packed directory holding PG_VERSION alone, as a file. */
+async function packedVersionFile(): Promise<string> {
+  const source = await tempDir();
+  writeFileSync(join(source, 'PG_VERSION'), '17');
+  const archive = join(await tempDir(), 'packed');
+  writeFileSync(archive, packDirectory(source));
+  return archive;
+}
+
 describe('embedded database template', () => {
   it('is keyed by the migration history and starts a new database fully migrated', async () => {
     const path = await buildTemplate();
@@ -101,10 +110,7 @@ describe('embedded database template', () => {
   });
 
   it('unpacks into place, removing the half copies a killed process left and an empty leftover', async () => {
-    const source = await tempDir();
-    writeFileSync(join(source, 'PG_VERSION'), '17');
-    const archive = join(await tempDir(), 'packed');
-    writeFileSync(archive, packDirectory(source));
+    const archive = await packedVersionFile();
     const parent = await tempDir();
     mkdirSync(join(parent, 'pglite.12345.partial/base'), { recursive: true });
     mkdirSync(join(parent, 'pglite'));
@@ -115,10 +121,7 @@ describe('embedded database template', () => {
   });
 
   it('keeps a spare copy that a new directory takes by renaming, made again beside copies of ended processes', async () => {
-    const source = await tempDir();
-    writeFileSync(join(source, 'PG_VERSION'), '17');
-    const archive = join(await tempDir(), 'packed');
-    writeFileSync(archive, packDirectory(source));
+    const archive = await packedVersionFile();
     const cache = await tempDir();
     const spare = join(cache, 'template.spare');
     // A copy of an ended process (no process has id 2^22 + 1 here) goes; one in progress in a live process stays.
