@@ -13,7 +13,7 @@ import { defaultVendorRoutes, type Config } from './config.js';
 import { EventFeed } from './events/feed.js';
 import { createSessionTokens, type SessionTokens } from './tokens/session-tokens.js';
 import { EventThrottle } from './events/throttle.js';
-import { apiTokenId, authenticate, opaqueSessionToken, requestCredentials, type PendingSession } from './auth/caller.js';
+import { apiTokenId, authenticate, countsAsFailedAuthentication, opaqueSessionToken, requestCredentials, type PendingSession } from './auth/caller.js';
 import { sha256 } from './auth/secrets.js';
 import type { Context } from './context.js';
 import { DatabaseOpening, type Database } from './db/database.js';
@@ -182,8 +182,9 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
           now: now(),
         });
       } catch (error) {
-        // Count wrong credentials, not a database that failed to answer.
-        if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') {
+        // Count credentials that could be guesses: not a database that failed to answer, nor a
+        // token of ours whose session has ended.
+        if (error instanceof GraphQLError && countsAsFailedAuthentication(error)) {
           throw await limiter.authenticationFailed(address, tokenId, error);
         }
         throw error;

@@ -7,8 +7,9 @@ import { networkOf } from '../src/limiter.js';
 import { createLogger, type LogFields } from '../src/logger.js';
 import { memoryStore, openRateLimitStore, redisStore, type RateLimitStore } from '../src/rate-limit.js';
 import { createApp } from '../src/server.js';
-import { testConfig, type TestApp } from './support/app.js';
+import { createTestApp, testConfig, type TestApp } from './support/app.js';
 import { pgliteTarget, type TestDatabase } from './support/databases.js';
+import { createBrowserSession, createIdentity } from './support/sessions.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -230,6 +231,55 @@ describe('client addresses and who a failure locks out', () => {
     expect(await send(wrongSession(), '2001:db8:0:8::1')).toBe(401);
     // A correct credential from the throttled network still gets in.
     expect(await send(admin, '192.0.2.200')).toBe(200);
+  });
+});
+
+describe('credentials of ours that have ended', () => {
+  it('are answered 401 every time and never counted: a signed-out device may keep asking, guesses are still throttled', async () => {
+    let clock = Date.now();
+    const t = await createTestApp(pgliteTarget, { now: () => new Date(clock), env: { RATE_LIMIT_AUTH_FAILURES: '3', SESSION_TOKEN_LIFETIME_SECONDS: '60' } });
+    try {
+      const send = async (authorization: string) => {
+        const response = await t.app.fetch('http://sessiongraph.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: '{ viewer { session { id } } }' }),
+        });
+        const body = (await response.json()) as { errors?: { message: string }[] };
+        return { status: response.status, message: body.errors?.[0]?.message };
+      };
+      const mint = async (sessionId: string) =>
+        (await t.graphql<{ createSessionToken: { token: { jwt: string } } }>('mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }', { id: sessionId })).data!.createSessionToken.token.jwt;
+      const identityId = await createIdentity(t);
+      const [revoked, live] = [await createBrowserSession(t, identityId), await createBrowserSession(t, identityId)];
+      const expiredJwt = await mint(live.id);
+      clock += 120_000;
+      const revokedJwt = await mint(revoked.id);
+      expect((await t.graphql('mutation ($id: ID!) { adminRevokeSession(input: { sessionId: $id }) { session { id } } }', { id: revoked.id })).errors).toBeUndefined();
+      const created = await t.graphql<{ createApiToken: { apiToken: { tokenId: string }; authorization: string } }>('mutation { createApiToken(input: { name: "retired" }) { apiToken { tokenId } authorization } }');
+      const retiredApiToken = created.data!.createApiToken;
+      expect((await t.graphql('mutation ($id: String!) { revokeApiToken(input: { tokenId: $id }) { apiToken { revokedAt } } }', { id: retiredApiToken.apiToken.tokenId })).errors).toBeUndefined();
+      // The revocation set hears of the revocation through the feed.
+      await expect.poll(async () => (await send(`Bearer ${revokedJwt}`)).status, { timeout: 2000, interval: 20 }).toBe(401);
+
+      const ended = {
+        [`Bearer ${revoked.token}`]: 'Invalid or expired session token',
+        [`Bearer ${revokedJwt}`]: 'The session of this token is no longer active',
+        [`Bearer ${expiredJwt}`]: 'The token has expired',
+        [retiredApiToken.authorization]: 'Invalid API client credentials',
+      };
+      for (let round = 0; round < 4; round++) {
+        for (const [authorization, message] of Object.entries(ended)) expect(await send(authorization)).toEqual({ status: 401, message });
+      }
+      // None of those sixteen counted: guesses from the same address get their three 401s, then 429.
+      const guesses = [];
+      for (let i = 0; i < 4; i++) guesses.push((await send(`Bearer sgt_${randomBytes(32).toString('base64url')}`)).status);
+      expect(guesses).toEqual([401, 401, 401, 429]);
+      expect(await send(`Bearer ${revokedJwt}`)).toEqual({ status: 401, message: 'The session of this token is no longer active' });
+      expect((await send(live.authorization)).status).toBe(200);
+    } finally {
+      await t.dispose();
+    }
   });
 });
 

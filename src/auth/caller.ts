@@ -23,6 +23,23 @@ export type Caller =
 
 export const adminClientId = 'admin';
 
+// Refusals of a credential this server issued and that has since ended: a JWT whose signature
+// verifies (expired, or its session ended), the token of an ended session, the secret of a revoked
+// API token. Nobody guesses one, so they do not count toward the failed-authentication limits: a
+// signed-out device that keeps asking is told 401 each time, not 429 after ten tries.
+const endedCredentialRefusals = new WeakSet<GraphQLError>();
+
+function endedCredential(message: string): GraphQLError {
+  const error = unauthenticated(message);
+  endedCredentialRefusals.add(error);
+  return error;
+}
+
+/** Whether a 401 refused a credential that could be a guess (and so counts toward the rate limits). */
+export function countsAsFailedAuthentication(error: GraphQLError): boolean {
+  return error.extensions.code === 'UNAUTHENTICATED' && !endedCredentialRefusals.has(error);
+}
+
 export function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
@@ -76,7 +93,8 @@ async function apiClient(id: string, secret: string, options: AuthenticateOption
   const client = await findApiClient(options, id);
   // Compare even when the client is unknown, so timing does not reveal which ids exist.
   const matches = secretMatches(secret, client?.secretHash ?? '0'.repeat(64));
-  if (!client || !matches || client.revokedAt) throw unauthenticated('Invalid API client credentials');
+  if (!client || !matches) throw unauthenticated('Invalid API client credentials');
+  if (client.revokedAt) throw endedCredential('Invalid API client credentials');
   const last = lastUsedWritten.get(id) ?? 0;
   if (now.getTime() - last > lastUsedResolutionMs) {
     lastUsedWritten.set(id, now.getTime());
@@ -94,7 +112,7 @@ function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<A
 
 /** Refuses the token of a session that ended or whose identity is inactive, as the revocation set knows it. */
 async function refuseRevoked(tokens: SessionTokens, sessionId: string, identityId: string): Promise<void> {
-  if (await tokens.revoked(sessionId, identityId)) throw unauthenticated('The session of this token is no longer active');
+  if (await tokens.revoked(sessionId, identityId)) throw endedCredential('The session of this token is no longer active');
 }
 
 /**
@@ -110,7 +128,8 @@ async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Ca
   try {
     verified = await tokens.verify(jwt, now);
   } catch (error) {
-    if (error instanceof TokenRefusal) throw unauthenticated(error.message);
+    // Past its signature (expired, not valid yet) the token is one this server made.
+    if (error instanceof TokenRefusal) throw error.code === 'TOKEN_INVALID' ? unauthenticated(error.message) : endedCredential(error.message);
     throw error;
   }
   const credentialExpiresAt = new Date((verified.claims.exp ?? 0) * 1000);
@@ -120,9 +139,9 @@ async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Ca
   }
   // Strict, or a token whose `sub` is the vendor's id: the session is read for its identity.
   const found = await findSession(options, { id: verified.sessionId });
-  if (!found) throw unauthenticated('Invalid or expired session token');
+  if (!found) throw endedCredential('Invalid or expired session token');
   if (tokens.settings.strictRevocation && (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE')) {
-    throw unauthenticated('The session of this token is no longer active');
+    throw endedCredential('The session of this token is no longer active');
   }
   if (!tokens.settings.strictRevocation) await refuseRevoked(tokens, found.id, found.identityId);
   const { identity, ...sessionRow } = found;
@@ -137,9 +156,8 @@ async function session(token: string, options: AuthenticateOptions): Promise<Cal
   // The identity comes in the same statement: almost every session request reads it next.
   const found = await findSession(options, { tokenHash: Uint8Array.from(sha256(token)) });
   // As in Kratos, an inactive identity's sessions do not authenticate, whatever their own status.
-  if (!found || found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') {
-    throw unauthenticated('Invalid or expired session token');
-  }
+  if (!found) throw unauthenticated('Invalid or expired session token');
+  if (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') throw endedCredential('Invalid or expired session token');
   const { identity, ...sessionRow } = found;
   loaders?.session.prime(sessionRow.id, sessionRow);
   loaders?.identity.prime(identity.id, identity);
