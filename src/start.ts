@@ -9,7 +9,7 @@ import type { EmbeddedStart } from './db/embedded-start.js';
 import type { EventFeed, EventSignals } from './events/feed.js';
 import { nextTurn } from './next-turn.js';
 import type { WebSocketEndpoint } from './http/websocket.js';
-import { answerLiveness, startHttpServer, type RequestHandler, type RunningServer } from './http/listener.js';
+import { answerLiveness, listen, startHttpServer, type RequestHandler, type RunningServer } from './http/listener.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Tracing } from './http/opentelemetry.js';
 import type { Metrics } from './metrics.js';
@@ -18,7 +18,7 @@ import type { App } from './server.js';
 import type { WebhookRuntime } from './webhooks/index.js';
 
 /** METRICS_PORT: the metrics alone, on a port of their own (for a scraper on a private network). */
-async function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+async function serveMetrics(metrics: Metrics, host: string, port: number, logger: Logger): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
@@ -29,10 +29,7 @@ async function serveMetrics(metrics: Metrics, host: string, port: number): Promi
       () => res.writeHead(500).end(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new ConfigError('METRICS_PORT', error.code === 'EADDRINUSE' ? `${port} is already in use` : error.message)));
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, { host, port, variable: 'METRICS_PORT', logger });
   return server;
 }
 
@@ -125,7 +122,7 @@ async function main(early: EarlyStart | undefined): Promise<void> {
       if (handler) return handler(req, res);
       if (answerLiveness(req, res, logger)) return;
       return whenHandler.then(() => handler!(req, res));
-    }, config);
+    }, { host: config.host, port: config.port, shutdownTimeoutMs: config.shutdownTimeoutMs, logger });
     running.server.on('upgrade', holdUpgrade);
     logger.info('sessiongraph listening', { url: `${running.url}/graphql`, startupMs: Math.round(performance.now() - startedAt) });
     // The embedded database next, unless main.ts has started it: its thread starts PostgreSQL beside the loading of everything below.
@@ -205,7 +202,7 @@ async function main(early: EarlyStart | undefined): Promise<void> {
     opened();
     await feedStarting;
     webhooks = await webhookRuntime.startWebhooks({ prisma: db.prisma, feed: events, config, keySecret: config.auth.tokens.keySecret, logger, metrics });
-    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort, logger);
   } catch (error) {
     // Failed before the app existed: the requests waiting for it are answered (503) and the held
     // upgrades dropped, or the stop below would wait for them for ever.

@@ -209,7 +209,7 @@ describe('graceful stop', () => {
         await held;
         return slowReadiness();
       };
-      const running = await startHttpServer(app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 5000 });
+      const running = await startHttpServer(app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 5000, logger: createLogger('error', () => {}) });
       const port = (running.server.address() as { port: number }).port;
       const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
         request({ host: '127.0.0.1', port, path: '/readyz' }, (res) => {
@@ -241,7 +241,7 @@ describe('the real HTTP server under abuse', () => {
   it('answers a chunked body over the limit with 413 and closes the connection at once', async () => {
     const database = await pgliteTarget.open();
     const app = createApp({ db: database.db, logger: createLogger('error', () => {}), config: testConfig({ MAX_REQUEST_BODY_BYTES: '2048' }), rateLimits: memoryStore() });
-    const running = await startHttpServer(app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1000 });
+    const running = await startHttpServer(app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1000, logger: createLogger('error', () => {}) });
     try {
       const port = (running.server.address() as { port: number }).port;
       const started = Date.now();

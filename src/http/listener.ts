@@ -38,9 +38,36 @@ const quietMs = 300;
 /** What answers a request: an app, or something that picks one. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/**
+ * Listens on host:port. Failing to listen rejects with a ConfigError naming `variable`; an error
+ * after that (an accept that failed: EMFILE when out of file descriptors) is logged, and the
+ * server goes on listening — Node would otherwise end the process on an unheard 'error'.
+ */
+export async function listen(server: Server, options: { host: string; port: number; variable: string; logger: Logger }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const refuse = (error: NodeJS.ErrnoException) => {
+      const problem =
+        error.code === 'EADDRINUSE'
+          ? `${options.port} is already in use by another process`
+          : error.code === 'EACCES'
+            ? `${options.port} needs privileges this process does not have`
+            : error.message;
+      reject(new ConfigError(options.variable, problem));
+    };
+    server.once('error', refuse);
+    server.listen(options.port, options.host, () => {
+      server.off('error', refuse);
+      resolve();
+    });
+  });
+  server.on('error', (error: NodeJS.ErrnoException) =>
+    options.logger.error('the listener failed to take a connection; it goes on listening', { variable: options.variable, code: error.code, error: error.message }),
+  );
+}
+
 export async function startHttpServer(
   app: RequestHandler,
-  options: { host: string; port: number; shutdownTimeoutMs: number },
+  options: { host: string; port: number; shutdownTimeoutMs: number; logger: Logger },
 ): Promise<RunningServer> {
   // Requests in progress per connection. One with none may still carry a request we have not read:
   // closing it at once would reset the client.
@@ -63,18 +90,7 @@ export async function startHttpServer(
     connections.set(socket, { active: 0 });
     socket.on('close', () => connections.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const problem =
-        error.code === 'EADDRINUSE'
-          ? `${options.port} is already in use by another process`
-          : error.code === 'EACCES'
-            ? `${options.port} needs privileges this process does not have`
-            : error.message;
-      reject(new ConfigError('PORT', problem));
-    });
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listen(server, { host: options.host, port: options.port, variable: 'PORT', logger: options.logger });
   const address = server.address() as AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   let stopped: Promise<void> | undefined;

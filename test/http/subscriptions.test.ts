@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { attachWebSockets, type WebSocketEndpoint } from '../../src/http/websocket.js';
 import { startHttpServer, type RunningServer } from '../../src/http/listener.js';
+import { createLogger } from '../../src/logger.js';
 import { adminAuthorization, createTestApp, type TestApp } from '../support/app.js';
 import { pgliteTarget } from '../support/databases.js';
 import { confirmMutation, createBrowserSession, createIdentity, requestRevocation } from '../support/sessions.js';
@@ -55,7 +56,7 @@ describe('subscriptions over HTTP', () => {
   const wsClients: WsClient[] = [];
   beforeAll(async () => {
     t = await createTestApp(pgliteTarget, { env: { MAX_SUBSCRIPTIONS_PER_CALLER: '2', SUBSCRIPTION_HEARTBEAT_SECONDS: '1', SUBSCRIPTION_IDLE_SECONDS: '2', SESSION_TOKEN_LIFETIME_SECONDS: '2' } });
-    running = await startHttpServer(t.app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000 });
+    running = await startHttpServer(t.app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, logger: createLogger('error', () => {}) });
     webSockets = attachWebSockets(running.server, async () => t.app, { heartbeatMs: 1000, idleMs: 2000, maxPayloadBytes: 1_048_576, production: false });
   });
   afterAll(async () => {

@@ -3,13 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { startHttpServer, type RunningServer } from '../../src/http/listener.js';
+import { createLogger } from '../../src/logger.js';
 import { testAdminToken, type TestApp } from './app.js';
 
 /** The built-in admin token as Clerk's secretKey / Kratos' admin access token. */
 export const adminSecretKey = `admin.${testAdminToken}`;
 
 export function serve(t: TestApp): Promise<RunningServer> {
-  return startHttpServer(t.app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000 });
+  return startHttpServer(t.app, { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000, logger: createLogger('error', () => {}) });
 }
 
 /** A new API token's secretKey (shown once by createApiToken). */
