@@ -122,6 +122,8 @@ describe('the embedded server process', () => {
     const twice = await stopWhileStarting(2);
     expect(twice.code).toBe(1);
     expect(twice.messages).toEqual(['sessiongraph listening', 'stopping once started', 'stopped while starting']);
+    // Its lock went with it: a later process given the same pid (pid 1 in a container) would not be turned away.
+    expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
     // Ended in the middle of its start (PostgreSQL's lock file possibly created but not yet written), the directory opens again.
     const restarted = await startServer({ DATA_DIR: dataDir });
     try {

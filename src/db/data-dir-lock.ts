@@ -1,13 +1,18 @@
 // PGlite is a single-process database: two processes writing the same directory corrupt it. A lock
 // file holding the owner's pid keeps a second process (a CLI while the server runs) out with a clear
-// error; a lock left by a process that no longer exists is taken over.
+// error; a lock left by a process that no longer exists is taken over. So is one naming this process
+// that it does not hold: an earlier process had the same pid (a container's server, restarted on its
+// volume, is pid 1 again). A process ending by process.exit removes its lock on the way out.
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../config.js';
 
 export interface DataDirLock {
   release(): void;
 }
+
+/** The lock files this process holds. */
+const held = new Set<string>();
 
 function isAlive(pid: number): boolean {
   try {
@@ -32,7 +37,7 @@ export function lockDataDir(dir: string, variable = 'DATA_DIR'): DataDirLock {
   } catch (error) {
     throw new ConfigError(variable, `data directory ${dir} cannot be created or written (${describe(error)})`);
   }
-  const lockPath = join(dir, 'sessiongraph.lock');
+  const lockPath = resolve(dir, 'sessiongraph.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -42,7 +47,8 @@ export function lockDataDir(dir: string, variable = 'DATA_DIR'): DataDirLock {
         throw new ConfigError(variable, `data directory ${dir} cannot be written (${describe(error)})`);
       }
       const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      const ownerLives = owner === process.pid ? held.has(lockPath) : isAlive(owner);
+      if (Number.isInteger(owner) && owner > 0 && ownerLives) {
         throw new ConfigError(
           variable,
           `the embedded database in ${dir} is in use by another process (pid ${owner}); ` +
@@ -54,18 +60,18 @@ export function lockDataDir(dir: string, variable = 'DATA_DIR'): DataDirLock {
     }
     writeSync(fd, String(process.pid));
     closeSync(fd);
-    let released = false;
-    return {
-      release() {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      },
+    held.add(lockPath);
+    const release = () => {
+      if (!held.delete(lockPath)) return;
+      process.off('exit', release);
+      try {
+        if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
+      } catch {
+        // Already gone: nothing to release.
+      }
     };
+    process.on('exit', release);
+    return { release };
   }
   throw new ConfigError(variable, `could not take the lock ${lockPath}`);
 }
