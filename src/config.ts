@@ -453,10 +453,13 @@ function tracing(env: Env): TracingConfig | undefined {
   };
 }
 
-/** DATA_DIR as an absolute path. A URL (PGlite's `memory://`) would be taken as a relative directory named after its scheme. */
-function dataDirectory(raw: string | undefined): string {
+/**
+ * DATA_DIR as an absolute path. A URL (PGlite's `memory://`) would be taken as a relative directory
+ * named after its scheme: refused when the embedded database will use it, not when DATABASE_URL is set.
+ */
+function dataDirectory(raw: string | undefined, used: boolean): string {
   const value = raw?.trim() || '.data';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+  if (used && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     throw new ConfigError('DATA_DIR', `expected a directory path, got ${JSON.stringify(value)}: the embedded database, its admin token and key secret are kept in a directory (for a throwaway one, name a temporary directory)`);
   }
   return resolve(value);
@@ -466,8 +469,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
   const port = integer(env, 'PORT', 4000, 0, 65535);
   const host = env.HOST?.trim() || '0.0.0.0';
-  const dataDir = dataDirectory(env.DATA_DIR);
   const rawUrl = env.DATABASE_URL?.trim();
+  const dataDir = dataDirectory(env.DATA_DIR, !rawUrl);
   const database: DatabaseConfig = rawUrl
     ? {
         kind: 'postgres',

@@ -43,6 +43,8 @@ describe('loadConfig', () => {
     // A URL is not a directory: PGlite's memory:// would have made ./memory: on disk.
     expect(problem({ DATA_DIR: 'memory://' }).message).toMatch(/^DATA_DIR: expected a directory path, got "memory:\/\/"/);
     expect(problem({ DATA_DIR: ' file:///var/lib/sessiongraph' }).variable).toBe('DATA_DIR');
+    // Unused beside DATABASE_URL, it is not checked: a start is not refused for it.
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATA_DIR: 'memory://' }).database.kind).toBe('postgres');
     expect(loadConfig({ DATA_DIR: './data:2026' }).dataDir).toMatch(/\/data:2026$/);
     const pooled = loadConfig({ DATABASE_URL: 'postgres://db/sessions', DATABASE_PREPARED_STATEMENTS: 'false' });
     expect(pooled.database).toMatchObject({ kind: 'postgres', preparedStatements: false });
