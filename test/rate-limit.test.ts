@@ -245,8 +245,8 @@ describe('credentials of ours that have ended', () => {
           headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify({ query: '{ viewer { session { id } } }' }),
         });
-        const body = (await response.json()) as { errors?: { message: string }[] };
-        return { status: response.status, message: body.errors?.[0]?.message };
+        const body = (await response.json()) as { errors?: { message: string; extensions?: { reason?: string } }[] };
+        return { status: response.status, message: body.errors?.[0]?.message, reason: body.errors?.[0]?.extensions?.reason };
       };
       const mint = async (sessionId: string) =>
         (await t.graphql<{ createSessionToken: { token: { jwt: string } } }>('mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }', { id: sessionId })).data!.createSessionToken.token.jwt;
@@ -262,20 +262,21 @@ describe('credentials of ours that have ended', () => {
       // The revocation set hears of the revocation through the feed.
       await expect.poll(async () => (await send(`Bearer ${revokedJwt}`)).status, { timeout: 2000, interval: 20 }).toBe(401);
 
+      // A refused JWT says why (mint a new one, or sign in again); an opaque token's refusal is the same whatever the reason.
       const ended = {
-        [`Bearer ${revoked.token}`]: 'Invalid or expired session token',
-        [`Bearer ${revokedJwt}`]: 'The session of this token is no longer active',
-        [`Bearer ${expiredJwt}`]: 'The token has expired',
-        [retiredApiToken.authorization]: 'Invalid API client credentials',
+        [`Bearer ${revoked.token}`]: { message: 'Invalid or expired session token', reason: undefined },
+        [`Bearer ${revokedJwt}`]: { message: 'The session of this token is no longer active', reason: 'SESSION_NOT_ACTIVE' },
+        [`Bearer ${expiredJwt}`]: { message: 'The token has expired', reason: 'TOKEN_EXPIRED' },
+        [retiredApiToken.authorization]: { message: 'Invalid API client credentials', reason: undefined },
       };
       for (let round = 0; round < 4; round++) {
-        for (const [authorization, message] of Object.entries(ended)) expect(await send(authorization)).toEqual({ status: 401, message });
+        for (const [authorization, refusal] of Object.entries(ended)) expect(await send(authorization)).toEqual({ status: 401, ...refusal });
       }
       // None of those sixteen counted: guesses from the same address get their three 401s, then 429.
       const guesses = [];
       for (let i = 0; i < 4; i++) guesses.push((await send(`Bearer sgt_${randomBytes(32).toString('base64url')}`)).status);
       expect(guesses).toEqual([401, 401, 401, 429]);
-      expect(await send(`Bearer ${revokedJwt}`)).toEqual({ status: 401, message: 'The session of this token is no longer active' });
+      expect(await send(`Bearer ${revokedJwt}`)).toEqual({ status: 401, message: 'The session of this token is no longer active', reason: 'SESSION_NOT_ACTIVE' });
       expect((await send(live.authorization)).status).toBe(200);
     } finally {
       await t.dispose();

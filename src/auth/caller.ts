@@ -29,8 +29,8 @@ export const adminClientId = 'admin';
 // signed-out device that keeps asking is told 401 each time, not 429 after ten tries.
 const endedCredentialRefusals = new WeakSet<GraphQLError>();
 
-function endedCredential(message: string): GraphQLError {
-  const error = unauthenticated(message);
+function endedCredential(message: string, reason?: TokenRefusal['code']): GraphQLError {
+  const error = unauthenticated(message, reason);
   endedCredentialRefusals.add(error);
   return error;
 }
@@ -40,10 +40,15 @@ export function countsAsFailedAuthentication(error: GraphQLError): boolean {
   return error.extensions.code === 'UNAUTHENTICATED' && !endedCredentialRefusals.has(error);
 }
 
-export function unauthenticated(message: string): GraphQLError {
+/**
+ * A 401. A refused JWT also says why, as verifySessionToken would (`extensions.reason`): a client
+ * mints a new one for TOKEN_EXPIRED, and signs in again for SESSION_NOT_ACTIVE.
+ */
+export function unauthenticated(message: string, reason?: TokenRefusal['code']): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
       code: 'UNAUTHENTICATED',
+      ...(reason ? { reason } : {}),
       http: { status: 401, headers: { 'www-authenticate': 'Basic realm="sessiongraph", Bearer realm="sessiongraph"' } },
     },
   });
@@ -112,7 +117,7 @@ function findSession(options: AuthenticateOptions, by: { tokenHash: Uint8Array<A
 
 /** Refuses the token of a session that ended or whose identity is inactive, as the revocation set knows it. */
 async function refuseRevoked(tokens: SessionTokens, sessionId: string, identityId: string): Promise<void> {
-  if (await tokens.revoked(sessionId, identityId)) throw endedCredential('The session of this token is no longer active');
+  if (await tokens.revoked(sessionId, identityId)) throw endedCredential('The session of this token is no longer active', 'SESSION_NOT_ACTIVE');
 }
 
 /**
@@ -129,7 +134,7 @@ async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Ca
     verified = await tokens.verify(jwt, now);
   } catch (error) {
     // Past its signature (expired, not valid yet) the token is one this server made.
-    if (error instanceof TokenRefusal) throw error.code === 'TOKEN_INVALID' ? unauthenticated(error.message) : endedCredential(error.message);
+    if (error instanceof TokenRefusal) throw error.code === 'TOKEN_INVALID' ? unauthenticated(error.message, error.code) : endedCredential(error.message, error.code);
     throw error;
   }
   const credentialExpiresAt = new Date((verified.claims.exp ?? 0) * 1000);
@@ -139,9 +144,9 @@ async function sessionJwt(jwt: string, options: AuthenticateOptions): Promise<Ca
   }
   // Strict, or a token whose `sub` is the vendor's id: the session is read for its identity.
   const found = await findSession(options, { id: verified.sessionId });
-  if (!found) throw endedCredential('Invalid or expired session token');
+  if (!found) throw endedCredential('The session of this token is no longer active', 'SESSION_NOT_ACTIVE');
   if (tokens.settings.strictRevocation && (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE')) {
-    throw endedCredential('The session of this token is no longer active');
+    throw endedCredential('The session of this token is no longer active', 'SESSION_NOT_ACTIVE');
   }
   if (!tokens.settings.strictRevocation) await refuseRevoked(tokens, found.id, found.identityId);
   const { identity, ...sessionRow } = found;

@@ -222,7 +222,7 @@ builder.subscriptionField('sessionEvents', (t) =>
       // never see that event, so the revocation set decides.
       if (caller.kind === 'session' && caller.credentialExpiresAt && (await ctx.tokens?.revoked(caller.sessionId, caller.identityId))) {
         await stream.return?.();
-        throw unauthenticated('The session of this token is no longer active');
+        throw unauthenticated('The session of this token is no longer active', 'SESSION_NOT_ACTIVE');
       }
       return stream;
     },

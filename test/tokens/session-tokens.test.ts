@@ -63,16 +63,16 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     expect((await asBearer(jwt)).data?.viewer.session.id).toBe(me.id);
     // Expired: past exp plus the 5 s default skew.
     clock += 66_000;
-    expect((await asBearer(jwt)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await asBearer(jwt)).errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
     // Not yet valid: a clock behind the issuer's by more than the skew.
     const later = await tokenFor(me);
     clock -= 30_000;
-    expect((await asBearer(later)).errors?.[0]?.message).toMatch(/not valid yet/);
+    expect((await asBearer(later)).errors?.[0]).toMatchObject({ message: expect.stringMatching(/not valid yet/), extensions: { reason: 'TOKEN_NOT_YET_VALID' } });
     clock += 30_000;
     // Signed by a key we never published, under one of our kids.
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT(decodeJwt(later)).setProtectedHeader({ alg: 'RS256', kid: decodeProtectedHeader(later).kid! }).sign(privateKey);
-    expect((await asBearer(forged)).errors?.[0]?.message).toMatch(/signature does not verify/);
+    expect((await asBearer(forged)).errors?.[0]).toMatchObject({ message: expect.stringMatching(/signature does not verify/), extensions: { reason: 'TOKEN_INVALID' } });
     // Tampered: another session's id in the payload.
     const [head, body, signature] = later.split('.');
     const tampered = Buffer.from(JSON.stringify({ ...decodeJwt(later), sid: 'Session:00000000-0000-7000-8000-000000000000' })).toString('base64url');
