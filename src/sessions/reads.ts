@@ -6,6 +6,7 @@ import { settlePendingSession } from '../auth/caller.js';
 import { visibleIdentity } from '../auth/guards.js';
 import { authenticatesSql, sessionIdentitySelect, shapeSessionWithIdentity } from '../auth/session-rows.js';
 import type { Context } from '../context.js';
+import { effectiveStatus } from '../domain/session-status.js';
 import { noSuchId, resolveId } from '../domain/vendor-ids.js';
 import { decodeCursor, encodeCursor } from '../domain/pagination.js';
 import type { Credential, Device, Identity, RecoveryAddress, Session, VerifiableAddress } from '../generated/prisma/client.js';
@@ -84,7 +85,7 @@ export async function visibleSession(ctx: Context, id: string, detail: Detail): 
 }
 
 /**
- * The calling session with its identity and devices. A pending session token (deferred by the
+ * The calling session with its identity and devices, while it is active. A pending session token (deferred by the
  * route) is checked in the same statement — authenticated as authenticate() decides: an active
  * session of an active identity — and settled the usual way, with its 401, when it does not pass.
  */
@@ -103,7 +104,11 @@ export async function callerSession(ctx: Context, detail: Detail): Promise<Sessi
     }
     await settlePendingSession(ctx);
   }
-  return ctx.caller?.kind === 'session' ? visibleSession(ctx, ctx.caller.sessionId, detail) : null;
+  if (ctx.caller?.kind !== 'session') return null;
+  // A JWT was checked against the revocation set, which hears of an expiry only once the sweep
+  // records it: the row read here decides, as the token's own lookup would.
+  const session = await visibleSession(ctx, ctx.caller.sessionId, detail);
+  return session && session.identity.state === 'ACTIVE' && effectiveStatus(session, ctx.now()) === 'ACTIVE' ? session : null;
 }
 
 /** The statement's WHERE for a list the caller may see; parameters are appended to `params`. */

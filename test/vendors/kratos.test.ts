@@ -3,7 +3,7 @@ import { Configuration, FrontendApi, IdentityApi } from '@ory/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/http/listener.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { databaseTargets } from '../support/databases.js';
+import { databaseTargets, pgliteTarget } from '../support/databases.js';
 import { createBrowserSession, createIdentity } from '../support/sessions.js';
 import { adminSecretKey, importFixture, newSession, secretKeyFor, serve } from '../support/vendors.js';
 
@@ -206,5 +206,28 @@ describe.each(databaseTargets)('Kratos routes through @ory/client on $name', (ta
     expect((await refusal(admin.getSession({ id: '00000000-0000-4000-8000-000000000000' }))).status).toBe(404);
     expect((await refusal(admin.getSession({ id: 'not-an-id' }))).status).toBe(404);
     expect((await refusal(admin.listSessions({ pageToken: 'garbage' }))).status).toBe(400);
+  });
+});
+
+describe('Kratos whoami with a session token (JWT) whose session has just ended', () => {
+  it('answers 401 session_inactive as with the opaque token, though the revocation set has not heard of the expiry yet', async () => {
+    let clock = Date.now();
+    const t = await createTestApp(pgliteTarget, { now: () => new Date(clock) });
+    const server = await serve(t);
+    try {
+      const frontend = new FrontendApi(new Configuration({ basePath: `${server.url}/kratos` }));
+      const session = await newSession(t, await createIdentity(t, {}), { expiresAt: new Date(clock + 30_000).toISOString() });
+      const minted = await t.graphql<{ createSessionToken: { token: { jwt: string } } }>('mutation ($id: ID!) { createSessionToken(input: { sessionId: $id }) { token { jwt } } }', { id: session.id });
+      const bearer = { headers: { authorization: `Bearer ${minted.data!.createSessionToken.token.jwt}` } };
+      expect((await frontend.toSession({}, bearer)).data.active).toBe(true);
+      // Past the session's end, inside the token's clock skew (5 s); no sweep has recorded the expiry.
+      clock += 32_000;
+      for (const call of [() => frontend.toSession({ xSessionToken: session.token }), () => frontend.toSession({}, bearer)]) {
+        expect(await refusal(call())).toMatchObject({ status: 401, error: { id: 'session_inactive' } });
+      }
+    } finally {
+      await server.stop();
+      await t.dispose();
+    }
   });
 });
