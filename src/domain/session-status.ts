@@ -19,6 +19,13 @@ export function effectiveStatus(session: SessionTimes, now = new Date()): Sessio
   return 'ACTIVE';
 }
 
+/** When a session ends unless something extends it: the earlier of its expiry and abandonment; null with neither. */
+export function sessionEndsAt(session: Pick<SessionTimes, 'expiresAt' | 'abandonAt'>): Date | null {
+  const { expiresAt, abandonAt } = session;
+  if (expiresAt && abandonAt) return abandonAt < expiresAt ? abandonAt : expiresAt;
+  return expiresAt ?? abandonAt;
+}
+
 type Fields = { expiresAt: unknown; abandonAt: unknown };
 type Where = Record<string, unknown>;
 
@@ -67,6 +74,11 @@ export function effectiveStatusSql(s: string, now: string): string {
   return `(CASE WHEN ${s}.status <> 'ACTIVE' THEN ${s}.status::text
     WHEN ${s}.expires_at <= ${now} AND ${s}.abandon_at <= ${now} THEN CASE WHEN ${s}.abandon_at < ${s}.expires_at THEN 'ABANDONED' ELSE 'EXPIRED' END
     WHEN ${s}.expires_at <= ${now} THEN 'EXPIRED' WHEN ${s}.abandon_at <= ${now} THEN 'ABANDONED' ELSE 'ACTIVE' END)`;
+}
+
+/** sessionEndsAt() as SQL over the two columns (SQL text each); NULL with neither. */
+export function sessionEndsAtSql(expiresAt: string, abandonAt: string): string {
+  return `LEAST(${expiresAt}, ${abandonAt})`;
 }
 
 /** Whether effectiveStatus() is ACTIVE, in a form an index can serve (effectiveStatusWhere('ACTIVE')). */

@@ -63,7 +63,7 @@ type TokenIssuedEvent = Omit<EventInput, 'identityId'> & { sessionId: string };
  * is the request's authentication — or by id (an admin). A mint this instance knows to be throttled
  * sends the lookup alone.
  */
-async function readAndRecord(ctx: Context, by: { tokenHash: Buffer } | { id: string }, event: TokenIssuedEvent): Promise<{ found: SessionWithIdentity | null; authenticates: boolean }> {
+async function readAndRecord(ctx: Context, tokens: SessionTokens, by: { tokenHash: Buffer } | { id: string }, event: TokenIssuedEvent): Promise<{ found: SessionWithIdentity | null; authenticates: boolean }> {
   const params: unknown[] = [];
   const p = (value: unknown, cast: string) => (params.push(value), `$${params.length}::${cast}`);
   const now = p(event.occurredAt, 'timestamptz');
@@ -75,6 +75,8 @@ async function readAndRecord(ctx: Context, by: { tokenHash: Buffer } | { id: str
     const { ctes, values } = throttle.insertSql(event, p, {
       from: 'found',
       identityIdSql: 'f."i.id"',
+      // The token's expiry is cut at the session's end, which only this statement reads.
+      detailsSql: `jsonb_build_object('template', NULL, 'expiresAt', ${tokens.expiresAtSql(null, event.occurredAt, p, 'f."s.expiresAt"', 'f."s.abandonAt"')})`,
       condition: `f."sg_authenticates" AND f."s.id" = ${p(event.sessionId, 'uuid')}`,
     });
     statement = `${plannedWriteMark} WITH found AS (${lookup}), ${ctes} SELECT found.*, ${values} FROM found`;
@@ -111,8 +113,9 @@ export async function issueSessionToken(ctx: Context, sessionId: string, options
   if ((pending || asked?.kind === 'apiClient') && options.template == null && !options.tokenize && azpProblem === undefined) {
     await tokens.readyToIssue(null);
     // A pending session mints only for itself: it is the event's actor.
-    const event = tokenIssuedEvent(tokens, null, now, sessionId, eventOrigin(ctx, pending ? sessionId : undefined));
-    const read = await readAndRecord(ctx, pending ? { tokenHash: pending.tokenHash } : { id: sessionId }, event);
+    // Its details (the token's expiry) are written by the statement: detailsSql.
+    const event = tokenIssuedEvent(null, now, sessionId, eventOrigin(ctx, pending ? sessionId : undefined));
+    const read = await readAndRecord(ctx, tokens, pending ? { tokenHash: pending.tokenHash } : { id: sessionId }, event);
     recorded = read.authenticates || !pending;
     found = read.found;
     if (pending && read.found && read.authenticates) {
@@ -158,17 +161,17 @@ export async function issueSessionToken(ctx: Context, sessionId: string, options
   }
   // Recorded at most once per session per EVENT_ACTIVITY_INTERVAL_SECONDS (frontends mint every
   // minute): one statement that writes it only when due, none when this instance knows it is not.
-  if (!recorded) await ctx.eventThrottle.record(ctx.readQuery, { ...tokenIssuedEvent(tokens, template, now, session.id, eventOrigin(ctx)), identityId: identity.id }, ctx.events);
+  if (!recorded) await ctx.eventThrottle.record(ctx.readQuery, { ...tokenIssuedEvent(template, now, session.id, eventOrigin(ctx), issued.expiresAt), identityId: identity.id }, ctx.events);
   return issued;
 }
 
 /** The SESSION_TOKEN_ISSUED event of a mint (its identity comes from the session). */
-function tokenIssuedEvent(tokens: SessionTokens, template: JwtTemplate | null, now: Date, sessionId: string, origin: EventOrigin): TokenIssuedEvent {
+function tokenIssuedEvent(template: JwtTemplate | null, now: Date, sessionId: string, origin: EventOrigin, expiresAt?: Date): TokenIssuedEvent {
   return {
     type: 'SESSION_TOKEN_ISSUED',
     sessionId,
     ...origin,
-    details: { template: template?.name ?? null, expiresAt: tokens.times(template, now).expiresAt.toISOString() },
+    details: { template: template?.name ?? null, expiresAt: expiresAt?.toISOString() ?? null },
     occurredAt: now,
   };
 }

@@ -8,7 +8,7 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import type { Query } from '../db/database.js';
 import type { Identity, JwtTemplate, PrismaClient, Session } from '../generated/prisma/client.js';
 import { decodeGlobalId, encodeGlobalId } from '../domain/global-id.js';
-import { effectiveStatus } from '../domain/session-status.js';
+import { effectiveStatus, sessionEndsAt, sessionEndsAtSql } from '../domain/session-status.js';
 import type { TokenConfig } from '../config.js';
 import type { EventFeed } from '../events/feed.js';
 import type { Logger } from '../logger.js';
@@ -150,10 +150,28 @@ export class SessionTokens {
     return claims;
   }
 
-  /** When a token made now from `template` is issued (whole seconds) and expires: what its event records before it is signed. */
-  times(template: Pick<JwtTemplate, 'lifetimeSeconds'> | null, now: Date): { issuedAt: Date; expiresAt: Date } {
+  /**
+   * When a token made now from `template` for `session` is issued and expires (whole seconds): its
+   * lifetime, cut at the session's end (expiry or abandonment) — a backend that verifies the token
+   * alone, without the revocation set, sees that end too.
+   */
+  times(template: Pick<JwtTemplate, 'lifetimeSeconds'> | null, now: Date, session: Pick<Session, 'expiresAt' | 'abandonAt'>): { issuedAt: Date; expiresAt: Date } {
     const issuedAt = Math.floor(now.getTime() / 1000);
-    return { issuedAt: new Date(issuedAt * 1000), expiresAt: new Date((issuedAt + (template?.lifetimeSeconds ?? this.settings.lifetimeSeconds)) * 1000) };
+    const lifetimeEnd = issuedAt + (template?.lifetimeSeconds ?? this.settings.lifetimeSeconds);
+    const sessionEnd = sessionEndsAt(session);
+    const expiresAt = sessionEnd ? Math.min(lifetimeEnd, Math.floor(sessionEnd.getTime() / 1000)) : lifetimeEnd;
+    return { issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /**
+   * times()'s expiresAt as SQL (an ISO 8601 string, as toISOString() writes it), for a statement
+   * that reads the session and writes the token's event at once: `expiresAt` and `abandonAt` are
+   * SQL for the session's columns, `param` adds a parameter.
+   */
+  expiresAtSql(template: Pick<JwtTemplate, 'lifetimeSeconds'> | null, now: Date, param: (value: unknown, cast: string) => string, expiresAt: string, abandonAt: string): string {
+    const lifetimeEnd = param(this.times(template, now, { expiresAt: null, abandonAt: null }).expiresAt, 'timestamptz');
+    const cut = `LEAST(${lifetimeEnd}, date_trunc('second', ${sessionEndsAtSql(expiresAt, abandonAt)}))`;
+    return `to_char(${cut} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   }
 
   /** Makes sure the key a token from `template` is signed with is at hand: after this, issue() reads nothing. */
@@ -166,7 +184,7 @@ export class SessionTokens {
     const { session, identity, template, now } = input;
     const algorithm = (template?.algorithm ?? this.settings.algorithm) as SigningAlgorithm;
     const key = await this.keys.signingKey(algorithm);
-    const times = this.times(template, now);
+    const times = this.times(template, now, session);
     const issuedAt = times.issuedAt.getTime() / 1000;
     const expiresAt = times.expiresAt.getTime() / 1000;
     const subject =

@@ -83,10 +83,13 @@ describe.each(databaseTargets)('planned writes against a plain reference on $nam
       case 'mint': {
         const row = await activeRow(session!);
         if (!row) return { error: 'SESSION_NOT_ACTIVE' };
+        // The token lives 60 s, or until its session ends (expires or is abandoned) if that is sooner; whole seconds.
+        const ends = [new Date(now.getTime() + 60_000), row.expiresAt, row.abandonAt].filter((end): end is Date => end !== null);
+        const expiresAt = new Date(Math.min(...ends.map((end) => Math.floor(end.getTime() / 1000) * 1000))).toISOString();
         if (!(await recentEvent('SESSION_TOKEN_ISSUED', row.id))) {
-          await prisma.sessionEvent.create({ data: { type: 'SESSION_TOKEN_ISSUED', identityId: row.identityId, sessionId: row.id, actorSessionId: row.id, ipAddress: 'unknown', details: { template: null, expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + 60_000).toISOString() }, occurredAt: now } });
+          await prisma.sessionEvent.create({ data: { type: 'SESSION_TOKEN_ISSUED', identityId: row.identityId, sessionId: row.id, actorSessionId: row.id, ipAddress: 'unknown', details: { template: null, expiresAt }, occurredAt: now } });
         }
-        return { expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + 60_000).toISOString() };
+        return { expiresAt };
       }
       case 'touch': {
         const row = await activeRow(session!);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { memoryStore } from '../../src/rate-limit.js';
 import { createApp } from '../../src/server.js';
-import { createTestApp, testConfig, type TestApp } from '../support/app.js';
+import { adminAuthorization, createTestApp, testConfig, type TestApp } from '../support/app.js';
 import { databaseTargets } from '../support/databases.js';
 import { createBrowserSession, createIdentity, type BrowserSession } from '../support/sessions.js';
 
@@ -56,6 +56,31 @@ describe.each(databaseTargets)('session tokens on $name', (target) => {
     });
     const headers = await t.app.fetch('http://sessiongraph.test/.well-known/jwks.json');
     expect(headers.headers.get('cache-control')).toBe('public, max-age=300');
+  });
+
+  it('never makes a token that outlives its session: exp is cut at the session\'s end in the token, the answer and the event, however it is minted', async () => {
+    expect((await t.graphql('mutation { createJwtTemplate(input: { name: "hour", lifetimeSeconds: 3600 }) { template { name } } }')).errors).toBeUndefined();
+    const endsAt = clock + 20_500;
+    const end = Math.floor(endsAt / 1000);
+    // One session a way of minting: each writes its event once (they are throttled per session).
+    const ways: Record<string, (session: BrowserSession) => Promise<string>> = {
+      itself: (session) => tokenFor(session), // the session's own token read and the event written in one statement
+      admin: (session) => tokenFor(session, {}, adminAuthorization),
+      template: (session) => tokenFor(session, { template: 'hour' }), // the event written after the token is made
+    };
+    for (const [way, mintFor] of Object.entries(ways)) {
+      const session = await createBrowserSession(t, identityId, { expiresAt: new Date(endsAt).toISOString() });
+      const jwt = await mintFor(session);
+      expect(decodeJwt(jwt).exp, way).toBe(end);
+      const event = await t.db.prisma.sessionEvent.findFirst({ where: { sessionId: session.id.slice('Session:'.length), type: 'SESSION_TOKEN_ISSUED' } });
+      expect(event?.details, way).toEqual({ template: way === 'template' ? 'hour' : null, expiresAt: new Date(end * 1000).toISOString() });
+    }
+    // The answer says the same, and a session with no end keeps the lifetime.
+    const ending = await createBrowserSession(t, identityId, { expiresAt: new Date(endsAt).toISOString() });
+    const answer = await t.graphql<Minted>(mint, { input: { sessionId: ending.id } });
+    expect(answer.data!.createSessionToken.token.expiresAt).toBe(new Date(end * 1000).toISOString());
+    expect(decodeJwt(await tokenFor(me)).exp).toBe(Math.floor(clock / 1000) + 60);
+    expect((await t.graphql('mutation { deleteJwtTemplate(input: { name: "hour" }) { __typename } }')).errors).toBeUndefined();
   });
 
   it('accepts a token as the session it stands for, and refuses expired, early, foreign, tampered and unsigned ones', async () => {
