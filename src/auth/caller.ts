@@ -41,8 +41,9 @@ export function countsAsFailedAuthentication(error: GraphQLError): boolean {
 }
 
 /**
- * A 401. A refused JWT also says why, as verifySessionToken would (`extensions.reason`): a client
- * mints a new one for TOKEN_EXPIRED, and signs in again for SESSION_NOT_ACTIVE.
+ * A 401. A refused session token (JWT or opaque) also says why, as verifySessionToken would
+ * (`extensions.reason`): a client mints a new JWT for TOKEN_EXPIRED, and signs in again for
+ * SESSION_NOT_ACTIVE.
  */
 export function unauthenticated(message: string, reason?: TokenRefusal['code']): GraphQLError {
   return new GraphQLError(message, {
@@ -161,8 +162,9 @@ async function session(token: string, options: AuthenticateOptions): Promise<Cal
   // The identity comes in the same statement: almost every session request reads it next.
   const found = await findSession(options, { tokenHash: Uint8Array.from(sha256(token)) });
   // As in Kratos, an inactive identity's sessions do not authenticate, whatever their own status.
-  if (!found) throw unauthenticated('Invalid or expired session token');
-  if (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') throw endedCredential('Invalid or expired session token');
+  if (!found) throw unauthenticated('Invalid or expired session token', 'TOKEN_INVALID');
+  // Said as for a JWT: the device holding it learns it was signed out, not that its token is garbage.
+  if (found.identity.state !== 'ACTIVE' || effectiveStatus(found, now) !== 'ACTIVE') throw endedCredential('The session of this token is no longer active', 'SESSION_NOT_ACTIVE');
   const { identity, ...sessionRow } = found;
   loaders?.session.prime(sessionRow.id, sessionRow);
   loaders?.identity.prime(identity.id, identity);
