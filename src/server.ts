@@ -251,7 +251,10 @@ export function createApp({ db, logger, config, rateLimits, now = () => new Date
       ...(tracing ? [tracing] : []),
       ...(config.graphiql ? [graphiqlPagePlugin()] : []),
       log.plugin,
-      metricsPlugin(metrics, { db, adminToken: config.auth.adminToken, serve: config.metricsPort === undefined }),
+      metricsPlugin(metrics, {
+        callerOf: async (request, req) => (await buildContext(request, req, { authorization: request.headers.get('authorization') }, false)).caller,
+        serve: config.metricsPort === undefined,
+      }),
       routesPlugin(db, rateLimits, logger, tokens?.keys),
       ...(vendors.enabled ? [vendorRoutesPlugin(vendorRoutes(vendors, { logger, sessionCookie, maxBodyBytes: limits.maxRequestBodyBytes }), buildContext)] : []),
       requestParsingPlugin(limits.maxRequestBodyBytes),

@@ -1,26 +1,32 @@
 // Counts every request and GraphQL operation into the metrics, and serves them at /metrics in
 // Prometheus' text format — to API tokens only, unless METRICS_PORT gives them a port of their own
 // (then /metrics here does not exist, and that port serves them to whoever can reach it).
+import type { IncomingMessage } from 'node:http';
 import { getOperationAST, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { authenticate, unauthenticated } from '../auth/caller.js';
-import type { Database } from '../db/database.js';
+import { unauthenticated, type Caller } from '../auth/caller.js';
 import type { Metrics } from '../metrics.js';
 import { isPlannedResult } from './planned-reads.js';
 
 const routes = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 
-export function metricsPlugin(metrics: Metrics, options: { db: Database; adminToken?: string; serve: boolean }): Plugin {
-  const error = (e: GraphQLError) =>
-    new Response(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.extensions.code } }] }), {
-      status: 401,
-      headers: { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="sessiongraph"' },
+/** The caller of a request's Authorization header, as every route authenticates it: a wrong credential counts toward the rate limits. */
+export type CallerOf = (request: Request, req: IncomingMessage | undefined) => Promise<Caller | null>;
+
+export function metricsPlugin(metrics: Metrics, options: { callerOf: CallerOf; serve: boolean }): Plugin<object, { req?: IncomingMessage }> {
+  // 401, or 429 past the failed-authentication limits (with Retry-After).
+  const error = (e: GraphQLError) => {
+    const http = e.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
+    return new Response(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.extensions.code } }] }), {
+      status: http?.status ?? 401,
+      headers: { 'content-type': 'application/json', ...(http?.status === 429 ? http.headers : { 'www-authenticate': 'Basic realm="sessiongraph"' }) },
     });
+  };
   return {
-    async onRequest({ url, request, endResponse }) {
+    async onRequest({ url, request, serverContext, endResponse }) {
       if (!options.serve || url.pathname !== '/metrics') return;
       try {
-        const caller = await authenticate(request.headers.get('authorization'), { prisma: options.db.prisma, read: options.db.read, adminToken: options.adminToken, now: new Date() });
+        const caller = await options.callerOf(request, serverContext?.req);
         if (caller?.kind !== 'apiClient') throw unauthenticated('Metrics need an API token: Authorization: Basic base64(<token id>:<secret>)');
       } catch (e) {
         if (e instanceof GraphQLError) return endResponse(error(e));

@@ -80,6 +80,25 @@ describe('metrics on the main port', () => {
   });
 });
 
+describe('metrics and wrong credentials', () => {
+  it('count a wrong secret toward the rate limits as every route does: 429 past them, and the correct secret still gets in', async () => {
+    const t = await createTestApp(pgliteTarget, { env: { RATE_LIMIT_AUTH_FAILURES: '2' } });
+    try {
+      const scrape = (secret: string) => t.app.fetch('http://sessiongraph.test/metrics', { headers: { authorization: `Basic ${Buffer.from(`admin:${secret}`).toString('base64')}` } });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await scrape(`guess-${i}-of-the-admin-secret`)).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      const limited = await scrape('guess-3-of-the-admin-secret');
+      expect([limited.status, limited.headers.get('retry-after'), ((await limited.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code]).toEqual([429, '60', 'RATE_LIMITED']);
+      // Counted with GraphQL's: the same address is past the limit there too.
+      expect((await t.graphql('{ __typename }', {}, { authorization: 'Bearer sgs_wrong' })).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect((await t.app.fetch('http://sessiongraph.test/metrics', { headers: { authorization: adminAuthorization } })).status).toBe(200);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
+
 describe('metrics on a port of their own', () => {
   it('serve the metrics there, with statement times, and not on the main port', async () => {
     const server = await startServer({ DATA_DIR: await tempDir(), METRICS_PORT: '0', ADMIN_TOKEN: 'metrics-admin-token-Hs8Pq3WxYt6NbR' });
