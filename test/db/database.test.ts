@@ -64,19 +64,6 @@ describe('embedded PGlite database', () => {
     await db.close();
   });
 
-  it('takes over a lock naming its own pid that it does not hold: an earlier process had that pid (a restarted container\'s pid 1)', async () => {
-    const dataDir = await tempDir();
-    await writeFile(join(dataDir, 'sessiongraph.lock'), String(process.pid));
-    const db = await openDatabase({ kind: 'pglite', dataDir });
-    try {
-      // Held now, it is refused to a second open, as ever.
-      await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toThrow(`pid ${process.pid}`);
-    } finally {
-      await db.close();
-    }
-    expect(existsSync(join(dataDir, 'sessiongraph.lock'))).toBe(false);
-  });
-
   it('opens a directory whose PostgreSQL lock file a killed start left empty', async () => {
     const dataDir = await tempDir();
     const first = await openDatabase({ kind: 'pglite', dataDir });
