@@ -5,10 +5,11 @@
 // /64 for IPv6, by default). A credential is always checked first, so a correct one gets in
 // whatever others did from its address, its network or against its token id; a wrong one past
 // either limit is answered 429. A credential of ours that has ended (a revoked session's token, an
-// expired JWT) is no guess and is not counted: it is answered 401 every time. Failures naming one API token id are counted too, from however
-// many addresses, but only for the operator to see (a metric and a log warning): the secrets are
-// 256 random bits (ADMIN_TOKEN at least 32 characters), so locking an id out would protect nothing
-// and only let anyone who knows the id (`admin` is public) deny its owner service.
+// expired JWT) is no guess and is not counted: it is answered 401 every time. Failures naming one
+// API token id are counted too, from however many addresses, but only for the operator to see (a
+// metric and a log warning): the secrets are 256 random bits (ADMIN_TOKEN at least 32 characters),
+// so locking an id out would protect nothing and only let anyone who knows the id (`admin` is
+// public) deny its owner service.
 import { isIP } from 'node:net';
 import { GraphQLError } from 'graphql';
 import type { Caller } from './auth/caller.js';

@@ -14,8 +14,9 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** The lock files this process holds (by real path: a symlinked DATA_DIR is the same directory). */
-const held = new Set<string>();
+/** The lock files this process holds (by real path: a symlinked DATA_DIR is the same directory), with their release. */
+const held = new Map<string, () => void>();
+let releasedOnExit = false;
 
 export interface LockTiming {
   /** How often the holder renews its lock's mtime. */
@@ -74,7 +75,6 @@ export function lockDataDir(dir: string, variable = 'DATA_DIR', timing: LockTimi
     }
     writeSync(fd, String(process.pid));
     closeSync(fd);
-    held.add(lockPath);
     const renewal = setInterval(() => {
       try {
         const now = new Date();
@@ -86,14 +86,19 @@ export function lockDataDir(dir: string, variable = 'DATA_DIR', timing: LockTimi
     const release = () => {
       if (!held.delete(lockPath)) return;
       clearInterval(renewal);
-      process.off('exit', release);
       try {
         if (readFileSync(lockPath, 'utf8') === String(process.pid)) unlinkSync(lockPath);
       } catch {
         // Already gone: nothing to release.
       }
     };
-    process.on('exit', release);
+    held.set(lockPath, release);
+    if (!releasedOnExit) {
+      releasedOnExit = true;
+      process.on('exit', () => {
+        for (const releaseOne of [...held.values()]) releaseOne();
+      });
+    }
     return { release };
   }
   throw new ConfigError(variable, `could not take the lock ${lockPath}`);
