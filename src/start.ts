@@ -128,6 +128,7 @@ async function main(early: EarlyStart | undefined): Promise<void> {
     // The embedded database next, unless main.ts has started it: its thread starts PostgreSQL beside the loading of everything below.
     if (early?.embeddedFailure) throw early.embeddedFailure;
     if (config.database.kind === 'pglite') embedded ??= (await import('./db/embedded-start.js')).startEmbeddedDatabase(config.database);
+    embedded?.onWarning((warning) => logger.warn(warning.message, { error: warning.error }));
     // The modules load layer by layer, the event loop turning between layers (the log line above
     // goes out, /healthz is answered): a module graph is evaluated in one piece, and in one import
     // the loop would wait about a second.

@@ -8,6 +8,7 @@ import { defaultEmbeddedSharedBuffers, type DatabaseConfig } from '../config.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { packedTemplate, spareTemplate, templatePath } from './pglite-template.js';
 import { startPGliteThread, type PGliteClient } from './pglite-thread.js';
+import type { ThreadWarning } from './pglite-worker.js';
 
 export type EmbeddedConfig = Extract<DatabaseConfig, { kind: 'pglite' }>;
 
@@ -19,6 +20,8 @@ export interface EmbeddedStart {
   release(): void;
   /** For a start that failed before openDatabase took these steps over: closes what opened, releases the directory. */
   abandon(): Promise<void>;
+  /** Hands the database thread's warnings (a spare copy it could not make) to `listener`. */
+  onWarning(listener: (warning: ThreadWarning) => void): void;
 }
 
 /**
@@ -63,5 +66,5 @@ export function startEmbeddedDatabase(config: EmbeddedConfig, { fromTemplate = t
   const release = () => lock?.release();
   // Abandoned because the start failed: that failure is the one to report, not a failed close.
   const abandon = () => opened.then((client) => client.close(), () => {}).catch(() => {}).finally(release);
-  return { config, opened, release, abandon };
+  return { config, opened, release, abandon, onWarning: (listener) => thread.onWarning(listener) };
 }

@@ -11,7 +11,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
-import type { PGliteThreadOpen, PGliteThreadReply, PGliteThreadRequest, PGliteThreadStart, RawResults, ThreadError } from './pglite-worker.js';
+import type { PGliteThreadOpen, PGliteThreadReply, PGliteThreadRequest, PGliteThreadStart, RawResults, ThreadError, ThreadWarning } from './pglite-worker.js';
 
 type Parser = (value: string, typeId?: number) => unknown;
 type Parsers = Record<number | string, Parser>;
@@ -29,6 +29,8 @@ export interface PGliteThread {
   open(from: Omit<PGliteThreadOpen, 'op'>): Promise<PGliteClient>;
   /** Stops the thread (a database that never opened). */
   terminate(): Promise<void>;
+  /** Hands the thread's warnings to `listener`, those that came before it was set included. */
+  onWarning(listener: (warning: ThreadWarning) => void): void;
 }
 
 /**
@@ -51,7 +53,10 @@ export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
 
   // Like PGlite on this thread, an idle database keeps no process alive; one waiting for an answer does.
   worker.unref();
+  let warned: ((warning: ThreadWarning) => void) | undefined;
+  const earlyWarnings: ThreadWarning[] = [];
   worker.on('message', (reply: PGliteThreadReply) => {
+    if ('warning' in reply) return warned ? warned(reply.warning) : void earlyWarnings.push(reply.warning);
     if (!('id' in reply)) return opened?.(reply);
     const waiting = pending.get(reply.id);
     pending.delete(reply.id);
@@ -122,6 +127,10 @@ export function startPGliteThread(start: PGliteThreadStart): PGliteThread {
     },
     async terminate() {
       await worker.terminate();
+    },
+    onWarning(listener) {
+      warned = listener;
+      for (const warning of earlyWarnings.splice(0)) listener(warning);
     },
   };
 }

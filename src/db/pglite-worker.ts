@@ -57,7 +57,14 @@ export type PGliteThreadReply =
   | { id: number; results: RawResults | RawResults[] | null }
   | { id: number; error: ThreadError }
   | { opened: { arrayTypes: { oid: number; typarray: number }[] } }
-  | { openFailed: string };
+  | { openFailed: string }
+  | { warning: ThreadWarning };
+
+/** Something the operator should hear of that did not stop the database: the main thread logs it. */
+export interface ThreadWarning {
+  message: string;
+  error: string;
+}
 
 const port = parentPort!;
 const { directory, settings, template, spare } = workerData as PGliteThreadStart;
@@ -115,13 +122,16 @@ function threadError(error: unknown, DatabaseError: abstract new (...args: never
 /**
  * Makes the spare copy again on a thread of its own (spare-copy-thread.ts), so the next new
  * directory finds one. Resolves when that thread ends, however: without a spare, a new directory is
- * unpacked (slower, as correct).
+ * unpacked (slower, as correct), and the operator is told why there is none.
  */
 function remakeSpare(archive: string, spare: string): Promise<void> {
   return new Promise((ended) => {
     const thread = new Worker(besideThis('spare-copy-thread'), { workerData: { archive, spare } satisfies SpareCopy, execArgv: [] });
     thread.unref(); // a process that ends without closing the database leaves a partial copy, removed by the next
-    thread.once('error', () => {});
+    thread.once('error', (error) => {
+      const warning: ThreadWarning = { message: `the template's spare copy could not be made at ${spare}: a new data directory is unpacked instead (slower)`, error: error.message };
+      port.postMessage({ warning } satisfies PGliteThreadReply);
+    });
     thread.once('exit', () => ended());
   });
 }

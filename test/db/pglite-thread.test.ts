@@ -168,6 +168,19 @@ describe("the embedded database's thread", () => {
     expect(existsSync(join(spare, 'marker'))).toBe(false);
   });
 
+  it('says why when the spare copy cannot be made, and opens the new directory all the same', async () => {
+    await buildTemplate();
+    const cache = await tempDir();
+    const spare = join(cache, 'no-such-folder', 'template.spare');
+    const thread = startPGliteThread({ directory: join(cache, 'data'), settings: [], template: packedTemplate()!, spare });
+    const warnings: { message: string; error: string }[] = [];
+    thread.onWarning((warning) => warnings.push(warning));
+    const db = await thread.open({});
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM _prisma_migrations')).rows[0]!.n).toBeGreaterThan(0);
+    await db.close(); // waits for the spare's thread
+    expect(warnings).toEqual([{ message: `the template's spare copy could not be made at ${spare}: a new data directory is unpacked instead (slower)`, error: expect.stringContaining('ENOENT') }]);
+  });
+
   it('refuses every call once closed, naming why', async () => {
     const client = await startPGliteThread({ settings: [] }).open({});
     await client.close();
