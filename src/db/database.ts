@@ -256,6 +256,10 @@ async function openPostgres(
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, that kills the process.
   pool.on('error', () => {});
+  // Prisma's driver adapter writes timestamps without an offset and reads them dropping it: under a
+  // database or role whose timezone is not UTC, every time would move by that offset. Each
+  // connection runs in UTC (queued before its first statement; a pooler keeps TimeZone per client).
+  pool.on('connect', (client) => void client.query("SET TIME ZONE 'UTC'").catch(() => {}));
   try {
     await pool.query('SELECT 1');
   } catch (error) {

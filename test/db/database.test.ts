@@ -143,3 +143,26 @@ describe.runIf(process.env.TEST_DATABASE_URL)('direct reads on PostgreSQL', () =
     }
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('times on PostgreSQL', () => {
+  it('are written and read as they are under a database whose timezone is not UTC (Prisma\'s adapter drops offsets)', async () => {
+    const { createPostgresDatabase } = await import('../support/databases.js');
+    const created = await createPostgresDatabase();
+    const admin = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 1, connectTimeoutMs: 5000 });
+    await admin.read(`ALTER DATABASE "${new URL(created.url).pathname.slice(1)}" SET timezone = 'Asia/Kathmandu'`, []);
+    await admin.close();
+    const db = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 2, connectTimeoutMs: 5000 });
+    try {
+      await applyMigrations(db.adapterFactory);
+      const expiresAt = new Date('2026-12-04T18:00:20.500Z');
+      const identity = await db.prisma.identity.create({ data: { traits: {} } });
+      const session = await db.prisma.session.create({ data: { identityId: identity.id, type: 'PASSWORD', expiresAt } });
+      expect((await db.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).expiresAt).toEqual(expiresAt);
+      const [row] = (await db.read("SELECT expires_at, to_char(expires_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS') AS utc, current_setting('TimeZone') AS zone FROM sessions WHERE id = $1::uuid", [session.id])) as [{ expires_at: Date; utc: string; zone: string }];
+      expect(row).toEqual({ expires_at: expiresAt, utc: '18:00:20.500', zone: 'UTC' });
+    } finally {
+      await db.close();
+      await created.drop();
+    }
+  });
+});
