@@ -58,7 +58,7 @@ describe('npm start under a supervisor', () => {
     let serverPid: number | undefined;
     try {
       await expect.poll(() => output.includes('"sessiongraph ready"'), { timeout: 90_000 }).toBe(true);
-      serverPid = Number(await readFile(lock, 'utf8'));
+      serverPid = Number.parseInt(await readFile(lock, 'utf8'), 10);
       npm.kill('SIGTERM');
       await npmExited;
       // The server is gone too (not orphaned, still holding the directory) and it stopped gracefully.
