@@ -161,7 +161,12 @@ function once(close: () => Promise<void>): () => Promise<void> {
 
 /** The embedded database, from the steps `started` took (or taken now). */
 async function openPGlite(config: EmbeddedConfig, options: DatabaseOptions): Promise<Database> {
-  const started = options.started ?? startEmbeddedDatabase(config, { fromTemplate: options.fromTemplate });
+  let started = options.started;
+  if (!started) {
+    started = startEmbeddedDatabase(config, { fromTemplate: options.fromTemplate });
+    // A command line's database (the server hands its warnings to its log, start.ts).
+    started.onWarning((warning) => process.stderr.write(`sessiongraph: ${warning.message} (${warning.error})\n`));
+  }
   // Loaded only when used: a PostgreSQL deployment never pays for the embedded database's modules.
   const adapterModule = import('pglite-prisma-adapter');
   adapterModule.catch(() => {}); // awaited below
