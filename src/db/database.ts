@@ -258,13 +258,16 @@ async function openPostgres(
     // a generic plan halves their cost. Prisma's statements are unnamed, planned each time anyway.
     // Sent at connection start; poolers that refuse startup options need DATABASE_PREPARED_STATEMENTS=false.
     ...(prepared ? { options: withStartupOption(config.url, '-c plan_cache_mode=force_generic_plan') } : {}),
+    // Prisma's driver adapter writes timestamps without an offset and reads them dropping it: under
+    // a database or role whose timezone is not UTC, every time would move by that offset. Each
+    // connection runs in UTC, set before the pool hands it out (a pooler keeps TimeZone per client).
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query("SET TIME ZONE 'UTC'");
+    },
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, that kills the process.
   pool.on('error', () => {});
-  // Prisma's driver adapter writes timestamps without an offset and reads them dropping it: under a
-  // database or role whose timezone is not UTC, every time would move by that offset. Each
-  // connection runs in UTC (queued before its first statement; a pooler keeps TimeZone per client).
-  pool.on('connect', (client) => void client.query("SET TIME ZONE 'UTC'").catch(() => {}));
+
   try {
     await pool.query('SELECT 1');
   } catch (error) {
