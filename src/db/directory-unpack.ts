@@ -108,7 +108,12 @@ export function makeSpare(archive: string, spare: string): void {
   const partial = `${spare}.${process.pid}.${threadId}.partial`;
   try {
     unpackDirectory(archive, partial);
-    renameSync(partial, spare);
+    try {
+      renameSync(partial, spare);
+    } catch (error) {
+      // Another process made it meanwhile (ENOTEMPTY: a directory is not renamed onto another).
+      if (!existsSync(spare)) throw error;
+    }
   } finally {
     rmSync(partial, { recursive: true, force: true }); // gone once renamed
   }

@@ -1,12 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { packDirectory } from '../../src/db/directory-archive.js';
 import { makeSpare, takeSpare, unpackDirectory, unpackInto } from '../../src/db/directory-unpack.js';
 import { openDatabase } from '../../src/db/database.js';
 import { applyMigrations, readMigrationHistory } from '../../src/db/migrations.js';
-import { buildTemplate, templatePath, zeroWalBeforeCheckpoint } from '../../src/db/pglite-template.js';
+import { buildTemplate, packedTemplate, templatePath, zeroWalBeforeCheckpoint } from '../../src/db/pglite-template.js';
+import { projectRoot } from '../../src/paths.js';
 import { temporaryDirectories } from '../support/temp-dirs.js';
 
 const tempDir = temporaryDirectories('template');
@@ -138,6 +141,21 @@ describe('embedded database template', () => {
     expect(readFileSync(join(parent, 'pglite/PG_VERSION'), 'utf8')).toBe('17');
     expect(existsSync(spare)).toBe(false);
     expect(takeSpare(spare, join(parent, 'other'))).toBe(false);
+  });
+
+  it('makes the spare in two processes at once without error: the second finds the first\'s', async () => {
+    await buildTemplate();
+    const archive = packedTemplate()!;
+    const spare = join(await tempDir(), 'template.spare');
+    const script = `import { makeSpare } from './src/db/directory-unpack.ts'; makeSpare(${JSON.stringify(archive)}, ${JSON.stringify(spare)});`;
+    const make = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: projectRoot });
+    for (let round = 0; round < 3; round++) {
+      rmSync(spare, { recursive: true, force: true });
+      // Both past their check for a spare before either has renamed its copy into place (an unpack takes 50–100 ms).
+      await Promise.all([make(), make()]);
+      expect(readFileSync(join(spare, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+      expect(readdirSync(dirname(spare))).toEqual(['template.spare']);
+    }
   });
 
   it("zeroes a cleanly shut down directory's WAL before its last checkpoint, and PostgreSQL opens it with every row", async () => {
