@@ -267,7 +267,6 @@ async function openPostgres(
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, that kills the process.
   pool.on('error', () => {});
-
   try {
     await pool.query('SELECT 1');
   } catch (error) {

@@ -14,12 +14,12 @@ const routes = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 export type CallerOf = (request: Request, req: IncomingMessage | undefined) => Promise<Caller | null>;
 
 export function metricsPlugin(metrics: Metrics, options: { callerOf: CallerOf; serve: boolean }): Plugin<object, { req?: IncomingMessage }> {
-  // 401, or 429 past the failed-authentication limits (with Retry-After).
+  // The error's own status and headers: 401 with WWW-Authenticate, or 429 with Retry-After past the limits.
   const error = (e: GraphQLError) => {
     const http = e.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
     return new Response(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.extensions.code } }] }), {
       status: http?.status ?? 401,
-      headers: { 'content-type': 'application/json', ...(http?.status === 429 ? http.headers : { 'www-authenticate': 'Basic realm="sessiongraph"' }) },
+      headers: { 'content-type': 'application/json', ...http?.headers },
     });
   };
   return {

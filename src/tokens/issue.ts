@@ -76,7 +76,7 @@ async function readAndRecord(ctx: Context, tokens: SessionTokens, by: { tokenHas
       from: 'found',
       identityIdSql: 'f."i.id"',
       // The token's expiry is cut at the session's end, which only this statement reads.
-      detailsSql: `jsonb_build_object('template', NULL, 'expiresAt', ${tokens.expiresAtSql(null, event.occurredAt, p, 'f."s.expiresAt"', 'f."s.abandonAt"')})`,
+      detailsSql: `jsonb_build_object('template', NULL, 'expiresAt', ${tokens.expiresAtSql(event.occurredAt, p, 'f."s.expiresAt"', 'f."s.abandonAt"')})`,
       condition: `f."sg_authenticates" AND f."s.id" = ${p(event.sessionId, 'uuid')}`,
     });
     statement = `${plannedWriteMark} WITH found AS (${lookup}), ${ctes} SELECT found.*, ${values} FROM found`;

@@ -164,12 +164,12 @@ export class SessionTokens {
   }
 
   /**
-   * times()'s expiresAt as SQL (an ISO 8601 string, as toISOString() writes it), for a statement
-   * that reads the session and writes the token's event at once: `expiresAt` and `abandonAt` are
-   * SQL for the session's columns, `param` adds a parameter.
+   * times()'s expiresAt for a token without a template, as SQL (an ISO 8601 string, as
+   * toISOString() writes it), for a statement that reads the session and writes the token's event at
+   * once: `expiresAt` and `abandonAt` are SQL for the session's columns, `param` adds a parameter.
    */
-  expiresAtSql(template: Pick<JwtTemplate, 'lifetimeSeconds'> | null, now: Date, param: (value: unknown, cast: string) => string, expiresAt: string, abandonAt: string): string {
-    const lifetimeEnd = param(this.times(template, now, { expiresAt: null, abandonAt: null }).expiresAt, 'timestamptz');
+  expiresAtSql(now: Date, param: (value: unknown, cast: string) => string, expiresAt: string, abandonAt: string): string {
+    const lifetimeEnd = param(this.times(null, now, { expiresAt: null, abandonAt: null }).expiresAt, 'timestamptz');
     const cut = `LEAST(${lifetimeEnd}, date_trunc('second', ${sessionEndsAtSql(expiresAt, abandonAt)}))`;
     return `to_char(${cut} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   }
